@@ -1,0 +1,93 @@
+"""``flask twitsocket …``: the operator's commands.
+
+``stream`` is the long-lived process (run it under systemd); ``top`` and ``lister`` are
+periodic jobs (cron or a systemd timer); ``init-db`` creates the tables.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+import click
+from flask.cli import AppGroup, with_appcontext
+
+from . import sources as source_registry
+from .bus import create_bus
+from .config import ConfigError
+from .extension import TwitSocket
+from .pipeline import Ingestor, IngestStats
+from .stream import StreamRunner, stop_on_signals
+
+twitsocket_cli = AppGroup("twitsocket", help="Run and maintain the live social wall.")
+log = logging.getLogger("flask_twitsocket.cli")
+
+
+def _fail(error: ConfigError) -> None:
+    raise click.ClickException(f"Configuration error: {error}")
+
+
+def _show_logs() -> None:
+    """Log lines go to stderr too, so `stream` under systemd/journald says what it does."""
+    logger = logging.getLogger("flask_twitsocket")
+    if not any(isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+               for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+
+
+@twitsocket_cli.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create the extension's tables (safe to run again)."""
+    state = TwitSocket.state()
+    state.create_tables()
+    click.echo(f"Tables ready in {state.engine.url.render_as_string(hide_password=True)}")
+
+
+@twitsocket_cli.command("stream")
+@click.option("--source", "source_names", multiple=True,
+              type=click.Choice(list(source_registry.REGISTRY)),
+              help="Source to run (repeatable). Default: every configured source.")
+@with_appcontext
+def stream(source_names: tuple[str, ...]) -> None:
+    """Follow the networks and feed the wall until stopped (SIGTERM or Ctrl-C)."""
+    _show_logs()
+    state = TwitSocket.state()
+    settings = state.settings
+    stop = threading.Event()
+    names = list(source_names) or source_registry.configured(settings)
+    try:
+        sources = [source_registry.source_class(name)(settings, stop) for name in names]
+        for source in sources:
+            source.check()
+    except ConfigError as error:
+        _fail(error)
+    state.create_tables()
+    bus = create_bus(settings)
+    ingestor = Ingestor(state.store, bus, state.banned)
+    stop_on_signals(stop)
+    log.info("Streaming from %s into %s (bus: %s)", ", ".join(names),
+             state.engine.url.render_as_string(hide_password=True), bus.name)
+    stats = StreamRunner(sources, ingestor, stop).run()
+    bus.close()
+    log.info("Stopped: %s", _summary(stats))
+    click.echo(f"Stream stopped: {_summary(stats)}")
+
+
+def _summary(stats: IngestStats) -> str:
+    return (f"{stats.stored} stored, {stats.duplicates} duplicates, {stats.malformed} "
+            f"malformed, {stats.banned} banned, {stats.edited} edited, {stats.deleted} deleted")
+
+
+@twitsocket_cli.command("top")
+@click.option("--limit", default=100, show_default=True, help="How many users and posts.")
+@with_appcontext
+def top(limit: int) -> None:
+    """Refresh the cached top users and top posts."""
+    state = TwitSocket.state()
+    state.create_tables()
+    users, posts = state.store.refresh_top(limit)
+    click.echo(f"Top lists refreshed: {users} users, {posts} posts")

@@ -1,0 +1,134 @@
+"""The Flask extension object: ``TwitSocket(app)`` or ``twitsocket.init_app(app)``.
+
+Modelled on Flask-SQLAlchemy 3: the extension object holds no per-app state; everything an
+app needs lives in a :class:`TwitSocketState` stored in ``app.extensions["twitsocket"]``,
+so one extension object can serve several apps (tests, app factories).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Engine, event
+
+from . import bus as bus_module  # noqa: F401  (declares its config keys)
+from .config import Settings, load_settings
+from .filters import BanList
+from .hub import Hub
+from .models import metadata
+from .store import PostStore
+
+log = logging.getLogger("flask_twitsocket")
+
+
+class TwitSocketState:
+    """Everything the extension keeps for one app."""
+
+    def __init__(self, app: Flask, settings: Settings, db: SQLAlchemy) -> None:
+        self.app = app
+        self.settings = settings
+        self.db = db
+        self._store: PostStore | None = None
+        self.hub = Hub(self._hub_store, self._create_bus, settings["CLIENT_QUEUE_SIZE"])
+        self.banned = BanList(settings["BANNED_USERS"])
+        self.hooks: dict[str, Callable[..., Any]] = {}
+
+    @property
+    def engine(self) -> Engine:
+        with self.app.app_context():
+            return self.db.engine
+
+    @property
+    def store(self) -> PostStore:
+        if self._store is None:
+            self._store = PostStore(self.engine, self.settings["JOURNAL_KEEP"])
+        return self._store
+
+    def _hub_store(self) -> PostStore:
+        return self.store
+
+    def _create_bus(self):
+        return bus_module.create_bus(self.settings)
+
+    def create_tables(self) -> None:
+        """Create the extension's tables if missing (idempotent)."""
+        metadata.create_all(self.engine)
+
+
+class TwitSocket:
+    """The live social wall as a Flask extension.
+
+    :param app: the Flask app, or ``None`` to call :meth:`init_app` later.
+    :param db: the host app's ``flask_sqlalchemy.SQLAlchemy``; by default the one already
+        registered on the app, else one created for the extension.
+    """
+
+    def __init__(self, app: Flask | None = None, db: SQLAlchemy | None = None) -> None:
+        self.db = db
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask, db: SQLAlchemy | None = None) -> TwitSocketState:
+        settings = load_settings(app.config)
+        db = db or self.db or _existing_db(app) or _create_db(app)
+        state = TwitSocketState(app, settings, db)
+        app.extensions["twitsocket"] = state
+        _configure_logging(settings)
+        _tune_sqlite(state)
+        app.config.setdefault(
+            "SOCK_SERVER_OPTIONS",
+            {"ping_interval": settings["PING_INTERVAL"], "max_message_size": 4096},
+        )
+        from .cli import twitsocket_cli
+        from .web import create_blueprint
+
+        app.register_blueprint(create_blueprint(settings), url_prefix=settings["URL_PREFIX"])
+        app.cli.add_command(twitsocket_cli)
+        return state
+
+    @staticmethod
+    def state(app: Flask | None = None) -> TwitSocketState:
+        return (app or current_app).extensions["twitsocket"]
+
+
+def _existing_db(app: Flask) -> SQLAlchemy | None:
+    return app.extensions.get("sqlalchemy")
+
+
+def _create_db(app: Flask) -> SQLAlchemy:
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite:///twitsocket.sqlite3")
+    db = SQLAlchemy()
+    db.init_app(app)
+    return db
+
+
+def _tune_sqlite(state: TwitSocketState) -> None:
+    """WAL lets the stream process write while web workers read; wait instead of failing."""
+    engine = state.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+
+def _configure_logging(settings: Settings) -> None:
+    """Send the extension's log to ``TWITSOCKET_LOGFILE`` too, as the original did."""
+    logger = logging.getLogger("flask_twitsocket")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    path = settings["LOGFILE"]
+    if path and not any(getattr(h, "baseFilename", None) == path for h in logger.handlers):
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)

@@ -1,0 +1,129 @@
+"""The hub: one reader per web worker, fanning journal messages out to every open wall.
+
+However many browsers are connected, a worker process runs ONE thread that follows the
+journal (woken by the bus, or polling) and hands each message — already serialised, the
+exact text to send — to every subscriber's bounded queue. A connection handler (websocket
+or server-sent events) drains its own queue. A subscriber that falls ``queue_size``
+messages behind is dropped rather than allowed to hold memory or delay anyone else; its
+browser reconnects and catches up through the JSON API.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+
+from .bus import Bus
+from .store import PostStore
+
+log = logging.getLogger("flask_twitsocket.hub")
+
+
+class Subscription:
+    """One connected wall's mailbox."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.queue: queue.Queue[str] = queue.Queue(maxsize)
+        self.dropped = False
+
+    def get(self, timeout: float) -> str | None:
+        """The next message, or None when none came within ``timeout`` seconds."""
+        try:
+            return self.queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+class Hub:
+    def __init__(self, store_factory: Callable[[], PostStore],
+                 bus_factory: Callable[[], Bus], queue_size: int = 256) -> None:
+        self._store_factory = store_factory
+        self._bus_factory = bus_factory
+        self.queue_size = queue_size
+        self._lock = threading.Lock()
+        self._subscribers: set[Subscription] = set()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._stop = threading.Event()
+        self.bus: Bus | None = None
+        self.last_id = 0
+        self.delivered = 0
+
+    # --- subscribers --------------------------------------------------------------------
+
+    def subscribe(self) -> Subscription:
+        self.start()
+        subscription = Subscription(self.queue_size)
+        with self._lock:
+            self._subscribers.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._subscribers.discard(subscription)
+
+    @property
+    def client_count(self) -> int:
+        return len(self._subscribers)
+
+    def broadcast(self, message: str) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscription in subscribers:
+            try:
+                subscription.queue.put_nowait(message)
+            except queue.Full:
+                subscription.dropped = True
+                self.unsubscribe(subscription)
+                log.warning("Dropped a client that fell %d messages behind", self.queue_size)
+        self.delivered += len(subscribers)
+
+    # --- the reader thread --------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the reader thread once per process (after a fork, start a new one)."""
+        with self._lock:
+            if self._thread is not None and self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="twitsocket-hub",
+                                            daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.bus is not None:
+            self.bus.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._thread = None
+
+    def _run(self) -> None:
+        store = self._store_factory()
+        self.bus = self._bus_factory()
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                if not self.last_id:
+                    self.last_id = store.journal_head()
+                self._deliver_new(store)
+                failures = 0
+                self.bus.wait()
+            except Exception:  # the database may be restarting: keep trying, say so
+                failures += 1
+                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.exception("Could not read the journal; retrying in %.1f s", delay)
+                self._stop.wait(delay)
+
+    def _deliver_new(self, store: PostStore) -> None:
+        while True:
+            entries = store.journal_after(self.last_id)
+            for entry_id, payload in entries:
+                self.broadcast(payload)
+                self.last_id = entry_id
+            if len(entries) < 1000:
+                return

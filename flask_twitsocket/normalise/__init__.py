@@ -1,0 +1,107 @@
+"""One post shape for every network.
+
+Sources hand over raw events exactly as the network sent them (a dict parsed from JSON, or
+the raw line). A normaliser per network turns each into one of three things the rest of the
+pipeline understands — a new :class:`PostData`, an :class:`Edit` of one, or a
+:class:`Deletion` — or raises :class:`MalformedEvent`, which the pipeline logs and skips.
+
+Entities are kept in one network-neutral form: dicts with ``type`` (``url``, ``mention``,
+``hashtag``, ``media``), ``start``/``end`` offsets counted in Unicode code points of
+``text``, the link ``url`` and the ``display`` text. The server-side HTML and the browser
+client both build links from that list, never from markup sent by a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+
+class MalformedEvent(ValueError):
+    """A raw event that cannot be understood; logged and skipped, never fatal."""
+
+
+@dataclass(frozen=True)
+class Author:
+    id: str
+    username: str
+    name: str = ""
+    avatar_url: str | None = None
+
+
+@dataclass
+class PostData:
+    network: str
+    post_id: str
+    author: Author
+    text: str
+    created_at: datetime
+    url: str | None = None
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    is_retweet: bool = False
+    retweet_of: str | None = None
+    retweet_of_author: str | None = None
+    retweet_count: int = 0
+    raw: dict[str, Any] = field(default_factory=dict)
+    #: Pre-sanitised HTML for networks that send markup (Mastodon); else built from entities.
+    html: str | None = None
+
+
+@dataclass(frozen=True)
+class Deletion:
+    network: str
+    post_id: str
+
+
+@dataclass(frozen=True)
+class Edit:
+    post: PostData
+
+
+Normalised = PostData | Edit | Deletion | None
+Normaliser = Callable[[Any], Normalised]
+
+_NORMALISERS: dict[str, Normaliser] = {}
+
+
+def register(network: str) -> Callable[[Normaliser], Normaliser]:
+    """Register the normaliser of a network (used as a decorator by each network module)."""
+
+    def decorator(function: Normaliser) -> Normaliser:
+        _NORMALISERS[network] = function
+        return function
+
+    return decorator
+
+
+def normalise(network: str, payload: Any) -> Normalised:
+    """Turn one raw event into the common shape; ``None`` means "nothing to do" (keep-alive)."""
+    try:
+        normaliser = _NORMALISERS[network]
+    except KeyError:
+        raise MalformedEvent(f"no normaliser for network {network!r}") from None
+    try:
+        return normaliser(payload)
+    except MalformedEvent:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        raise MalformedEvent(f"{type(error).__name__}: {error}") from error
+
+
+def parse_time(value: Any) -> datetime:
+    """ISO 8601 (``Z`` accepted) to an aware UTC datetime."""
+    if not isinstance(value, str):
+        raise MalformedEvent(f"bad timestamp {value!r}")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedEvent(f"bad timestamp {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+# Each network module registers its normaliser on import.
+from . import x  # noqa: E402,F401

@@ -1,0 +1,177 @@
+"""X (Twitter) payloads: the API v2 filtered-stream shape and the legacy v1.1 status shape.
+
+Both are accepted so that archives recorded with the 2010-era streaming API replay on the
+same wall as today's stream. Offsets in both shapes count Unicode code points, which is
+the convention of our entity list, so they are kept as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from . import Author, Deletion, MalformedEvent, Normalised, PostData, parse_time, register
+
+NETWORK = "x"
+SITE = "https://x.com"
+
+
+@register(NETWORK)
+def normalise_x(payload: Any) -> Normalised:
+    if not isinstance(payload, dict):
+        raise MalformedEvent("an X event must be a JSON object")
+    if "data" in payload:
+        return _from_v2(payload)
+    if "delete" in payload:
+        status = payload["delete"]["status"]
+        return Deletion(NETWORK, str(status.get("id_str") or status["id"]))
+    if "id_str" in payload and "user" in payload:
+        return _from_v1(payload)
+    if "errors" in payload or "limit" in payload:
+        return None  # stream notices; the X source acts on them before normalising
+    raise MalformedEvent("neither an X v2 stream event nor a v1.1 status")
+
+
+def post_url(username: str, post_id: str) -> str:
+    return f"{SITE}/{username}/status/{post_id}"
+
+
+# --- API v2 ------------------------------------------------------------------------------
+
+
+def _from_v2(payload: dict[str, Any]) -> PostData:
+    data = payload["data"]
+    if not isinstance(data, dict) or "id" not in data:
+        raise MalformedEvent("v2 event without data.id")
+    includes = payload.get("includes") or {}
+    users = {str(u["id"]): u for u in includes.get("users", [])}
+    tweets = {str(t["id"]): t for t in includes.get("tweets", [])}
+    author_id = str(data["author_id"])
+    user = users.get(author_id, {})
+    author = Author(
+        id=author_id,
+        username=user.get("username") or author_id,
+        name=user.get("name") or "",
+        avatar_url=user.get("profile_image_url"),
+    )
+    note = data.get("note_tweet") or {}
+    text = note.get("text") or data.get("text") or ""
+    entities = _v2_entities(note.get("entities") if note else data.get("entities"))
+    retweet_of = None
+    retweet_of_author = None
+    for reference in data.get("referenced_tweets") or []:
+        if reference.get("type") == "retweeted":
+            retweet_of = str(reference["id"])
+            original = tweets.get(retweet_of) or {}
+            original_author = users.get(str(original.get("author_id")), {})
+            retweet_of_author = original_author.get("username") or original.get("author_id")
+    metrics = data.get("public_metrics") or {}
+    post_id = str(data["id"])
+    return PostData(
+        network=NETWORK,
+        post_id=post_id,
+        author=author,
+        text=text,
+        created_at=parse_time(data["created_at"]) if "created_at" in data else _now(),
+        url=post_url(author.username, post_id),
+        entities=entities,
+        is_retweet=retweet_of is not None,
+        retweet_of=retweet_of,
+        retweet_of_author=str(retweet_of_author) if retweet_of_author else None,
+        retweet_count=int(metrics.get("retweet_count") or 0),
+        raw=payload,
+    )
+
+
+def _v2_entities(entities: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not entities:
+        return []
+    found: list[dict[str, Any]] = []
+    for item in entities.get("urls", []):
+        found.append(
+            _entity("url", item, item.get("expanded_url") or item.get("url"),
+                    item.get("display_url") or item.get("expanded_url") or item.get("url"))
+        )
+    for item in entities.get("mentions", []):
+        name = item["username"]
+        found.append(_entity("mention", item, f"{SITE}/{name}", f"@{name}"))
+    for item in entities.get("hashtags", []):
+        tag = item["tag"]
+        found.append(_entity("hashtag", item, f"{SITE}/hashtag/{tag}", f"#{tag}"))
+    return found
+
+
+def _entity(kind: str, item: dict[str, Any], url: Any, display: Any) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "start": int(item["start"]),
+        "end": int(item["end"]),
+        "url": str(url or ""),
+        "display": str(display or ""),
+    }
+
+
+# --- API v1.1 ----------------------------------------------------------------------------
+
+
+def _from_v1(status: dict[str, Any]) -> PostData:
+    user = status["user"]
+    author = Author(
+        id=str(user.get("id_str") or user["id"]),
+        username=user["screen_name"],
+        name=user.get("name") or "",
+        avatar_url=user.get("profile_image_url_https") or user.get("profile_image_url"),
+    )
+    extended = status.get("extended_tweet") or {}
+    text = extended.get("full_text") or status.get("full_text") or status.get("text") or ""
+    entities = _v1_entities(extended.get("entities") or status.get("entities"))
+    original = status.get("retweeted_status")
+    post_id = str(status["id_str"])
+    return PostData(
+        network=NETWORK,
+        post_id=post_id,
+        author=author,
+        text=text,
+        created_at=_v1_time(status.get("created_at")),
+        url=post_url(author.username, post_id),
+        entities=entities,
+        is_retweet=original is not None,
+        retweet_of=str(original["id_str"]) if original else None,
+        retweet_of_author=original["user"]["screen_name"] if original else None,
+        retweet_count=int(status.get("retweet_count") or 0),
+        raw=status,
+    )
+
+
+def _v1_entities(entities: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not entities:
+        return []
+    found: list[dict[str, Any]] = []
+
+    def add(kind: str, item: dict[str, Any], url: Any, display: Any) -> None:
+        start, end = item["indices"]
+        found.append(_entity(kind, {"start": start, "end": end}, url, display))
+
+    for item in entities.get("urls", []):
+        add("url", item, item.get("expanded_url") or item.get("url"),
+            item.get("display_url") or item.get("url"))
+    for item in entities.get("user_mentions", []):
+        name = item["screen_name"]
+        add("mention", item, f"{SITE}/{name}", f"@{name}")
+    for item in entities.get("hashtags", []):
+        add("hashtag", item, f"{SITE}/hashtag/{item['text']}", f"#{item['text']}")
+    return found
+
+
+def _v1_time(value: Any) -> datetime:
+    if not value:
+        return _now()
+    try:
+        return parsedate_to_datetime(value).astimezone(timezone.utc)
+    except (TypeError, ValueError):
+        return parse_time(value)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

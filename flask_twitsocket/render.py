@@ -1,0 +1,59 @@
+"""Safe HTML for a post, built from its plain text and entity list.
+
+Everything that comes from a network is hostile: the text is escaped piece by piece, and a
+piece becomes a link only when its URL is http(s). Nothing the network sent as markup is
+ever passed through. The browser client follows the same rules with DOM nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
+
+LINK_CLASSES = {"url": "link", "mention": "mention", "hashtag": "hashtag", "media": "media"}
+
+
+def safe_url(url: Any) -> str | None:
+    """The URL if it is an absolute http(s) URL with a host, else ``None``."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    if any(ord(char) < 0x20 for char in url):
+        return None
+    return url
+
+
+def render_html(text: str, entities: list[dict[str, Any]]) -> Markup:
+    """Escape ``text`` and turn valid entity ranges into links; returns safe markup."""
+    chars = list(text)  # offsets count code points, as Python str indexing does
+    pieces: list[str] = []
+    cursor = 0
+    for entity in sorted(entities, key=lambda e: (e.get("start", 0), e.get("end", 0))):
+        start, end = entity.get("start"), entity.get("end")
+        if not isinstance(start, int) or not isinstance(end, int):
+            continue
+        if start < cursor or end <= start or end > len(chars):
+            continue  # overlapping or out-of-range entities are shown as plain text
+        pieces.append(str(escape("".join(chars[cursor:start]))))
+        label = "".join(chars[start:end])
+        url = safe_url(entity.get("url"))
+        if url is None:
+            pieces.append(str(escape(label)))
+        else:
+            display = entity.get("display") if entity.get("type") == "url" else None
+            css = LINK_CLASSES.get(entity.get("type"), "link")
+            pieces.append(
+                f'<a class="{css}" href="{escape(url)}" rel="nofollow noopener noreferrer" '
+                f'target="_blank">{escape(display or label)}</a>'
+            )
+        cursor = end
+    pieces.append(str(escape("".join(chars[cursor:]))))
+    return Markup("".join(pieces).replace("\n", "<br>"))

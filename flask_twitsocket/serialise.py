@@ -1,0 +1,66 @@
+"""The JSON shape of a post and of the messages sent to walls.
+
+A post is serialised once — when it is stored — and that exact text travels through the bus
+to every worker and every browser; nobody re-encodes it per client. Post ids are strings
+because X ids exceed 2**53; ``seq`` is the local cursor used for catch-up (``since_id``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def post_json(row: Any) -> dict[str, Any]:
+    """A stored post (ORM object or result row) as the public JSON object."""
+    entities = row.entities
+    return {
+        "id": str(row.post_id),
+        "seq": str(row.seq),
+        "network": row.network,
+        "text": row.text,
+        "html": row.html,
+        "entities": json.loads(entities) if isinstance(entities, str) else entities,
+        "created_at": iso(row.created_at),
+        "url": row.url,
+        "author": {
+            "id": str(row.author_id),
+            "username": row.author_username,
+            "name": row.author_name,
+            "avatar_url": row.author_avatar_url,
+        },
+        "is_retweet": bool(row.is_retweet),
+        "retweet_of": row.retweet_of,
+        "retweet_of_author": row.retweet_of_author,
+        "retweet_count": int(row.retweet_count or 0),
+    }
+
+
+def tweet_message(post: dict[str, Any]) -> str:
+    return dumps({"type": "tweet", "tweet": post})
+
+
+def update_message(post: dict[str, Any]) -> str:
+    return dumps({"type": "update", "tweet": post})
+
+
+def delete_message(network: str, post_id: str, seq: int | None) -> str:
+    return dumps({"type": "delete", "id": str(post_id), "network": network,
+                  "seq": None if seq is None else str(seq)})
+
+
+def count_message(count: int) -> str:
+    return dumps({"type": "count", "count": count})

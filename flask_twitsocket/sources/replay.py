@@ -1,0 +1,89 @@
+"""Replay a JSON-lines recording as if it were happening now (the demo, and old archives).
+
+Each line is one raw event: an X API v2 stream event, a legacy v1.1 status, or an envelope
+``{"network": "mastodon", "payload": {...}}`` for other networks. Lines are handed to the
+pipeline untouched (a broken line is logged and skipped there), except that X posts get
+today's time (``TWITSOCKET_REPLAY_RETIME``) and, on every pass after the first of a
+looping replay, a fresh id so the wall keeps filling.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from ..config import as_bool, declare
+from ..pipeline import RawEvent
+from .base import Source
+
+declare("REPLAY_RETIME", True, as_bool, "Give replayed X posts the current time.")
+
+
+class ReplaySource(Source):
+    name = "replay"
+    network = "x"
+
+    @classmethod
+    def is_configured(cls, settings) -> bool:
+        return True
+
+    def check(self) -> None:
+        path = self.settings["REPLAY_FILE"]
+        if not path.is_file():
+            from ..config import ConfigError
+
+            raise ConfigError("TWITSOCKET_REPLAY_FILE", f"no such file: {path}")
+
+    def events(self) -> Iterator[RawEvent]:
+        path = self.settings["REPLAY_FILE"]
+        interval = 1.0 / self.settings["REPLAY_RATE"]
+        loop = self.settings["REPLAY_LOOP"]
+        passes = 0
+        while not self.stop.is_set():
+            self.log.info("Replaying %s at %.1f posts/s (pass %d)", path.name,
+                          self.settings["REPLAY_RATE"], passes + 1)
+            next_at = time.monotonic()
+            with path.open(encoding="utf-8") as lines:
+                for line in lines:
+                    line = line.strip()
+                    if not line:
+                        continue
+                    delay = next_at - time.monotonic()
+                    if delay > 0 and self.stop.wait(delay):
+                        return
+                    next_at = max(next_at, time.monotonic() - 1.0) + interval
+                    yield self._event(line, passes)
+            passes += 1
+            if not loop:
+                self.log.info("Replay finished after one pass")
+                return
+
+    def _event(self, line: str, passes: int) -> RawEvent:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return RawEvent(self.network, line)  # the pipeline reports it
+        if isinstance(event, dict) and "network" in event and "payload" in event:
+            return RawEvent(str(event["network"]), event["payload"])
+        if isinstance(event, dict):
+            self._refresh(event, passes)
+        return RawEvent(self.network, event)
+
+    def _refresh(self, event: dict[str, Any], passes: int) -> None:
+        stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        post = event.get("data") if isinstance(event.get("data"), dict) else event
+        if "id" not in post and "id_str" not in post:
+            return
+        if self.settings["REPLAY_RETIME"]:
+            if "data" in event:
+                post["created_at"] = stamp.replace("+00:00", "Z")
+            else:
+                post["created_at"] = datetime.now(timezone.utc).strftime(
+                    "%a %b %d %H:%M:%S +0000 %Y")
+        if passes:
+            for key in ("id", "id_str"):
+                if key in post:
+                    post[key] = f"{post[key]}{passes:04d}"

@@ -1,0 +1,334 @@
+"""Storage of posts, and the journal entries that announce each change to the walls.
+
+Writes go through :meth:`PostStore.apply`, which handles a whole batch in ONE transaction:
+new posts are inserted with ``ON CONFLICT DO NOTHING`` (a post delivered twice is stored
+once), edits and deletions are applied, and a journal entry per visible change is written
+in the same transaction. A change is therefore announced if and only if it was stored:
+the bus can drop a wake-up hint, but never a post.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .models import JournalEntry, Post, Tombstone, TopPost, TopUser
+from .normalise import Deletion, Edit, Normalised, PostData
+from .render import render_html, safe_url
+from .serialise import (
+    count_message,
+    delete_message,
+    post_json,
+    tweet_message,
+    update_message,
+)
+
+log = logging.getLogger("flask_twitsocket.store")
+
+POSTS = Post.__table__
+JOURNAL = JournalEntry.__table__
+TOMBSTONES = Tombstone.__table__
+#: How often (in journal writes) old journal entries are pruned.
+PRUNE_EVERY = 200
+
+
+@dataclass
+class ApplyResult:
+    """What a batch changed: the posts newly stored (as JSON) and the counts of the rest."""
+
+    stored: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: int = 0
+    edited: int = 0
+    deleted: int = 0
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class PostStore:
+    """Reads and writes the extension's tables on one SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine, journal_keep: int = 10_000) -> None:
+        self.engine = engine
+        self.journal_keep = journal_keep
+        self._writes_since_prune = 0
+
+    # --- writing ------------------------------------------------------------------------
+
+    def apply(self, items: Sequence[Normalised]) -> ApplyResult:
+        """Store a batch of normalised events atomically and journal what changed."""
+        result = ApplyResult()
+        posts = [item for item in items if isinstance(item, PostData)]
+        with self.engine.begin() as conn:
+            self._lock_journal(conn)
+            messages: list[tuple[str, str]] = []
+            if posts:
+                stored = self._insert_posts(conn, posts)
+                result.duplicates = len(posts) - len(stored)
+                result.stored = stored
+                messages += [("tweet", tweet_message(post)) for post in stored]
+            for item in items:
+                if isinstance(item, Edit):
+                    message = self._edit(conn, item.post)
+                    if message:
+                        result.edited += 1
+                        messages.append(("update", message))
+                elif isinstance(item, Deletion):
+                    message = self._delete(conn, item)
+                    if message:
+                        result.deleted += 1
+                        messages.append(("delete", message))
+            if messages:
+                messages.append(("count", count_message(self._count(conn))))
+                self._journal(conn, messages)
+        return result
+
+    def _insert_posts(self, conn: Connection, posts: list[PostData]) -> list[dict[str, Any]]:
+        unique: dict[tuple[str, str], PostData] = {}
+        for post in posts:
+            unique.setdefault((post.network, post.post_id), post)
+        buried = self._tombstoned(conn, unique)
+        rows = [_row(post) for key, post in unique.items() if key not in buried]
+        if not rows:
+            return []
+        statement = _insert_ignore(conn).values(rows).returning(*POSTS.c)
+        inserted = sorted(conn.execute(statement).all(), key=lambda row: row.seq)
+        return [post_json(row) for row in inserted]
+
+    def _tombstoned(self, conn: Connection, keys: Iterable[tuple[str, str]]) -> set:
+        keys = list(keys)
+        if not keys:
+            return set()
+        ids = [post_id for _network, post_id in keys]
+        found = conn.execute(
+            select(TOMBSTONES.c.network, TOMBSTONES.c.post_id).where(
+                TOMBSTONES.c.post_id.in_(ids)
+            )
+        )
+        return {(row.network, row.post_id) for row in found}
+
+    def _edit(self, conn: Connection, post: PostData) -> str | None:
+        row = _row(post)
+        for key in ("network", "post_id", "stored_at", "hidden"):
+            row.pop(key)
+        updated = conn.execute(
+            update(POSTS)
+            .where(POSTS.c.network == post.network, POSTS.c.post_id == post.post_id)
+            .values(row)
+            .returning(*POSTS.c)
+        ).first()
+        if updated is None or updated.hidden:
+            return None
+        return update_message(post_json(updated))
+
+    def _delete(self, conn: Connection, deletion: Deletion) -> str | None:
+        conn.execute(
+            _insert_ignore(conn, TOMBSTONES).values(
+                network=deletion.network, post_id=deletion.post_id, reason="deleted",
+                created_at=now(),
+            )
+        )
+        gone = conn.execute(
+            delete(POSTS)
+            .where(POSTS.c.network == deletion.network, POSTS.c.post_id == deletion.post_id)
+            .returning(POSTS.c.seq, POSTS.c.hidden)
+        ).first()
+        if gone is None or gone.hidden:
+            return None
+        return delete_message(deletion.network, deletion.post_id, gone.seq)
+
+    def _lock_journal(self, conn: Connection) -> None:
+        """Serialise journal writers on PostgreSQL so ids become visible in order.
+
+        A reader moves its cursor past the highest id it saw; if two transactions could
+        commit ids out of order, the lower one would be skipped. SQLite already allows
+        only one writer at a time.
+        """
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(7305147)"))
+
+    def _journal(self, conn: Connection, messages: list[tuple[str, str]]) -> None:
+        stamp = now()
+        conn.execute(
+            insert(JOURNAL),
+            [{"kind": kind, "payload": payload, "created_at": stamp} for kind, payload in messages],
+        )
+        self._writes_since_prune += 1
+        if self._writes_since_prune >= PRUNE_EVERY:
+            self._writes_since_prune = 0
+            newest = conn.execute(select(func.max(JOURNAL.c.id))).scalar() or 0
+            conn.execute(delete(JOURNAL).where(JOURNAL.c.id <= newest - self.journal_keep))
+
+    def publish(self, messages: list[tuple[str, str]]) -> None:
+        """Journal messages that are not tied to a post change (e.g. a moderator notice)."""
+        with self.engine.begin() as conn:
+            self._lock_journal(conn)
+            self._journal(conn, messages)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _count(self, conn: Connection) -> int:
+        return conn.execute(
+            select(func.count()).select_from(POSTS).where(POSTS.c.hidden.is_(False))
+        ).scalar_one()
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return self._count(conn)
+
+    def recent(self, limit: int, since_seq: int | None = None) -> list[dict[str, Any]]:
+        """Visible posts, newest first; with ``since_seq`` only those stored after it."""
+        query = select(POSTS).where(POSTS.c.hidden.is_(False))
+        if since_seq is not None:
+            query = query.where(POSTS.c.seq > since_seq)
+        query = query.order_by(POSTS.c.seq.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [post_json(row) for row in conn.execute(query)]
+
+    def journal_head(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(JOURNAL.c.id))).scalar() or 0
+
+    def journal_after(self, last_id: int, limit: int = 1000) -> list[tuple[int, str]]:
+        query = (
+            select(JOURNAL.c.id, JOURNAL.c.payload)
+            .where(JOURNAL.c.id > last_id)
+            .order_by(JOURNAL.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(row.id, row.payload) for row in conn.execute(query)]
+
+    def top_users(self, limit: int) -> list[TopUser]:
+        with self.engine.connect() as conn:
+            query = select(TopUser.__table__).order_by(TopUser.rank).limit(limit)
+            return list(conn.execute(query))
+
+    def top_posts(self, limit: int) -> list[dict[str, Any]]:
+        query = (
+            select(POSTS, TopPost.__table__.c.retweet_count.label("top_count"))
+            .join(TopPost.__table__, TopPost.__table__.c.post_seq == POSTS.c.seq)
+            .where(POSTS.c.hidden.is_(False))
+            .order_by(TopPost.__table__.c.rank)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            posts = []
+            for row in conn.execute(query):
+                post = post_json(row)
+                post["retweet_count"] = int(row.top_count)
+                posts.append(post)
+            return posts
+
+    # --- the cached top lists -----------------------------------------------------------
+
+    def refresh_top(self, limit: int = 100) -> tuple[int, int]:
+        """Recompute the top users and top posts with SQL aggregation; returns their sizes."""
+        stamp = now()
+        originals = POSTS.c.is_retweet.is_(False)
+        visible = POSTS.c.hidden.is_(False)
+        newest = func.max(POSTS.c.seq).label("newest")
+        users = (
+            select(
+                POSTS.c.network,
+                POSTS.c.author_id,
+                func.count().label("post_count"),
+                newest,
+            )
+            .where(visible)
+            .group_by(POSTS.c.network, POSTS.c.author_id)
+            .order_by(func.count().desc(), newest.desc())
+            .limit(limit)
+            .subquery()
+        )
+        latest = POSTS.alias("latest")
+        user_rows = select(
+            users.c.network, users.c.author_id, users.c.post_count,
+            latest.c.author_username, latest.c.author_name, latest.c.author_avatar_url,
+        ).join(latest, latest.c.seq == users.c.newest).order_by(
+            users.c.post_count.desc(), users.c.newest.desc()
+        )
+        retweets = POSTS.alias("retweets")
+        stored_retweets = (
+            select(retweets.c.network, retweets.c.retweet_of, func.count().label("n"))
+            .where(retweets.c.is_retweet.is_(True))
+            .group_by(retweets.c.network, retweets.c.retweet_of)
+            .subquery()
+        )
+        score = func.coalesce(stored_retweets.c.n, 0)
+        best = (
+            func.max(POSTS.c.retweet_count, score)
+            if self.engine.dialect.name == "sqlite"
+            else func.greatest(POSTS.c.retweet_count, score)
+        ).label("score")
+        post_rows = (
+            select(POSTS.c.seq, best)
+            .outerjoin(
+                stored_retweets,
+                (stored_retweets.c.network == POSTS.c.network)
+                & (stored_retweets.c.retweet_of == POSTS.c.post_id),
+            )
+            .where(originals, visible)
+            .order_by(best.desc(), POSTS.c.seq.desc())
+            .limit(limit)
+        )
+        with self.engine.begin() as conn:
+            top_users = [
+                {"rank": rank, "network": row.network, "author_id": row.author_id,
+                 "username": row.author_username, "name": row.author_name,
+                 "avatar_url": row.author_avatar_url, "post_count": row.post_count,
+                 "refreshed_at": stamp}
+                for rank, row in enumerate(conn.execute(user_rows), start=1)
+            ]
+            top_posts = [
+                {"rank": rank, "post_seq": row.seq, "retweet_count": row.score,
+                 "refreshed_at": stamp}
+                for rank, row in enumerate(conn.execute(post_rows), start=1)
+            ]
+            conn.execute(delete(TopUser.__table__))
+            conn.execute(delete(TopPost.__table__))
+            if top_users:
+                conn.execute(insert(TopUser.__table__), top_users)
+            if top_posts:
+                conn.execute(insert(TopPost.__table__), top_posts)
+        return len(top_users), len(top_posts)
+
+
+def _insert_ignore(conn: Connection, table=POSTS):
+    """``INSERT … ON CONFLICT DO NOTHING`` for the connection's dialect."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def _row(post: PostData) -> dict[str, Any]:
+    # Defence in depth: no unsafe URL is even stored, whatever the client does with it.
+    entities = [dict(entity, url=safe_url(entity.get("url")) or "") for entity in post.entities]
+    html = post.html if post.html is not None else str(render_html(post.text, entities))
+    return {
+        "network": post.network,
+        "post_id": post.post_id,
+        "author_id": post.author.id,
+        "author_username": post.author.username,
+        "author_name": post.author.name,
+        "author_avatar_url": safe_url(post.author.avatar_url),
+        "text": post.text,
+        "html": html,
+        "entities": json.dumps(entities, ensure_ascii=False),
+        "url": safe_url(post.url),
+        "created_at": post.created_at,
+        "is_retweet": post.is_retweet,
+        "retweet_of": post.retweet_of,
+        "retweet_of_author": post.retweet_of_author,
+        "retweet_count": post.retweet_count,
+        "raw": json.dumps(post.raw, ensure_ascii=False),
+        "hidden": False,
+        "stored_at": now(),
+    }

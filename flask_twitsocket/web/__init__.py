@@ -1,0 +1,30 @@
+"""The blueprint: the websocket route, the JSON API and the template helpers.
+
+The browser-facing half of the data flow (hub → browsers). Routes are grouped by what they
+serve, one module each; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint
+
+from ..config import Settings
+from . import api, templating, websocket
+
+PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def create_blueprint(settings: Settings) -> Blueprint:
+    blueprint = Blueprint(
+        "twitsocket",
+        __name__,
+        template_folder=str(PACKAGE / "templates"),
+        static_folder=str(PACKAGE / "static" / "twitsocket"),
+        static_url_path="/static",
+    )
+    api.register(blueprint)
+    websocket.register(blueprint)
+    templating.register(blueprint)
+    return blueprint

@@ -1,0 +1,56 @@
+"""JSON endpoints: catch-up for walls and data for any client.
+
+``GET <prefix>/api/tweets?since_id=&limit=`` returns ``{"tweets": [...], "count": N}``,
+newest first. ``since_id`` is a post's ``seq`` (the local cursor every post JSON carries):
+a wall that reconnects asks for everything after the newest post it shows.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from ..extension import TwitSocket
+
+
+def _int_arg(name: str, default: int | None, minimum: int = 0) -> int | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or int(raw) < minimum:
+        from werkzeug.exceptions import BadRequest
+
+        raise BadRequest(f"{name} must be a whole number of at least {minimum}")
+    return int(raw)
+
+
+def tweets() -> Response:
+    state = TwitSocket.state()
+    settings = state.settings
+    limit = min(_int_arg("limit", settings["DEFAULT_LIMIT"], 1), settings["MAX_LIMIT"])
+    since = _int_arg("since_id", None)
+    posts = state.store.recent(limit, since_seq=since)
+    response = jsonify({"tweets": posts, "count": state.store.count()})
+    response.cache_control.no_store = True
+    return response
+
+
+def top() -> Response:
+    state = TwitSocket.state()
+    limit = min(_int_arg("limit", 10, 1), state.settings["MAX_LIMIT"])
+    users = [
+        {"rank": row.rank, "network": row.network, "id": row.author_id,
+         "username": row.username, "name": row.name, "avatar_url": row.avatar_url,
+         "post_count": row.post_count}
+        for row in state.store.top_users(limit)
+    ]
+    return jsonify({"users": users, "tweets": state.store.top_posts(limit)})
+
+
+def bad_request(error) -> tuple[Response, int]:
+    return jsonify({"error": error.description}), 400
+
+
+def register(blueprint: Blueprint) -> None:
+    blueprint.add_url_rule("/api/tweets", "api_tweets", tweets)
+    blueprint.add_url_rule("/api/top", "api_top", top)
+    blueprint.register_error_handler(400, bad_request)

@@ -1,0 +1,59 @@
+"""What the Jinja macros in ``twitsocket/macros.html`` read: the ``twitsocket`` template global.
+
+Host templates import the macros (``{% from "twitsocket/macros.html" import render_tweets
+%}``); the macros call these helpers, so a macro works in any template of the site, with
+or without a request-specific context.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, url_for
+
+from ..extension import TwitSocket, TwitSocketState
+from ..render import safe_url
+
+
+class TemplateHelpers:
+    """Data for the macros, read through the extension's store."""
+
+    @property
+    def state(self) -> TwitSocketState:
+        return TwitSocket.state()
+
+    def recent(self, limit: int) -> list[dict[str, Any]]:
+        return self.state.store.recent(int(limit))
+
+    def count(self) -> int:
+        return self.state.store.count()
+
+    def top_users(self, limit: int) -> list[Any]:
+        return self.state.store.top_users(int(limit))
+
+    def top_tweets(self, limit: int) -> list[dict[str, Any]]:
+        return self.state.store.top_posts(int(limit))
+
+    def safe_url(self, url: Any) -> str | None:
+        return safe_url(url)
+
+    def initials(self, name: str, username: str) -> str:
+        words = (name or username or "?").split()
+        return "".join(word[0] for word in words[:2]).upper() or "?"
+
+    def client_config(self) -> dict[str, str]:
+        """What the JS client needs, delivered as data- attributes (no inline script)."""
+        settings = self.state.settings
+        return {
+            # A path by default: the client picks ws:// or wss:// from the page's scheme.
+            "ws-url": settings["WEBSOCKET_URL"] or urlsplit(url_for("twitsocket.ws")).path,
+            "api-url": url_for("twitsocket.api_tweets"),
+        }
+
+
+def register(blueprint: Blueprint) -> None:
+    helpers = TemplateHelpers()
+
+    blueprint.record_once(lambda setup: setup.app.jinja_env.globals.setdefault(
+        "twitsocket", helpers))
