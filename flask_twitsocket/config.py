@@ -154,38 +154,50 @@ declare("SOURCES", (), as_str_list, "Sources run by 'stream' with no --source.")
 
 
 class Settings(Mapping[str, Any]):
-    """Validated settings, looked up without the prefix: ``settings["TRACK_KEYWORDS"]``."""
+    """Validated settings, looked up without the prefix: ``settings["TRACK_KEYWORDS"]``.
 
-    def __init__(self, values: dict[str, Any]) -> None:
-        self._values = values
+    Keys are declared by the modules that use them, and some (a network's source) are
+    imported only when needed; a key declared after start-up is read and validated on
+    first use, from the same app config, with the same error naming it.
+    """
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._config = dict(config)
+        self._values: dict[str, Any] = {}
+        self.validate()
+
+    def validate(self) -> None:
+        """Convert every declared key not yet converted; raise ConfigError on a bad one."""
+        for name in list(KEYS):
+            if name not in self._values:
+                self._values[name] = self._convert(KEYS[name])
+
+    def _convert(self, key: Key) -> Any:
+        full = PREFIX + key.name
+        raw = self._config.get(full, key.default)
+        if raw is key.default:
+            return raw
+        try:
+            return key.convert(raw)
+        except ValueError as error:
+            raise ConfigError(full, str(error)) from None
 
     def __getitem__(self, name: str) -> Any:
+        if name not in self._values and name in KEYS:
+            self._values[name] = self._convert(KEYS[name])
         return self._values[name]
 
     def __iter__(self):
+        self.validate()
         return iter(self._values)
 
     def __len__(self) -> int:
-        return len(self._values)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name.upper()]
-        except KeyError:
-            raise AttributeError(name) from None
+        return len(KEYS)
 
 
 def load_settings(config: Mapping[str, Any]) -> Settings:
     """Read every declared key from ``config``, converting and validating it."""
-    values: dict[str, Any] = {}
-    for key in KEYS.values():
-        full = PREFIX + key.name
-        raw = config.get(full, key.default)
-        try:
-            values[key.name] = key.convert(raw) if raw is not key.default else raw
-        except ValueError as error:
-            raise ConfigError(full, str(error)) from None
-    return Settings(values)
+    return Settings({key: value for key, value in config.items() if key.startswith(PREFIX)})
 
 
 def require(settings: Settings, *names: str) -> None:

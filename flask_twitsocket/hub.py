@@ -49,7 +49,7 @@ class Hub:
         self._pid: int | None = None
         self._stop = threading.Event()
         self.bus: Bus | None = None
-        self.last_id = 0
+        self.last_id: int | None = None
         self.delivered = 0
 
     # --- subscribers --------------------------------------------------------------------
@@ -108,7 +108,7 @@ class Hub:
         failures = 0
         while not self._stop.is_set():
             try:
-                if not self.last_id:
+                if self.last_id is None:  # start from now: the page rendered the past
                     self.last_id = store.journal_head()
                 self._deliver_new(store)
                 failures = 0

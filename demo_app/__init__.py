@@ -1,0 +1,49 @@
+"""A tiny conference site that uses flask-twitsocket the way a real site would.
+
+``flask --app demo_app run`` serves it; ``python -m demo_app`` (``make demo``) also starts
+the replay stream so the wall fills up live, with no credentials and no services.
+Any ``TWITSOCKET_*`` environment variable overrides the demo's settings, and
+``DATABASE_URL`` its database.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, Response, render_template
+
+from flask_twitsocket import TwitSocket
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+       "connect-src 'self' ws: wss:")
+
+twitsocket = TwitSocket()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(
+        SECRET_KEY=os.environ.get("SECRET_KEY", "demo-only-not-secret"),
+        SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///demo.sqlite3"),
+        TWITSOCKET_TRACK_KEYWORDS=["#devconf26", "devconf"],
+        TWITSOCKET_REPLAY_LOOP=True,
+        TWITSOCKET_REPLAY_RATE=1.5,
+        TWITSOCKET_BANNED_USERS=["script_kid"],
+    )
+    app.config.update(
+        {key: value for key, value in os.environ.items() if key.startswith("TWITSOCKET_")}
+    )
+    app.config.update(config or {})
+    twitsocket.init_app(app)
+
+    @app.after_request
+    def strict_csp(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
+    @app.get("/")
+    def index() -> str:
+        return render_template("index.html")
+
+    return app

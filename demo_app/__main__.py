@@ -1,0 +1,59 @@
+"""``python -m demo_app``: the whole demo wall — tables, replay stream and web server.
+
+Starts ``flask twitsocket stream --source replay`` and gunicorn (one gthread worker, as a
+small production site would run) as two processes, like production, and refreshes the
+top lists every 30 s. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from demo_app import create_app
+
+HOST = os.environ.get("HOST", "127.0.0.1")
+PORT = os.environ.get("PORT", "5000")
+
+
+def main() -> int:
+    app = create_app()
+    state = app.extensions["twitsocket"]
+    state.create_tables()
+    flask = [sys.executable, "-m", "flask", "--app", "demo_app"]
+    gunicorn = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--threads",
+                "200", "--workers", "1", "--bind", f"{HOST}:{PORT}", "--log-level", "warning",
+                "demo_app:create_app()"]
+    processes = [
+        subprocess.Popen([*flask, "twitsocket", "stream", "--source", "replay"]),
+        subprocess.Popen(gunicorn),
+    ]
+    print(f"\n  The DevConf 2026 wall is live at http://{HOST}:{PORT}/  (Ctrl-C to stop)\n",
+          flush=True)
+    stop = threading.Event()
+
+    def refresh_top() -> None:
+        while not stop.wait(30):
+            state.store.refresh_top(100)
+
+    threading.Thread(target=refresh_top, daemon=True).start()
+    try:
+        while all(process.poll() is None for process in processes):
+            stop.wait(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=15)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

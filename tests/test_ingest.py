@@ -1,0 +1,137 @@
+"""The ingest pipeline, driven the way the stream process drives it: replay files via the CLI,
+and batches through ``Ingestor`` — results read back through the JSON API."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import write_jsonl, x_post
+
+from flask_twitsocket.bus import create_bus
+from flask_twitsocket.filters import BanList
+from flask_twitsocket.pipeline import Ingestor, RawEvent
+
+
+@pytest.fixture
+def ingest(app):
+    state = app.extensions["twitsocket"]
+
+    def run(*events, banned=()):
+        ingestor = Ingestor(state.store, create_bus(state.settings), BanList(banned))
+        return ingestor.ingest([RawEvent("x", e if isinstance(e, str) else json.dumps(e))
+                                for e in events])
+
+    return run
+
+
+def api(app, query=""):
+    return app.test_client().get(f"/twitsocket/api/tweets{query}").get_json()
+
+
+def test_a_duplicate_post_is_stored_once(app, ingest):
+    first = ingest(x_post(1), x_post(2), x_post(1))
+    second = ingest(x_post(2))
+    assert (first.stored, first.duplicates) == (2, 1)
+    assert (second.stored, second.duplicates) == (0, 1)
+    assert [t["id"] for t in api(app)["tweets"]] == ["2", "1"]
+    assert api(app)["count"] == 2
+
+
+def test_malformed_events_are_skipped_and_the_rest_stored(app, ingest, caplog):
+    stats = ingest("{not json", '{"data": {"text": "no id"}}', "[1, 2]", x_post(7),
+                   '{"data": {"id": "8"', "")
+    assert stats.stored == 1
+    assert stats.malformed == 5
+    assert [t["id"] for t in api(app)["tweets"]] == ["7"]
+    assert "malformed" in caplog.text
+
+
+def test_banned_users_are_never_stored_nor_shown(app, ingest):
+    original = x_post(10, username="Troll", user_id="666")
+    retweet = x_post(11, text="RT @Troll: Hello", username="bob", user_id="7",
+                     referenced_tweets=[{"type": "retweeted", "id": "10"}])
+    retweet["includes"]["users"].append({"id": "666", "username": "Troll"})
+    retweet["includes"]["tweets"] = [original["data"]]
+    stats = ingest(original, retweet, x_post(12, username="carol", user_id="99"),
+                   x_post(13, username="dave", user_id="31337"),
+                   banned=["@troll", "31337"])
+    assert stats.banned == 3
+    assert [t["author"]["username"] for t in api(app)["tweets"]] == ["carol"]
+
+
+def test_ids_are_strings_and_big_x_ids_survive(app, ingest):
+    ingest(x_post(1862000000000000001))
+    tweet = api(app)["tweets"][0]
+    assert tweet["id"] == "1862000000000000001"
+    assert isinstance(tweet["seq"], str)
+    for key in ("id", "network", "text", "html", "created_at", "url", "author",
+                "is_retweet", "retweet_of", "retweet_count"):
+        assert key in tweet
+    assert set(tweet["author"]) >= {"id", "username", "name", "avatar_url"}
+    assert tweet["created_at"] == "2026-11-28T10:00:00Z"
+
+
+def test_legacy_v1_statuses_replay(app, ingest):
+    status = {
+        "id_str": "20", "text": "Old school #europython @brutasse",
+        "created_at": "Wed Jul 21 10:00:00 +0000 2010", "retweet_count": 3,
+        "user": {"id_str": "15324940", "screen_name": "brutasse", "name": "Bruno"},
+        "entities": {"hashtags": [{"text": "europython", "indices": [11, 22]}],
+                     "user_mentions": [{"screen_name": "brutasse", "indices": [23, 32]}],
+                     "urls": []},
+    }
+    ingest(status)
+    tweet = api(app)["tweets"][0]
+    assert tweet["author"]["username"] == "brutasse"
+    assert tweet["created_at"] == "2010-07-21T10:00:00Z"
+    assert '<a class="hashtag" href="https://x.com/hashtag/europython"' in tweet["html"]
+    assert '<a class="mention" href="https://x.com/brutasse"' in tweet["html"]
+
+
+def test_hostile_texts_names_and_urls_are_neutralised(app, ingest):
+    event = x_post(30, text='<script>alert(1)</script> see https://t.co/a',
+                   name='<img src=x onerror=alert(2)>')
+    event["data"]["entities"] = {"urls": [{"start": 30, "end": 44, "url": "https://t.co/a",
+                                           "expanded_url": "javascript:alert(3)"}]}
+    event["includes"]["users"][0]["profile_image_url"] = "javascript:alert(4)"
+    ingest(event)
+    tweet = api(app)["tweets"][0]
+    assert "<script>" not in tweet["html"]
+    assert "&lt;script&gt;" in tweet["html"]
+    assert "javascript:" not in tweet["html"]
+    assert tweet["author"]["avatar_url"] is None
+    assert all(not e["url"].startswith("javascript") for e in tweet["entities"])
+    assert tweet["text"].startswith("<script>")  # the plain text stays plain text
+
+
+def test_a_deletion_removes_the_post_and_it_never_comes_back(app, ingest):
+    ingest(x_post(40), x_post(41))
+    stats = ingest({"delete": {"status": {"id_str": "40"}}})
+    assert stats.deleted == 1
+    ingest(x_post(40))  # re-delivered after a reconnect
+    assert [t["id"] for t in api(app)["tweets"]] == ["41"]
+
+
+def test_stream_cli_replays_a_file_once_each(app, run_cli, tmp_path):
+    recording = write_jsonl(tmp_path / "r.jsonl", [
+        x_post(1), "garbage", x_post(2), x_post(1), x_post(3, username="spam", user_id="5")])
+    result = run_cli("stream", "--source", "replay", env={
+        "TWITSOCKET_REPLAY_FILE": str(recording), "TWITSOCKET_REPLAY_RATE": "1000",
+        "TWITSOCKET_BANNED_USERS": "spam"})
+    assert result.returncode == 0, result.stderr
+    assert "2 stored, 1 duplicates, 1 malformed, 1 banned" in result.stdout
+    assert [t["id"] for t in api(app)["tweets"]] == ["2", "1"]
+
+
+def test_the_bundled_recording_replays_cleanly(app, run_cli):
+    result = run_cli("stream", "--source", "replay", env={"TWITSOCKET_REPLAY_RATE": "10000",
+                                                         "TWITSOCKET_BANNED_USERS": ""},
+                     timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "300 stored, 0 duplicates, 0 malformed" in result.stdout
+    body = api(app, "?limit=200")
+    assert body["count"] == 300
+    networks = {t["network"] for t in body["tweets"]}
+    assert networks == {"x"}
+    assert any(t["is_retweet"] for t in body["tweets"])
