@@ -18,10 +18,25 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m demo_app
 
-## Every test: lint, then the suite (browser tests need Chromium; see `browser`).
+# PostgreSQL round of `make test`: the production database, tested for real.
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PG_REACHABLE = $(PY) -c "import socket, sys; from sqlalchemy.engine import make_url; \
+	u = make_url(sys.argv[1]); socket.create_connection((u.host or '127.0.0.1', u.port or 5432), 2)" \
+	"$(PG_TEST_URL)" 2>/dev/null
+
+## Every test: lint, the suite on SQLite, then again on PostgreSQL when it is reachable
+## (always in CI). Browser tests need Chromium (see `browser`); the PostgreSQL round
+## leaves them out: they test the page, not the database, and would double its time.
 test: $(STAMP) browser
 	$(PY) -m ruff check flask_twitsocket tests demo_app benchmarks
 	$(PY) -m pytest
+	@if [ "$$CI" = "true" ] || $(PG_REACHABLE); then \
+	  echo "== Again on PostgreSQL ($(PG_TEST_URL)), browser tests left out =="; \
+	  TWITSOCKET_TEST_DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest \
+	    --ignore-glob='tests/test_browser_*.py'; \
+	else \
+	  echo "PostgreSQL is not reachable: skipped the PostgreSQL round (CI runs it)"; \
+	fi
 
 ## Debian's Chromium for the browser tests (Playwright cannot download its own here).
 browser:
@@ -32,6 +47,14 @@ browser:
 	  else \
 	    echo "chromium is not installed: browser tests will be skipped (apt-get install chromium)"; \
 	  fi; }
+
+## The four benchmarks (about 15 minutes): results in benchmarks/results/*.json, summary
+## in docs/performance.md. Needs Node.js + npm (load generator) and Chromium; uses
+## PostgreSQL and Redis on 127.0.0.1 when they run. BENCH_ARGS=--quick for a dry run.
+.PHONY: bench
+bench: $(STAMP) browser
+	cd benchmarks/loadgen && npm ci --no-audit --no-fund --silent
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check flask_twitsocket tests demo_app benchmarks

@@ -41,10 +41,24 @@ def _show_logs() -> None:
 @twitsocket_cli.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create the extension's tables (safe to run again)."""
+    """Create the extension's tables, or bring them to the newest schema (safe to re-run)."""
+    _migrate()
+
+
+@twitsocket_cli.command("upgrade-db")
+@with_appcontext
+def upgrade_db() -> None:
+    """Apply the extension's schema migrations (run it once per release, before restarts)."""
+    _migrate()
+
+
+def _migrate() -> None:
+    from .migrations import upgrade
+
     state = TwitSocket.state()
-    state.create_tables()
-    click.echo(f"Tables ready in {state.engine.url.render_as_string(hide_password=True)}")
+    done = upgrade(state.engine)
+    click.echo(f"Tables ready in {state.engine.url.render_as_string(hide_password=True)}: "
+               f"{done}")
 
 
 @twitsocket_cli.command("stream")

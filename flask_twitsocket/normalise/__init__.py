@@ -104,4 +104,4 @@ def parse_time(value: Any) -> datetime:
 
 
 # Each network module registers its normaliser on import.
-from . import x  # noqa: E402,F401
+from . import bluesky, mastodon, x  # noqa: E402,F401

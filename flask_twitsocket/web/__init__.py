@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Blueprint
 
 from ..config import Settings
-from . import api, templating, websocket
+from . import api, events, health, templating, wall, websocket
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -25,6 +25,9 @@ def create_blueprint(settings: Settings) -> Blueprint:
         static_url_path="/static",
     )
     api.register(blueprint)
+    health.register(blueprint)
     websocket.register(blueprint)
+    events.register(blueprint)
+    wall.register(blueprint)
     templating.register(blueprint)
     return blueprint

@@ -12,8 +12,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, url_for
 
+from .. import i18n
 from ..extension import TwitSocket, TwitSocketState
 from ..render import safe_url
+from ..serialise import dumps
 
 
 class TemplateHelpers:
@@ -42,6 +44,13 @@ class TemplateHelpers:
         words = (name or username or "?").split()
         return "".join(word[0] for word in words[:2]).upper() or "?"
 
+    def t(self, message: str, **values: Any) -> str:
+        """The wall's own words in the host site's language (see :mod:`..i18n`)."""
+        return i18n.gettext(message, **values)
+
+    def locale(self) -> str:
+        return i18n.current_locale()
+
     def client_config(self) -> dict[str, str]:
         """What the JS client needs, delivered as data- attributes (no inline script)."""
         settings = self.state.settings
@@ -49,6 +58,11 @@ class TemplateHelpers:
             # A path by default: the client picks ws:// or wss:// from the page's scheme.
             "ws-url": settings["WEBSOCKET_URL"] or urlsplit(url_for("twitsocket.ws")).path,
             "api-url": url_for("twitsocket.api_tweets"),
+            # Server-sent events, for venues whose proxy blocks websockets.
+            "events-url": url_for("twitsocket.events"),
+            "fallback": settings["FALLBACK"],
+            "lang": i18n.current_locale(),
+            "i18n": dumps(i18n.client_messages()),
         }
 
 

@@ -1,9 +1,17 @@
 /* flask-twitsocket wall client.
  *
- * Vanilla JS, no build step. Reads its settings from #twitsocket-config data- attributes
- * (no inline script, so pages work under a strict CSP). Everything in a post is hostile:
- * the DOM is built with textContent and createElement only, and only http(s) URLs become
- * links or images.
+ * Vanilla JS, no build step. Reads its settings and its translated messages from
+ * #twitsocket-config data- attributes (no inline script, so pages work under a strict CSP).
+ * Everything in a post is hostile: the DOM is built with textContent and createElement
+ * only, and only http(s) URLs become links or images.
+ *
+ * A wall runs for hours on venue Wi-Fi, so the connection never gives up: it reconnects
+ * with exponential back-off and jitter, and every time it (re)connects it asks the JSON API
+ * for the posts stored since the newest one it has, so nothing published during a gap is
+ * missed. Posts are keyed by their `seq`: each is shown once, in order, however many paths
+ * (catch-up, live feed, a resumed event stream) deliver it. When the websocket cannot open
+ * at all (some proxies block it) the client falls back to server-sent events, which carry
+ * the same messages; TWITSOCKET_FALLBACK (data-fallback) forces or forbids that.
  */
 (function () {
   "use strict";
@@ -13,18 +21,45 @@
 
   var wsUrl = absoluteWsUrl(config.getAttribute("data-ws-url"));
   var apiUrl = config.getAttribute("data-api-url");
+  var eventsUrl = config.getAttribute("data-events-url");
+  var fallback = config.getAttribute("data-fallback") || "auto";
   var STORAGE_KEY = "twitsocket.hideRetweets";
+  var OPEN_TIMEOUT = 10000;      /* a proxy may swallow the upgrade instead of refusing it */
+  var FAILURES_BEFORE_FALLBACK = 2;
+  var ATTEMPTS_BEFORE_OFFLINE = 5;
+  var MAX_DELAY = 30000;
+
+  /* --- translated messages --------------------------------------------------------- */
+  var DEFAULT_MESSAGES = {
+    status_label: "Connection status", connecting: "Connecting…", live: "Live",
+    live_sse: "Live (fallback: server-sent events)", reconnecting: "Reconnecting…",
+    offline: "Offline, still retrying", just_now: "just now", minutes_ago: "{n} min ago",
+    hours_ago: "{n} h ago", reposts: "reposts"
+  };
+  var messages = {};
+  try { messages = JSON.parse(config.getAttribute("data-i18n") || "{}") || {}; } catch (e) { messages = {}; }
+  var lang = config.getAttribute("data-lang") || document.documentElement.lang || undefined;
+
+  function t(key, values) {
+    var text = typeof messages[key] === "string" ? messages[key] : DEFAULT_MESSAGES[key] || key;
+    return text.replace(/\{(\w+)\}/g, function (match, name) {
+      return values && name in values ? String(values[name]) : match;
+    });
+  }
 
   function absoluteWsUrl(url) {
+    if (!url) { return null; }
     if (/^wss?:\/\//.test(url)) { return url; }
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     return scheme + window.location.host + url;
   }
 
+  /* Absolute http(s) URLs only, as the server's render.safe_url: no base URL, so "" or a
+     relative path never turns into a link to this page. */
   function safeUrl(url) {
-    if (typeof url !== "string") { return null; }
+    if (typeof url !== "string" || !url) { return null; }
     try {
-      var parsed = new URL(url, window.location.href);
+      var parsed = new URL(url.trim());
       if ((parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.host) {
         return parsed.href;
       }
@@ -105,18 +140,19 @@
   }
 
   function renderPost(post) {
+    var author = post.author || {};
     var article = el("article", "tweet" + (post.is_retweet ? " retweet" : ""));
     article.setAttribute("data-seq", post.seq);
     article.setAttribute("data-id", post.id);
     article.setAttribute("data-network", post.network);
     article.setAttribute("data-retweet", post.is_retweet ? "true" : "false");
-    article.appendChild(avatar(post.author || {}));
+    article.appendChild(avatar(author));
     var body = el("div", "body");
     var header = el("header");
-    header.appendChild(el("span", "name", post.author.name || post.author.username));
-    header.appendChild(el("span", "username", "@" + post.author.username));
+    header.appendChild(el("span", "name", author.name || author.username));
+    header.appendChild(el("span", "username", "@" + (author.username || "")));
     var badge = el("span", "network network-" + String(post.network).replace(/[^a-z]/g, ""), post.network);
-    badge.title = post.network;
+    badge.title = String(post.network);
     header.appendChild(badge);
     body.appendChild(header);
     body.appendChild(richText(post));
@@ -133,7 +169,11 @@
       time.className = "time";
       footer.appendChild(time);
     }
-    if (post.retweet_count) { footer.appendChild(el("span", "retweets", post.retweet_count)); }
+    if (post.retweet_count) {
+      var reposts = el("span", "retweets", post.retweet_count);
+      reposts.title = t("reposts");
+      footer.appendChild(reposts);
+    }
     body.appendChild(footer);
     article.appendChild(body);
     return article;
@@ -143,10 +183,10 @@
   function relative(iso) {
     var seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
     if (isNaN(seconds)) { return iso; }
-    if (seconds < 45) { return "just now"; }
-    if (seconds < 3600) { return Math.round(seconds / 60) + " min ago"; }
-    if (seconds < 86400) { return Math.round(seconds / 3600) + " h ago"; }
-    return new Date(iso).toLocaleDateString();
+    if (seconds < 45) { return t("just_now"); }
+    if (seconds < 3600) { return t("minutes_ago", { n: Math.max(1, Math.round(seconds / 60)) }); }
+    if (seconds < 86400) { return t("hours_ago", { n: Math.round(seconds / 3600) }); }
+    return new Date(iso).toLocaleDateString(lang);
   }
 
   function refreshTimes(root) {
@@ -159,33 +199,51 @@
   var containers = Array.prototype.slice.call(document.querySelectorAll("[data-twitsocket-tweets]"));
   var counters = document.querySelectorAll("[data-twitsocket-count]");
   var newestSeq = 0;
+  var seen = Object.create(null);   /* seq -> true: every post is shown once, ever */
   containers.forEach(function (box) {
     box.querySelectorAll("article[data-seq]").forEach(function (node) {
-      newestSeq = Math.max(newestSeq, Number(node.getAttribute("data-seq")));
+      var seq = Number(node.getAttribute("data-seq"));
+      seen[seq] = true;
+      newestSeq = Math.max(newestSeq, seq);
     });
   });
 
-  function hasPost(box, seq) {
-    return box.querySelector('article[data-seq="' + CSS.escape(String(seq)) + '"]') !== null;
+  function findPost(box, seq) {
+    return box.querySelector('article[data-seq="' + CSS.escape(String(seq)) + '"]');
+  }
+
+  /* Newest on top, whatever order posts arrive in (catch-up and live feed may interleave). */
+  function insertInOrder(box, node, seq) {
+    var posts = box.querySelectorAll("article[data-seq]");
+    for (var i = 0; i < posts.length; i++) {
+      if (Number(posts[i].getAttribute("data-seq")) < seq) {
+        posts[i].parentNode.insertBefore(node, posts[i]);
+        return;
+      }
+    }
+    box.appendChild(node);
   }
 
   function addPost(post) {
+    var seq = Number(post && post.seq);
+    if (!seq || seen[seq]) { return; }
+    seen[seq] = true;
     containers.forEach(function (box) {
-      if (hasPost(box, post.seq)) { return; }
       var node = renderPost(post);
       node.classList.add("new");
-      box.insertBefore(node, box.firstChild);
+      node.addEventListener("animationend", function () { node.classList.remove("new"); });
+      insertInOrder(box, node, seq);
       var limit = Number(box.getAttribute("data-limit")) || 30;
       var posts = box.querySelectorAll("article[data-seq]");
       for (var i = limit; i < posts.length; i++) { posts[i].remove(); }
       refreshTimes(node);
     });
-    newestSeq = Math.max(newestSeq, Number(post.seq));
+    newestSeq = Math.max(newestSeq, seq);
   }
 
   function updatePost(post) {
     containers.forEach(function (box) {
-      var old = box.querySelector('article[data-seq="' + CSS.escape(String(post.seq)) + '"]');
+      var old = findPost(box, post.seq);
       if (old) {
         var node = renderPost(post);
         old.replaceWith(node);
@@ -201,22 +259,34 @@
         node.remove();
       }
     });
+    if (message.seq) { seen[Number(message.seq)] = true; }  /* never brought back by a catch-up */
   }
 
   function setCount(count) {
+    if (typeof count !== "number") { return; }
     counters.forEach(function (node) { node.textContent = String(count); });
   }
 
+  var handlers = {
+    tweet: function (message) { addPost(message.tweet); },
+    update: function (message) { updatePost(message.tweet); },
+    "delete": removePost,
+    count: function (message) { setCount(message.count); }
+  };
+
   function handle(message) {
-    if (message.type === "tweet") { addPost(message.tweet); }
-    else if (message.type === "update") { updatePost(message.tweet); }
-    else if (message.type === "delete") { removePost(message); }
-    else if (message.type === "count") { setCount(message.count); }
+    if (!message || typeof message.type !== "string") { return; }
+    var handler = Object.prototype.hasOwnProperty.call(handlers, message.type) && handlers[message.type];
+    if (handler) { handler(message); }
   }
 
   /* --- retweet switch ------------------------------------------------------------- */
+  function storedHide() {
+    try { return window.localStorage.getItem(STORAGE_KEY) === "1"; } catch (e) { return false; }
+  }
+
   function applyRetweetPreference() {
-    var hide = window.localStorage.getItem(STORAGE_KEY) === "1";
+    var hide = storedHide();
     document.documentElement.classList.toggle("twitsocket-hide-retweets", hide);
     document.querySelectorAll("[data-twitsocket-retweet-switch]").forEach(function (button) {
       button.setAttribute("aria-pressed", hide ? "true" : "false");
@@ -226,52 +296,147 @@
 
   document.querySelectorAll("[data-twitsocket-retweet-switch]").forEach(function (button) {
     button.addEventListener("click", function () {
-      var hide = window.localStorage.getItem(STORAGE_KEY) === "1";
-      window.localStorage.setItem(STORAGE_KEY, hide ? "0" : "1");
+      try { window.localStorage.setItem(STORAGE_KEY, storedHide() ? "0" : "1"); } catch (e) { /* private mode */ }
       applyRetweetPreference();
     });
   });
+  window.addEventListener("storage", function (event) {   /* another tab of the wall */
+    if (event.key === STORAGE_KEY) { applyRetweetPreference(); }
+  });
 
-  /* --- connection: websocket, reconnect with back-off and jitter, catch up -------- */
-  var attempts = 0;
+  /* --- status badge: live / reconnecting / offline, and which transport ----------- */
+  var badge = document.querySelector("[data-twitsocket-status-badge]");
+  if (!badge) {
+    badge = el("div", "twitsocket-status");
+    badge.setAttribute("data-twitsocket-status-badge", "");
+    badge.setAttribute("role", "status");
+    badge.setAttribute("aria-live", "polite");
+    document.body.appendChild(badge);
+  }
+  badge.title = t("status_label");
+
+  var transport = (fallback === "always" || !wsUrl || !window.WebSocket) && eventsUrl &&
+      window.EventSource ? "sse" : "websocket";
+
+  function setStatus(state) {
+    var label = state === "live" && transport === "sse" ? t("live_sse") : t(state);
+    document.documentElement.setAttribute("data-twitsocket-status", state);
+    document.documentElement.setAttribute("data-twitsocket-transport", transport);
+    badge.setAttribute("data-state", state);
+    badge.setAttribute("data-transport", transport);
+    badge.textContent = label;
+  }
+
+  /* --- catch-up: what was stored while we were away, once and in order ------------ */
+  var catchingUp = false;
+  var held = [];   /* live messages that arrive during a catch-up wait for it */
+
+  function receive(message) {
+    if (catchingUp) { held.push(message); } else { handle(message); }
+  }
 
   function catchUp() {
-    if (!apiUrl || !newestSeq) { return Promise.resolve(); }
-    return fetch(apiUrl + "?since_id=" + encodeURIComponent(newestSeq) + "&limit=200",
-                 { credentials: "same-origin", cache: "no-store" })
+    if (!apiUrl) { return; }
+    catchingUp = true;
+    var limit = Math.max.apply(null, containers.map(function (box) {
+      return Number(box.getAttribute("data-limit")) || 30;
+    }).concat([1]));
+    fetch(apiUrl + "?since_id=" + encodeURIComponent(newestSeq) + "&limit=" + limit,
+          { credentials: "same-origin", cache: "no-store" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
-        if (!data) { return; }
+        if (!data || !Array.isArray(data.tweets)) { return; }
         data.tweets.slice().reverse().forEach(addPost);
         setCount(data.count);
       })
-      .catch(function () { /* the next reconnect tries again */ });
+      .catch(function () { /* the next reconnect tries again */ })
+      .then(function () {
+        catchingUp = false;
+        var queued = held;
+        held = [];
+        queued.forEach(handle);
+      });
   }
 
+  /* --- connection: websocket or event stream, back-off with jitter ---------------- */
+  var attempts = 0;
+  var wsEverOpened = false;
+  var wsFailures = 0;
+  var timer = null;
+
   function connect() {
+    timer = null;
+    if (transport === "sse") { connectEvents(); } else { connectSocket(); }
+  }
+
+  function opened() {
+    attempts = 0;
+    setStatus("live");
+    catchUp();
+  }
+
+  function parse(data) {
+    try { return JSON.parse(data); } catch (e) { return null; }
+  }
+
+  function connectSocket() {
     var socket;
-    try { socket = new WebSocket(wsUrl); } catch (e) { schedule(); return; }
+    var isOpen = false;
+    try { socket = new WebSocket(wsUrl); } catch (e) { socketFailed(false); return; }
+    var openTimer = window.setTimeout(function () { if (!isOpen) { socket.close(); } }, OPEN_TIMEOUT);
     socket.addEventListener("open", function () {
-      attempts = 0;
-      document.documentElement.setAttribute("data-twitsocket-status", "live");
-      catchUp();
+      isOpen = true;
+      wsEverOpened = true;
+      wsFailures = 0;
+      window.clearTimeout(openTimer);
+      opened();
     });
-    socket.addEventListener("message", function (event) {
-      var message;
-      try { message = JSON.parse(event.data); } catch (e) { return; }
-      handle(message);
-    });
+    socket.addEventListener("message", function (event) { receive(parse(event.data)); });
     socket.addEventListener("close", function () {
-      document.documentElement.setAttribute("data-twitsocket-status", "reconnecting");
+      window.clearTimeout(openTimer);
+      socketFailed(isOpen);
+    });
+  }
+
+  /* A websocket that never opened on this page, twice: something between us and the
+     server blocks it. One that worked before is just a server restart: keep trying it. */
+  function socketFailed(hadOpened) {
+    if (!hadOpened) { wsFailures += 1; }
+    if (!hadOpened && !wsEverOpened && fallback === "auto" && eventsUrl && window.EventSource &&
+        wsFailures >= FAILURES_BEFORE_FALLBACK) {
+      transport = "sse";
+      attempts = 0;
+      setStatus("connecting");
+      connect();
+      return;
+    }
+    schedule();
+  }
+
+  function connectEvents() {
+    var url = eventsUrl + (eventsUrl.indexOf("?") < 0 ? "?" : "&") +
+        "last_event_id=" + encodeURIComponent(newestSeq);
+    var source = new EventSource(url, { withCredentials: false });
+    source.addEventListener("open", opened);
+    source.addEventListener("message", function (event) { receive(parse(event.data)); });
+    source.addEventListener("error", function () {
+      /* EventSource would retry on its own, without back-off: take over. */
+      source.close();
       schedule();
     });
   }
 
   function schedule() {
+    if (timer !== null) { return; }
     attempts += 1;
-    var delay = Math.min(30000, 500 * Math.pow(2, Math.min(attempts, 6)));
-    window.setTimeout(connect, delay / 2 + Math.random() * delay / 2);
+    setStatus(attempts >= ATTEMPTS_BEFORE_OFFLINE || navigator.onLine === false ? "offline" : "reconnecting");
+    var delay = Math.min(MAX_DELAY, 500 * Math.pow(2, Math.min(attempts, 7)));
+    timer = window.setTimeout(connect, delay / 2 + Math.random() * delay / 2);
   }
+
+  window.addEventListener("online", function () {   /* Wi-Fi is back: do not wait */
+    if (timer !== null) { window.clearTimeout(timer); connect(); }
+  });
 
   /* Avatars come from the networks and may not load (the demo has no network at all):
      drop the broken image so the initials underneath show. */
@@ -285,8 +450,18 @@
     if (img.complete && img.naturalWidth === 0) { dropBrokenImage(img); }
   });
 
+  /* For other scripts (the projector page, moderation): react to a message type, and
+     build nodes with the same safe helpers. */
+  window.twitsocket = {
+    on: function (type, handler) { handlers[type] = handler; },
+    el: el,
+    avatar: avatar,
+    t: t
+  };
+
   applyRetweetPreference();
   refreshTimes();
   window.setInterval(refreshTimes, 30000);
+  setStatus("connecting");
   connect();
 })();

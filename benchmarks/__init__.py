@@ -1,0 +1,1 @@
+"""Benchmarks for flask-twitsocket: ``make bench`` (``python -m benchmarks``) runs them all."""

@@ -1,0 +1,46 @@
+"""``python -m benchmarks`` (``make bench``): run all four benchmarks, then write the summary.
+
+Each benchmark writes ``benchmarks/results/<name>.json``; :mod:`benchmarks.report` turns
+those files into ``docs/performance.md``. ``--quick`` runs everything at a small size (a
+minute or two) to check the machinery, not to quote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from benchmarks import bench_e2e, bench_fanout, bench_ingest, bench_page, report
+from benchmarks.common import raise_fd_limit, say
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check it runs")
+    parser.add_argument("--only", default="ingest,fanout,e2e,page",
+                        help="comma list of benchmarks to run (the summary uses every "
+                             "result file present)")
+    args = parser.parse_args(argv)
+    raise_fd_limit()
+    wanted = set(args.only.split(","))
+    if "ingest" in wanted:
+        say("== 1. ingest ==")
+        bench_ingest.main(["--posts", "5000" if args.quick else "100000"])
+    if "fanout" in wanted:
+        say("== 2. fan-out ==")
+        bench_fanout.main(["--clients", "50,200", "--rates", "10,50", "--seconds", "2"]
+                          if args.quick else [])
+    if "e2e" in wanted:
+        say("== 3. end to end ==")
+        bench_e2e.main(["--posts", "5"] if args.quick else [])
+    if "page" in wanted:
+        say("== 4. page cost ==")
+        bench_page.main(["--posts", "20000", "--repeat", "5"] if args.quick
+                        else ["--postgres"])
+    path = report.main()
+    say(f"Summary written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

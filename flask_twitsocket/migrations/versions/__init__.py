@@ -1,0 +1,1 @@
+"""Revisions of the extension's schema, oldest first (``000N_<what changed>.py``)."""

@@ -1,0 +1,129 @@
+"""Bluesky posts as Jetstream delivers them (JSON commits), plus the author's profile.
+
+Jetstream sends the raw record (text + facets) and the author's DID only; the Bluesky source
+looks the profile up (handle, display name, avatar) and adds it to the event under
+``"profile"`` before it reaches us. Without it (the AppView was down) the DID stands in for
+the handle, so a post is never dropped for want of a name.
+
+Facet offsets count UTF-8 BYTES; our entities count code points, so each is converted, and
+a facet that does not fall on character boundaries is dropped rather than guessed.
+The post id is the AT URI (``at://did/app.bsky.feed.post/rkey``): unique network-wide,
+and what a delete commit names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from . import Author, Deletion, Edit, MalformedEvent, Normalised, PostData, parse_time, register
+
+NETWORK = "bluesky"
+POST = "app.bsky.feed.post"
+SITE = "https://bsky.app"
+
+
+def at_uri(did: str, rkey: str) -> str:
+    return f"at://{did}/{POST}/{rkey}"
+
+
+@register(NETWORK)
+def normalise_bluesky(payload: Any) -> Normalised:
+    if not isinstance(payload, dict):
+        raise MalformedEvent("a Jetstream event must be a JSON object")
+    if payload.get("kind") != "commit":
+        return None  # identity and account events change no post
+    did, commit = payload["did"], payload["commit"]
+    if not isinstance(did, str) or not isinstance(commit, dict):
+        raise MalformedEvent("commit without did or commit object")
+    if commit.get("collection") != POST:
+        return None
+    rkey = str(commit["rkey"])
+    operation = commit.get("operation")
+    if operation == "delete":
+        return Deletion(NETWORK, at_uri(did, rkey))
+    if operation not in ("create", "update"):
+        raise MalformedEvent(f"unknown commit operation {operation!r}")
+    post = _post(payload, did, rkey, commit.get("record"))
+    return Edit(post) if operation == "update" else post
+
+
+def _post(event: dict[str, Any], did: str, rkey: str, record: Any) -> PostData:
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise MalformedEvent("post record without text")
+    profile = event.get("profile") if isinstance(event.get("profile"), dict) else {}
+    handle = profile.get("handle")
+    if not isinstance(handle, str) or not handle or handle == "handle.invalid":
+        handle = None
+    author = Author(
+        id=did,
+        username=handle or did,
+        name=str(profile.get("displayName") or ""),
+        avatar_url=profile.get("avatar") if isinstance(profile.get("avatar"), str) else None,
+    )
+    text = record["text"]
+    return PostData(
+        network=NETWORK,
+        post_id=at_uri(did, rkey),
+        author=author,
+        text=text,
+        created_at=_created_at(record.get("createdAt"), event.get("time_us")),
+        url=f"{SITE}/profile/{handle or did}/post/{rkey}",
+        entities=facet_entities(text, record.get("facets")),
+        raw=event,
+    )
+
+
+def _created_at(created: Any, time_us: Any) -> datetime:
+    """The record's own time; it is set by the client, so fall back to Jetstream's."""
+    try:
+        return parse_time(created)
+    except MalformedEvent:
+        if isinstance(time_us, int):
+            return datetime.fromtimestamp(time_us / 1_000_000, timezone.utc)
+        return datetime.now(timezone.utc)
+
+
+def facet_entities(text: str, facets: Any) -> list[dict[str, Any]]:
+    """Links, mentions and tags from facets, with byte offsets turned into code points."""
+    if not isinstance(facets, list):
+        return []
+    encoded = text.encode("utf-8")
+    entities = []
+    for facet in facets:
+        try:
+            index = facet["index"]
+            start = _code_points(encoded, index["byteStart"])
+            end = _code_points(encoded, index["byteEnd"])
+            features = facet["features"]
+        except (KeyError, TypeError, ValueError):
+            continue
+        if start is None or end is None or end <= start or not isinstance(features, list):
+            continue
+        entity = _feature(features[0] if features else None, text[start:end])
+        if entity:
+            entities.append({**entity, "start": start, "end": end})
+    return entities
+
+
+def _code_points(encoded: bytes, offset: Any) -> int | None:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= len(encoded):
+        return None
+    try:
+        return len(encoded[:offset].decode("utf-8"))
+    except UnicodeDecodeError:  # the offset cuts a character in two
+        return None
+
+
+def _feature(feature: Any, label: str) -> dict[str, Any] | None:
+    if not isinstance(feature, dict):
+        return None
+    kind = feature.get("$type")
+    if kind == "app.bsky.richtext.facet#link" and isinstance(feature.get("uri"), str):
+        return {"type": "url", "url": feature["uri"], "display": label}
+    if kind == "app.bsky.richtext.facet#mention" and isinstance(feature.get("did"), str):
+        return {"type": "mention", "url": f"{SITE}/profile/{feature['did']}", "display": label}
+    if kind == "app.bsky.richtext.facet#tag" and isinstance(feature.get("tag"), str):
+        tag = feature["tag"]
+        return {"type": "hashtag", "url": f"{SITE}/hashtag/{tag}", "display": f"#{tag}"}
+    return None

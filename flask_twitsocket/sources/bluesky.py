@@ -1,0 +1,396 @@
+"""Bluesky: the whole network's posts from Jetstream, filtered here by keyword and account.
+
+Jetstream (``/subscribe?wantedCollections=app.bsky.feed.post``, Jetstream v1; the ``atproto``
+SDK speaks only v2 and stops on a clean close) sends every new post of the network, tens
+per second, so the filter runs on every message and must be cheap: a case-insensitive
+substring pre-check on the raw JSON line skips almost everything without parsing it, and
+only candidates are parsed and matched properly (whole words in the text, hashtags also
+from facets and the record's tags, tracked accounts by DID). ``benchmarks/
+bench_jetstream_filter.py`` measures it.
+
+Authors arrive as DIDs. Names come from the AppView's ``app.bsky.actor.getProfiles``,
+batched (up to 25 actors a request) over the posts that matched in the last moment, and
+cached, so one author costs one request an hour however much they post. When the AppView
+fails, posts go out at once with the DID as the name; the AppView is left alone for a
+while rather than slowing every post.
+
+Resuming: Jetstream replays from a ``cursor`` (a ``time_us``) up to 36 h back. The newest
+``time_us`` seen is kept in ``TWITSOCKET_BLUESKY_STATE_FILE`` (a small JSON file written
+atomically every few seconds: the extension's tables stay the same for every network and a
+cursor is per process, not per site) and used on every reconnect and restart, rewound by a
+few seconds on restart because the last events read may not have been stored yet; the
+store keeps a replayed post once. The same file keeps the AT URIs of recently forwarded
+posts, so a delete is forwarded only for a post the wall has, not the network's every one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Container, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from websockets.exceptions import WebSocketException
+from websockets.sync.client import connect
+
+from ..config import ConfigError, as_bool, as_optional_str, as_str_list, as_ws_url, declare
+from ..normalise.bluesky import POST, at_uri
+from ..pipeline import RawEvent
+from .base import Backoff, Source
+from .mastodon import USER_AGENT, as_http_url
+
+DEFAULT_JETSTREAM = "wss://jetstream2.us-east.bsky.network"
+DEFAULT_APPVIEW = "https://public.api.bsky.app"
+PROFILE_BATCH = 25  # getProfiles accepts at most 25 actors
+PROFILE_TTL = 3600.0
+PROFILE_CACHE_SIZE = 20_000
+APPVIEW_PAUSE = 30.0  # seconds without AppView requests after a failure
+BATCH_WAIT = 0.25  # seconds a matched post may wait for others to share a profile request
+SAVE_EVERY = 2.0
+REWIND_US = 5_000_000  # rewind on restart: events read but perhaps not yet stored
+KNOWN_POSTS = 5_000
+
+declare("BLUESKY_JETSTREAM_URL", DEFAULT_JETSTREAM, as_ws_url,
+        "Jetstream instance (websocket) delivering the network's posts.")
+declare("BLUESKY_APPVIEW_URL", DEFAULT_APPVIEW, as_http_url,
+        "AppView answering app.bsky.actor.getProfiles (author names and avatars).")
+declare("BLUESKY_ACCOUNTS", (), as_str_list,
+        "Bluesky accounts (DIDs or handles) whose every post is shown.")
+declare("BLUESKY_ENABLED", False, as_bool,
+        "Run Bluesky with 'stream' and no --source even without tracked accounts.")
+declare("BLUESKY_STATE_FILE", "twitsocket-bluesky.json", as_optional_str,
+        "Where the Jetstream cursor is kept across restarts (empty: not kept).")
+
+_TIME_US = re.compile(r'"time_us"\s*:\s*(\d+)')
+_DELETE = re.compile(r'"operation"\s*:\s*"delete"')
+_RKEY = re.compile(r'"rkey"\s*:\s*"([^"]+)"')
+
+
+class JetstreamFilter:
+    """Decides, per raw Jetstream line, whether it concerns the wall.
+
+    ``select`` returns the parsed event for a post that matches (or any post delete: the
+    caller knows which posts it has), the line itself if a candidate is not valid JSON
+    (the pipeline logs it), else ``None``.
+    """
+
+    def __init__(self, keywords: Iterable[str], dids: Iterable[str] = (),
+                 known: Container[str] | None = None) -> None:
+        #: AT URIs of the posts the wall has: deletes of others are skipped unparsed.
+        self.known = known
+        words = sorted({k.strip().lower() for k in keywords if k.strip()}, key=len,
+                       reverse=True)
+        self.dids = frozenset(dids)
+        self.tags = frozenset(w.lstrip("#") for w in words if " " not in w.strip("#"))
+        alternatives = "|".join(map(re.escape, words))
+        self.text = (re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+                     if words else None)
+        # The pre-check: plain substrings of the lower-cased raw line. No word boundaries
+        # (in raw JSON a word may follow an escape such as "\n"), and no needle that
+        # contains another ("devconf" covers "devconf26"): str.__contains__ is far cheaper
+        # than a case-insensitive regex alternation, which tries every needle everywhere.
+        needles: set[str] = set()
+        for word in words:
+            bare = word.lstrip("#@").lower()
+            needles.update({bare, json.dumps(bare)[1:-1]})  # as a JSON writer may escape it
+        self.needles = tuple(sorted(n for n in needles
+                                    if n and not any(o != n and o in n for o in needles)))
+
+    def select(self, line: str) -> dict[str, Any] | str | None:
+        if _DELETE.search(line):
+            if self.known is not None and self._deleted_uri(line) not in self.known:
+                return None  # the network deletes posts all the time; not ours
+            event = _loads(line)
+            if isinstance(event, dict) and _commit(event).get("operation") == "delete":
+                return event if _commit(event).get("collection") == POST else None
+        elif (self.dids and self._author(line) in self.dids) or self._mentions_a_keyword(line):
+            event = _loads(line)
+        else:
+            return None
+        if event is None:
+            return line
+        return event if self.matches(event) else None
+
+    def _deleted_uri(self, line: str) -> str | None:
+        rkey = _RKEY.search(line)
+        did = self._author(line)
+        return at_uri(did, rkey.group(1)) if rkey and did else None
+
+    def _author(self, line: str) -> str | None:
+        """The DID without parsing: Jetstream lines start with ``{"did":"did:…",``."""
+        if line.startswith('{"did":"'):
+            end = line.find('"', 8)
+            return line[8:end] if end > 0 else None
+        event = _loads(line)  # another layout: pay for a parse
+        return event.get("did") if isinstance(event, dict) else None
+
+    def _mentions_a_keyword(self, line: str) -> bool:
+        if not self.needles:
+            return False
+        lowered = line.lower()
+        return any(needle in lowered for needle in self.needles)
+
+    def matches(self, event: dict[str, Any]) -> bool:
+        commit = _commit(event)
+        if commit.get("collection") != POST or commit.get("operation") not in ("create",
+                                                                               "update"):
+            return False
+        if event.get("did") in self.dids:
+            return True
+        record = commit.get("record")
+        if not isinstance(record, dict):
+            return False
+        text = record.get("text")
+        if self.text is not None and isinstance(text, str) and self.text.search(text):
+            return True
+        return bool(self.tags) and any(tag.lower() in self.tags for tag in _tags(record))
+
+
+def _loads(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
+
+
+def _commit(event: dict[str, Any]) -> dict[str, Any]:
+    commit = event.get("commit") if event.get("kind") == "commit" else None
+    return commit if isinstance(commit, dict) else {}
+
+
+def _tags(record: dict[str, Any]) -> Iterator[str]:
+    """Hashtags from facets and the record's extra ``tags`` (not shown in the text)."""
+    for tag in record.get("tags") or ():
+        if isinstance(tag, str):
+            yield tag
+    for facet in record.get("facets") or ():
+        for feature in (facet.get("features") or ()) if isinstance(facet, dict) else ():
+            if isinstance(feature, dict) and isinstance(feature.get("tag"), str):
+                yield feature["tag"]
+
+
+class ProfileCache:
+    """DID → profile (handle, displayName, avatar), fetched 25 at a time and kept an hour."""
+
+    def __init__(self, http: requests.Session, appview: str, log: Any) -> None:
+        self.http, self.appview, self.log = http, appview, log
+        self.profiles: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.paused_until = 0.0
+        self.requests = 0
+
+    def missing(self, actors: Iterable[str]) -> list[str]:
+        now = time.monotonic()
+        return list(dict.fromkeys(a for a in actors
+                                  if a not in self.profiles or self.profiles[a][0] < now))
+
+    def get(self, actor: str) -> dict[str, Any]:
+        entry = self.profiles.get(actor)
+        return entry[1] if entry else {}
+
+    def fetch(self, actors: Iterable[str]) -> None:
+        """Look up the actors not cached; a failure pauses lookups instead of retrying."""
+        missing = self.missing(actors)
+        for start in range(0, len(missing), PROFILE_BATCH):
+            if time.monotonic() < self.paused_until:
+                return
+            batch = missing[start:start + PROFILE_BATCH]
+            try:
+                self.requests += 1
+                response = self.http.get(
+                    f"{self.appview}/xrpc/app.bsky.actor.getProfiles",
+                    params=[("actors", actor) for actor in batch], timeout=5)
+                response.raise_for_status()
+                found = response.json().get("profiles") or []
+            except (requests.RequestException, ValueError, AttributeError) as error:
+                self.paused_until = time.monotonic() + APPVIEW_PAUSE
+                self.log.warning("Bluesky profiles unavailable (%s); showing DIDs for %.0f s",
+                                 type(error).__name__, APPVIEW_PAUSE)
+                return
+            expires = time.monotonic() + PROFILE_TTL
+            for actor in batch:  # unknown actors are cached too: no asking again and again
+                self.profiles[actor] = (expires, {})
+            for profile in found:
+                if isinstance(profile, dict) and isinstance(profile.get("did"), str):
+                    self.profiles[profile["did"]] = (expires, profile)
+                    if isinstance(profile.get("handle"), str):
+                        self.profiles[profile["handle"].lower()] = (expires, profile)
+            while len(self.profiles) > PROFILE_CACHE_SIZE:
+                del self.profiles[next(iter(self.profiles))]
+
+
+class BlueskySource(Source):
+    name = "bluesky"
+    network = "bluesky"
+
+    def __init__(self, settings, stop: threading.Event) -> None:
+        super().__init__(settings, stop)
+        self.http = requests.Session()
+        self.http.headers["User-Agent"] = USER_AGENT
+        self.profiles = ProfileCache(self.http, settings["BLUESKY_APPVIEW_URL"], self.log)
+        self.accounts = [a.lstrip("@").lower() if not a.startswith("did:") else a
+                         for a in settings["BLUESKY_ACCOUNTS"]]
+        self.dids = {a for a in self.accounts if a.startswith("did:")}
+        state = settings["BLUESKY_STATE_FILE"]
+        self.state_file = Path(state) if state else None
+        self.cursor: int | None = None
+        self.known: dict[str, None] = {}
+        self.pending: list[dict[str, Any]] = []
+        self.pending_since = 0.0
+        self.last_line = ""
+        self.saved_at = 0.0
+        self._load_state()
+        self.filter = JetstreamFilter(settings["TRACK_KEYWORDS"], self.dids, self.known)
+
+    @classmethod
+    def is_configured(cls, settings) -> bool:
+        return bool(settings["BLUESKY_ENABLED"] or settings["BLUESKY_ACCOUNTS"])
+
+    def check(self) -> None:
+        if not self.settings["TRACK_KEYWORDS"] and not self.accounts:
+            raise ConfigError("TWITSOCKET_TRACK_KEYWORDS", "Bluesky needs keywords or "
+                              "TWITSOCKET_BLUESKY_ACCOUNTS to select posts from the network")
+
+    # --- state ------------------------------------------------------------------------------
+
+    def _load_state(self) -> None:
+        if self.state_file is None or not self.state_file.exists():
+            return
+        try:
+            state = json.loads(self.state_file.read_text(encoding="utf-8"))
+            cursor = int(state["cursor"])
+            posts = [uri for uri in state.get("posts", []) if isinstance(uri, str)]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            self.log.warning("Ignoring unreadable %s (%s)", self.state_file, error)
+            return
+        self.cursor = max(cursor - REWIND_US, 0)
+        self.known = dict.fromkeys(posts[-KNOWN_POSTS:])
+        self.log.info("Resuming Bluesky from cursor %d", self.cursor)
+
+    def _track_cursor(self) -> None:
+        found = _TIME_US.search(self.last_line)
+        if found:
+            self.cursor = int(found.group(1))
+
+    def _save_state(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.state_file is None or (not force and now - self.saved_at < SAVE_EVERY):
+            return
+        self.saved_at = now
+        self._track_cursor()
+        if self.cursor is None:
+            return
+        state = {"cursor": self.cursor, "posts": list(self.known)[-KNOWN_POSTS:]}
+        temporary = self.state_file.with_name(self.state_file.name + ".tmp")
+        try:
+            temporary.write_text(json.dumps(state), encoding="utf-8")
+            os.replace(temporary, self.state_file)
+        except OSError as error:
+            self.log.warning("Could not save the Bluesky cursor to %s: %s", self.state_file,
+                             error)
+
+    # --- accounts -----------------------------------------------------------------------
+
+    def _resolve_accounts(self) -> None:
+        """Tracked handles become DIDs (Jetstream only names DIDs); retried each connect."""
+        handles = [a for a in self.accounts if not a.startswith("did:")]
+        unresolved = [h for h in handles if not self.profiles.get(h).get("did")]
+        if not unresolved:
+            return
+        self.profiles.fetch(unresolved)
+        dids = {self.profiles.get(h).get("did") for h in handles} - {None}
+        if dids - self.dids:
+            self.dids |= dids
+            self.filter = JetstreamFilter(self.settings["TRACK_KEYWORDS"], self.dids,
+                                          self.known)
+        missing = [h for h in handles if not self.profiles.get(h).get("did")]
+        if missing:
+            self.log.warning("Could not resolve Bluesky handles %s yet", ", ".join(missing))
+
+    # --- the stream ---------------------------------------------------------------------
+
+    def _url(self) -> str:
+        query = [("wantedCollections", POST)]
+        if self.cursor is not None:
+            query.append(("cursor", str(self.cursor)))
+        return f"{self.settings['BLUESKY_JETSTREAM_URL'].rstrip('/')}/subscribe?{urlencode(query)}"
+
+    def events(self) -> Iterator[RawEvent]:
+        backoff = Backoff(1.0, 60.0)
+        while not self.stop.is_set():
+            self._resolve_accounts()
+            url = self._url()
+            try:
+                with connect(url, open_timeout=10, close_timeout=2, max_size=2 ** 22,
+                             user_agent_header=USER_AGENT) as websocket:
+                    self.log.info("Connected to Jetstream %s", url)
+                    backoff.reset()
+                    yield from self._read(websocket)
+            except (OSError, WebSocketException, TimeoutError) as error:
+                if self.stop.is_set():
+                    break
+                self.log.warning("Jetstream connection lost: %s", error or type(error).__name__)
+            finally:
+                self._track_cursor()
+            yield from self._flush()
+            self._save_state(force=True)
+            delay = backoff.next()
+            self.log.info("Reconnecting to Jetstream in %.1f s from cursor %s",
+                          delay * self.settings["BACKOFF_SCALE"], self.cursor)
+            if not self.sleep(delay):
+                break
+        yield from self._flush()
+        self._save_state(force=True)
+
+    def _read(self, websocket: Any) -> Iterator[RawEvent]:
+        while not self.stop.is_set():
+            try:
+                message = websocket.recv(timeout=BATCH_WAIT)
+            except TimeoutError:
+                message = None
+            if message is not None:
+                line = message.decode("utf-8", "replace") if isinstance(message, bytes) \
+                    else message
+                self.last_line = line
+                selected = self.filter.select(line)
+                if isinstance(selected, str):
+                    yield RawEvent(self.network, selected)  # the pipeline logs it
+                elif selected is not None:
+                    self._hold(selected)
+            if self.pending and (message is None or len(self.pending) >= PROFILE_BATCH
+                                 or time.monotonic() - self.pending_since > BATCH_WAIT):
+                yield from self._flush()
+            self._save_state()
+
+    def _hold(self, event: dict[str, Any]) -> None:
+        commit = _commit(event)
+        uri = at_uri(str(event.get("did")), str(commit.get("rkey")))
+        if commit.get("operation") == "delete" and uri not in self.known:
+            return
+        if not self.pending:
+            self.pending_since = time.monotonic()
+        self.pending.append(event)
+
+    def _flush(self) -> Iterator[RawEvent]:
+        """Send held events, after one profile lookup for all their unknown authors."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        self.profiles.fetch(str(event.get("did")) for event in pending
+                            if _commit(event).get("operation") != "delete")
+        for event in pending:
+            commit = _commit(event)
+            if commit.get("operation") != "delete":
+                profile = self.profiles.get(str(event.get("did")))
+                if profile:
+                    event["profile"] = {key: profile.get(key)
+                                        for key in ("handle", "displayName", "avatar")}
+                self.known[at_uri(str(event.get("did")), str(commit.get("rkey")))] = None
+                if len(self.known) > KNOWN_POSTS:
+                    del self.known[next(iter(self.known))]
+            yield RawEvent(self.network, event)

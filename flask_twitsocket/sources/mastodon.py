@@ -1,0 +1,343 @@
+"""Mastodon: follow hashtags on one instance, streamed when we have a token, else polled.
+
+Why a plain client (requests + a 30-line SSE parser) and not Mastodon.py: a wall must not
+miss posts, and Mastodon.py's streaming neither replays what was posted while it was
+reconnecting nor turns ``status.update`` payloads into statuses; its reconnect policy is
+its own. Here every (re)connect first opens the stream, THEN reads the hashtag timeline
+from the newest id we have (``min_id``), so a post made in the gap arrives either way and
+the store's de-duplication keeps it once.
+
+* Streaming (``TWITSOCKET_MASTODON_TOKEN`` set; Mastodon ≥ 4.2 requires a user token for
+  the hashtag stream): ``GET /api/v1/streaming/hashtag?tag=…`` on the streaming host, which
+  ``/api/v2/instance`` names (``configuration.urls.streaming``; the API host if absent). One
+  thread per hashtag, because an SSE connection follows one tag.
+* Polling (no token): the public hashtag timeline every ``TWITSOCKET_MASTODON_POLL_INTERVAL``
+  seconds, within the ``X-RateLimit-*`` budget. Edits and deletions are not seen then, and
+  the log says so at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from ..config import ConfigError, as_optional_str, as_str_list, declare, positive, require
+from ..pipeline import RawEvent
+from .base import Backoff, Source
+
+PAGE = 40  # the hashtag timeline's maximum page size
+MAX_CATCH_UP_PAGES = 25  # 1,000 posts: more than a wall shows after an outage
+USER_AGENT = "flask-twitsocket (+https://github.com/flask-twitsocket)"
+
+
+def as_http_url(value: Any) -> str | None:
+    url = as_optional_str(value)
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return url.rstrip("/") if url else url
+
+
+declare("MASTODON_URL", None, as_http_url, "The Mastodon instance to follow, e.g. https://mastodon.social.")
+declare("MASTODON_TOKEN", None, as_optional_str,
+        "User access token (read:statuses); without it the hashtag timeline is polled.")
+declare("MASTODON_HASHTAGS", (), as_str_list,
+        "Hashtags to follow (no '#'); default: the #hashtags in TWITSOCKET_TRACK_KEYWORDS.")
+declare("MASTODON_POLL_INTERVAL", 30.0, positive(float),
+        "Seconds between polls of the hashtag timeline when there is no token.")
+
+
+def hashtags(settings: Any) -> list[str]:
+    """The configured hashtags, else the track keywords that are hashtags; no '#', no dupes."""
+    configured = settings["MASTODON_HASHTAGS"] or [
+        keyword for keyword in settings["TRACK_KEYWORDS"] if keyword.startswith("#")]
+    tags: list[str] = []
+    for tag in configured:
+        clean = tag.strip().lstrip("#")
+        if clean and clean.lower() not in (t.lower() for t in tags):
+            tags.append(clean)
+    return tags
+
+
+def sse_events(chunks: Iterable[bytes]) -> Iterator[tuple[str, str]]:
+    """Server-sent events as ``(event, data)`` from raw chunks, per the WHATWG format.
+
+    Comments (``:)`` on open, ``:thump`` heartbeats) only prove the connection is alive;
+    they reset the read timeout and are otherwise ignored.
+    """
+    buffer = b""
+    event, data = "", []
+    for chunk in chunks:
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for raw in lines:
+            line = raw.rstrip(b"\r").decode("utf-8", errors="replace")
+            if not line:
+                if data:
+                    yield event or "message", "\n".join(data)
+                event, data = "", []
+            elif line.startswith(":"):
+                continue
+            else:
+                field, _, value = line.partition(":")
+                value = value[1:] if value.startswith(" ") else value
+                if field == "event":
+                    event = value
+                elif field == "data":
+                    data.append(value)
+
+
+def _id_key(status_id: str) -> tuple[int, str]:
+    """Mastodon ids are numeric strings of growing length; compare them as numbers."""
+    return (len(status_id), status_id)
+
+
+class MastodonSource(Source):
+    name = "mastodon"
+    network = "mastodon"
+
+    def __init__(self, settings, stop: threading.Event) -> None:
+        super().__init__(settings, stop)
+        self.base = settings["MASTODON_URL"] or ""
+        self.token = settings["MASTODON_TOKEN"]
+        self.tags = hashtags(settings)
+        self.http = requests.Session()
+        self.http.headers["User-Agent"] = USER_AGENT
+        if self.token:
+            self.http.headers["Authorization"] = f"Bearer {self.token}"
+        self.domain: str | None = None
+        self.streaming: str | None = None
+        #: Newest status id seen per hashtag: where the next catch-up starts.
+        self.newest: dict[str, str | None] = {tag: None for tag in self.tags}
+        self._done = threading.Event()
+        self._open: set[requests.Response] = set()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def is_configured(cls, settings) -> bool:
+        return bool(settings["MASTODON_URL"])
+
+    def check(self) -> None:
+        require(self.settings, "MASTODON_URL")
+        if not self.tags:
+            raise ConfigError("TWITSOCKET_MASTODON_HASHTAGS",
+                              "no hashtag to follow: set it, or put #hashtags in "
+                              "TWITSOCKET_TRACK_KEYWORDS")
+
+    def events(self) -> Iterator[RawEvent]:
+        self._done.clear()
+        if self.token:
+            self.log.info("Streaming Mastodon hashtags %s from %s", self._tag_list(), self.base)
+            return self._stream_all()
+        self.log.warning(
+            "No TWITSOCKET_MASTODON_TOKEN: polling the public timeline of %s on %s every "
+            "%.0f s (the hashtag stream needs a user token since Mastodon 4.2; edits and "
+            "deletions are not seen while polling)", self._tag_list(), self.base,
+            self.settings["MASTODON_POLL_INTERVAL"])
+        return self._poll()
+
+    def _tag_list(self) -> str:
+        return ", ".join(f"#{tag}" for tag in self.tags)
+
+    def _stopping(self) -> bool:
+        return self.stop.is_set() or self._done.is_set()
+
+    # --- the instance ---------------------------------------------------------------------
+
+    def _discover(self) -> None:
+        """Learn the instance's domain (for local accts) and its streaming host, once."""
+        if self.domain is not None:
+            return
+        streaming = None
+        try:
+            response = self.http.get(f"{self.base}/api/v2/instance", timeout=10)
+            response.raise_for_status()
+            info = response.json()
+            self.domain = str(info.get("domain") or "") or None
+            streaming = ((info.get("configuration") or {}).get("urls") or {}).get("streaming")
+        except (requests.RequestException, ValueError, AttributeError) as error:
+            self.log.warning("Could not read %s/api/v2/instance (%s); streaming from the API "
+                             "host", self.base, error)
+        if isinstance(streaming, str) and streaming.startswith(("wss://", "ws://", "http")):
+            streaming = streaming.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+            self.streaming = streaming.rstrip("/")
+        else:
+            self.streaming = self.base
+        self.domain = self.domain or urlsplit(self.base).hostname
+
+    def _envelope(self, event: str, payload: Any) -> RawEvent:
+        return RawEvent(self.network, {"event": event, "payload": payload,
+                                       "instance": self.domain})
+
+    # --- the hashtag timeline (catch-up and polling) --------------------------------------
+
+    def _catch_up(self, tag: str) -> Iterator[RawEvent]:
+        """Statuses newer than the newest we saw, oldest first; the latest page at first."""
+        after = self.newest.get(tag)
+        for _page in range(MAX_CATCH_UP_PAGES if after else 1):
+            params: dict[str, Any] = {"limit": PAGE}
+            if after:
+                params["min_id"] = after
+            response = self.http.get(f"{self.base}/api/v1/timelines/tag/{quote(tag, safe='')}",
+                                     params=params, timeout=15)
+            self._respect_rate_limit(response)
+            response.raise_for_status()
+            statuses = [s for s in response.json() if isinstance(s, dict) and "id" in s]
+            statuses.sort(key=lambda status: _id_key(str(status["id"])))
+            for status in statuses:
+                self._saw(tag, str(status["id"]))
+                yield self._envelope("update", status)
+            if len(statuses) < PAGE or not after:
+                return
+            after = self.newest[tag]
+
+    def _saw(self, tag: str, status_id: str) -> None:
+        newest = self.newest.get(tag)
+        if newest is None or _id_key(status_id) > _id_key(newest):
+            self.newest[tag] = status_id
+
+    def _respect_rate_limit(self, response: requests.Response) -> None:
+        """Wait for the reset when the budget is spent (or a 429 says so): a ban costs more."""
+        remaining = response.headers.get("X-RateLimit-Remaining")
+        if response.status_code != 429 and (remaining is None or not remaining.isdigit()
+                                            or int(remaining) > 1):
+            return
+        wait = 60.0
+        reset = response.headers.get("X-RateLimit-Reset")
+        try:
+            moment = datetime.fromisoformat(str(reset).replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            wait = (moment - datetime.now(timezone.utc)).total_seconds()
+        except ValueError:
+            pass
+        wait = min(max(wait, 1.0), 900.0)
+        self.log.warning("Mastodon rate limit reached (%s left); waiting %.0f s for the reset",
+                         remaining, wait)
+        self.stop.wait(wait)
+
+    def _poll(self) -> Iterator[RawEvent]:
+        backoff = Backoff(5.0, 300.0)
+        while not self.stop.is_set():
+            self._discover()
+            failed = False
+            for tag in self.tags:
+                try:
+                    yield from self._catch_up(tag)
+                except (requests.RequestException, ValueError) as error:
+                    failed = True
+                    self.log.warning("Polling #%s failed: %s", tag, error)
+            if failed:
+                if not self.sleep(backoff.next()):
+                    return
+            else:
+                backoff.reset()
+                if self.stop.wait(self.settings["MASTODON_POLL_INTERVAL"]):
+                    return
+
+    # --- streaming --------------------------------------------------------------------------
+
+    def _stream_all(self) -> Iterator[RawEvent]:
+        out: queue.Queue[RawEvent] = queue.Queue(maxsize=1000)
+        threads = [threading.Thread(target=self._follow, args=(tag, out), daemon=True,
+                                    name=f"mastodon-{tag}") for tag in self.tags]
+        for thread in threads:
+            thread.start()
+        try:
+            while not self.stop.is_set():
+                try:
+                    yield out.get(timeout=0.5)
+                except queue.Empty:
+                    if not any(thread.is_alive() for thread in threads):
+                        return
+        finally:
+            self._done.set()
+            with self._lock:
+                for response in list(self._open):
+                    response.close()  # unblocks a reader waiting for the next heartbeat
+
+    def _put(self, out: queue.Queue, event: RawEvent) -> bool:
+        while not self._stopping():
+            try:
+                out.put(event, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _follow(self, tag: str, out: queue.Queue) -> None:
+        """One hashtag's stream, reconnected forever with back-off, caught up each time."""
+        backoff = Backoff(1.0, 60.0)
+        while not self._stopping():
+            try:
+                self._discover()
+                self._stream_once(tag, out, backoff)
+                self.log.warning("Mastodon stream for #%s ended", tag)
+            except requests.HTTPError as error:
+                status = error.response.status_code if error.response is not None else 0
+                if status in (401, 403):
+                    self.log.error("Mastodon refused the token for the #%s stream (HTTP %s); "
+                                   "check TWITSOCKET_MASTODON_TOKEN (scope read:statuses)",
+                                   tag, status)
+                    backoff.attempts = max(backoff.attempts, 5)
+                else:
+                    self.log.warning("Mastodon stream for #%s failed: HTTP %s", tag, status)
+            except (requests.RequestException, ValueError, OSError) as error:
+                if self._stopping():
+                    return
+                self.log.warning("Mastodon stream for #%s lost: %s", tag,
+                                 type(error).__name__)
+            except Exception:  # a bug must not silently end this hashtag's thread
+                if self._stopping():
+                    return  # the response was closed under the reader: we are stopping
+                self.log.exception("Mastodon stream for #%s failed", tag)
+            delay = backoff.next()
+            self.log.info("Reconnecting to the #%s stream in %.1f s", tag,
+                          delay * self.settings["BACKOFF_SCALE"])
+            if self._stopping() or not self.sleep(delay):
+                return
+
+    def _stream_once(self, tag: str, out: queue.Queue, backoff: Backoff) -> None:
+        url = f"{self.streaming}/api/v1/streaming/hashtag"
+        response = self.http.get(url, params={"tag": tag}, stream=True, timeout=(10, 60),
+                                 headers={"Accept": "text/event-stream"})
+        with self._lock:
+            self._open.add(response)
+        try:
+            response.raise_for_status()
+            # The stream is open: whatever is posted from now on is buffered for us, so the
+            # catch-up below can take its time and nothing falls between the two.
+            for event in self._catch_up(tag):
+                if not self._put(out, event):
+                    return
+            self.log.info("Mastodon stream for #%s connected", tag)
+            backoff.reset()
+            for name, data in sse_events(response.iter_content(chunk_size=None)):
+                if self._stopping():
+                    return
+                event = self._sse_event(tag, name, data)
+                if event is not None and not self._put(out, event):
+                    return
+        finally:
+            with self._lock:
+                self._open.discard(response)
+            response.close()
+
+    def _sse_event(self, tag: str, name: str, data: str) -> RawEvent | None:
+        if name == "delete":
+            return self._envelope("delete", data.strip())
+        if name not in ("update", "status.update"):
+            return None
+        try:
+            status = json.loads(data)
+        except ValueError:
+            return RawEvent(self.network, data)  # the pipeline logs and counts it
+        if name == "update" and isinstance(status, dict) and "id" in status:
+            self._saw(tag, str(status["id"]))
+        return self._envelope(name, status)

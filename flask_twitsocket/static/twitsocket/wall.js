@@ -1,0 +1,36 @@
+/* The projector page: keeps the "most active" column fresh (the counter and the posts are
+   live already, through twitsocket.js). Built with the client's safe DOM helpers only. */
+(function () {
+  "use strict";
+
+  var side = document.querySelector("[data-wall-top-url]");
+  var list = side && side.querySelector(".twitsocket-top-users");
+  var api = window.twitsocket;
+  if (!side || !list || !api) { return; }
+  var url = side.getAttribute("data-wall-top-url");
+  var size = Math.max(list.children.length, 8);
+  var REFRESH = 30000;   /* the stream process or `flask twitsocket top` refreshes the table */
+
+  function row(user) {
+    var li = api.el("li");
+    li.setAttribute("data-network", String(user.network));
+    li.appendChild(api.avatar(user));
+    li.appendChild(api.el("span", "name", user.name || user.username));
+    li.appendChild(api.el("span", "username", "@" + user.username));
+    li.appendChild(api.el("span", "post-count", user.post_count));
+    return li;
+  }
+
+  function refresh() {
+    fetch(url + "?limit=" + size, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data || !Array.isArray(data.users)) { return; }
+        list.replaceChildren.apply(list, data.users.map(row));
+      })
+      .catch(function () { /* keep the list we have; try again later */ });
+  }
+
+  if (!list.children.length) { window.setTimeout(refresh, 3000); }  /* a fresh wall */
+  window.setInterval(refresh, REFRESH);
+})();

@@ -1,0 +1,137 @@
+"""``<prefix>/events``: the same live feed as the websocket, as Server-Sent Events.
+
+Some venue proxies let plain HTTP through but not websockets (the 2010 wall shipped a
+Flash socket for this; an ``EventSource`` is its modern, script-free equivalent). The
+client falls back here when its websocket cannot open — or always, or never, as
+``TWITSOCKET_FALLBACK`` says. Each message is the exact JSON text the websocket sends.
+
+Like the websocket route, a connection holds one hub subscription and drains it with
+bounded waits. A plain HTTP response only learns that the browser left when a write fails,
+so a comment line is written at least every :data:`HEARTBEAT` seconds: a vanished wall is
+unsubscribed within that time, and proxies see traffic and keep the stream open.
+
+Each ``tweet`` message carries its post's ``seq`` as the event id, so a reconnecting
+``EventSource`` (which sends ``Last-Event-ID`` by itself) — or a client passing
+``?last_event_id=`` — first receives, in order, what it missed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, request
+
+from ..config import declare, one_of
+from ..extension import TwitSocket
+from ..hub import Subscription
+from ..serialise import count_message, tweet_message
+from ..store import PostStore
+
+log = logging.getLogger("flask_twitsocket.events")
+
+declare("FALLBACK", "auto", one_of("auto", "always", "never"),
+        "Server-sent events when websockets fail: auto, always (SSE only) or never.")
+
+#: Seconds between keep-alive comments; also the longest a vanished browser stays subscribed.
+HEARTBEAT = 15.0
+#: How long the browser waits before reconnecting on its own (the client also backs off).
+RETRY_MS = 3000
+
+
+def sse_event(message: str, event_id: str | None = None) -> str:
+    """One SSE event; JSON text has no raw newlines, but a data line must never carry one."""
+    lines = [f"id: {event_id}"] if event_id else []
+    lines.extend(f"data: {line}" for line in message.splitlines() or [""])
+    return "\n".join(lines) + "\n\n"
+
+
+def event_id(message: str) -> str | None:
+    """A ``tweet`` message's post seq: what ``Last-Event-ID`` will resume after."""
+    if not message.startswith('{"type":"tweet"'):
+        return None
+    try:
+        return str(json.loads(message)["tweet"]["seq"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _resume_from() -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    if raw and raw.isdigit():
+        return int(raw)
+    return None
+
+
+def _wait_for_hub(hub, timeout: float = 5.0) -> None:
+    """A worker's hub starts from the journal head read by its thread, just after the first
+    subscription; a post stored before that read would reach neither the feed nor the
+    client's catch-up (which may run first). Waiting (bounded) for the read closes that."""
+    deadline = time.monotonic() + timeout
+    while hub.last_id is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _missed(store: PostStore, since: int | None, limit: int) -> list[str]:
+    """Events for posts stored after ``since``, oldest first (a wall shows the newest)."""
+    if since is None:
+        return []
+    return [sse_event(tweet_message(post), post["seq"])
+            for post in reversed(store.recent(limit, since_seq=since))]
+
+
+def stream(subscription: Subscription, first: list[str], unsubscribe, peer: str,
+           ) -> Iterator[str]:
+    """Drain the subscription; the ``finally`` runs when a write to a gone browser fails
+    (the server closes this generator), so the hub never keeps a dead wall."""
+    try:
+        yield f"retry: {RETRY_MS}\n: connected\n\n"
+        yield from first
+        last_write = time.monotonic()
+        while not subscription.dropped:
+            message = subscription.get(timeout=1.0)
+            if message is not None:
+                yield sse_event(message, event_id(message))
+                last_write = time.monotonic()
+            elif time.monotonic() - last_write >= HEARTBEAT:
+                yield ": heartbeat\n\n"
+                last_write = time.monotonic()
+        # fell too far behind: end the stream, the client reconnects and catches up
+    finally:
+        unsubscribe(subscription)
+        log.info("Event-stream client from %s left", peer)
+
+
+def events() -> Response | tuple[str, int, dict[str, str]]:
+    state = TwitSocket.state()
+    if state.settings["FALLBACK"] == "never":
+        return "Server-sent events are disabled (TWITSOCKET_FALLBACK=never)", 404, {}
+    hub = state.hub
+    peer = request.headers.get("X-Forwarded-For", request.remote_addr) or "?"
+    subscription = hub.subscribe_within(state.settings["MAX_CLIENTS"])
+    if subscription is None:
+        log.warning("Refused an event-stream client from %s: %d connected is the cap", peer,
+                    hub.client_count)
+        return "server full; try again shortly", 503, {"Retry-After": "5"}
+    log.info("New event-stream client from %s (%d connected)", peer, hub.client_count)
+    _wait_for_hub(hub)
+    try:  # subscribed first, then the catch-up: nothing falls between (the client de-dups)
+        first = [sse_event(count_message(state.store.count()))]
+        first.extend(_missed(state.store, _resume_from(), state.settings["MAX_LIMIT"]))
+    except Exception:
+        hub.unsubscribe(subscription)
+        raise
+    response = Response(stream(subscription, first, hub.unsubscribe, peer),
+                        mimetype="text/event-stream")
+    # also when the browser left before the first write (a generator never started
+    # never runs its ``finally``); unsubscribing twice is harmless
+    response.call_on_close(lambda: hub.unsubscribe(subscription))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+def register(blueprint: Blueprint) -> None:
+    blueprint.add_url_rule("/events", "events", events)
