@@ -128,7 +128,9 @@ def e2e_section(data: dict[str, Any]) -> list[str]:
 
 def page_section(data: dict[str, Any]) -> list[str]:
     names = [("render_tweets_30", "`render_tweets(30)`"), ("wall_page", "demo wall page `/`"),
-             ("json_api", "JSON API `/twitsocket/api/tweets`"), ("count", "`count()`"),
+             ("json_api", "JSON API `/twitsocket/api/tweets`"),
+             ("count", "`count()` (reused for 1 s when expensive)"),
+             ("count_query", "the `count(*)` query itself"),
              ("top_command", "`flask twitsocket top`")]
     databases = [name for name in ("sqlite", "postgresql") if name in data]
     lines = [
