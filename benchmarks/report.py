@@ -148,6 +148,13 @@ def page_section(data: dict[str, Any]) -> list[str]:
 
 FINDINGS = """## What the profiles showed, and what changed
 
+**Noise.** These runs shared two cores with five other agents' test suites (load average
+from 3 to over 1,000 during the fan-out runs). Ours and the baseline run one after the
+other, so a burst can land on one side only: in the 29 Nov run, ours at 100 clients ×
+50 posts/s (p50 706 ms) hit one; the run before it, same code but the 1 s idle wake-up,
+had ours at 100 clients × 200 posts/s deliver 20,007 msgs/s with p99 11.5 ms (baseline
+18,869/s, p99 200 ms). Re-run `make bench` on a quiet machine before quoting a figure.
+
 **Ingest** (pyinstrument, 10,000 posts, SQLite; then PostgreSQL):
 
 1. 60% of the time was SQLAlchemy compiling a fresh 500-row
@@ -178,13 +185,18 @@ FINDINGS = """## What the profiles showed, and what changed
    `Subscription.sink`, `web/websocket.py` `direct_sink`): the hub thread writes each
    message straight to every socket, and the frame is built once per message
    (`text_frame`: with no extension, every client gets the same bytes). Before, at 1,000
-   clients × 5 posts/s: p50 697 ms, p99 1,839 ms (the worker saturated near 3,500
-   deliveries/s waking 1,000 threads); after: p50 ~15 ms, p99 < 100 ms, and ~25,000
-   deliveries/s at 50 posts/s where the `websockets` baseline did ~37,000 in the same run.
-   A wall whose socket buffer is full blocks the sender for at most
-   `SEND_TIMEOUT` (0.5 s) once and is then dropped (it reconnects and catches up); the
-   handler thread now wakes every 5 s instead of every second while idle.
-3. Memory per idle connection stays ~4× the baseline's: each wall still holds a gthread
+   clients × 5 posts/s: p50 697 ms, p99 1,839 ms, ~3,500 deliveries/s (waking 1,000
+   threads per post saturated the worker); after: p50 16 ms, p99 113 ms, every post to
+   every client. Ours now tops out near 20,000–25,000 deliveries/s; the `websockets`
+   baseline reached 50,000 (p99 363 ms) and 112,000 with the same Node clients, which
+   shows the load generator is not what limits ours. A wall whose socket buffer is full
+   blocks the sender for at most `SEND_TIMEOUT` (0.5 s) once and is then dropped (it
+   reconnects and catches up through the API).
+3. **Idle handlers wake every 5 s, not every second** (`IDLE_WAKE`): with 5,000 walls,
+   5,000 wake-ups a second starved the hub thread of the GIL — only 3,904 of 5,000
+   connected and 1 post in 78,000 deliveries arrived. After: 5,000 connected in 17 s and
+   every post reached every wall at 5 posts/s (p99 483 ms, baseline 315 ms).
+4. Memory per idle connection stays ~4× the baseline's: each wall still holds a gthread
    pool thread and simple-websocket's reader thread. Going further means an event-loop
    worker (see `benchmarks/bench_workers.py` for gthread vs gevent).
 
