@@ -77,8 +77,8 @@ def test_top_users_and_top_tweets_after_the_top_command(app, run_cli):
     alice_1 = x_post(1, text="first", public_metrics={"retweet_count": 1})
     alice_2 = x_post(2, text="second", public_metrics={"retweet_count": 9})
     bob = x_post(3, text="bob's", username="bob", user_id="7")
-    store(app, alice_1, alice_2, bob, retweet_of(4, alice_1, "dave", "6"), retweet_of(5, alice_1, "carol",
-                                                                        "8"))
+    store(app, alice_1, alice_2, bob, retweet_of(4, alice_1, "dave", "6"),
+          retweet_of(5, alice_1, "carol", "8"))
     assert run_cli("top").returncode == 0
     users = render(app, "{{ top_users(10) }}")
     names = re.findall(r'class="username">@(\w+)<', users)
@@ -140,10 +140,8 @@ def receive_until(ws, predicate, timeout=20.0):
     messages = []
 
     def check():
-        try:
+        with contextlib.suppress(TimeoutError):
             messages.append(json.loads(ws.recv(timeout=0.2)))
-        except TimeoutError:
-            pass
         return predicate(messages)
 
     wait_until(check, timeout=timeout, interval=0, message="websocket messages")
