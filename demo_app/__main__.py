@@ -36,8 +36,10 @@ def main() -> int:
     stop = threading.Event()
 
     def refresh_top() -> None:
-        while not stop.wait(30):
+        wait = 5.0  # a first refresh soon, so the side column fills while people watch
+        while not stop.wait(wait):
             state.store.refresh_top(100)
+            wait = 30.0
 
     threading.Thread(target=refresh_top, daemon=True).start()
     try:

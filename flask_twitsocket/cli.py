@@ -17,6 +17,7 @@ from . import sources as source_registry
 from .bus import create_bus
 from .config import ConfigError
 from .extension import TwitSocket
+from .moderation import gate_for
 from .pipeline import Ingestor, IngestStats
 from .stream import StreamRunner, stop_on_signals
 
@@ -82,7 +83,7 @@ def stream(source_names: tuple[str, ...]) -> None:
         _fail(error)
     state.create_tables()
     bus = create_bus(settings)
-    ingestor = Ingestor(state.store, bus, state.banned)
+    ingestor = Ingestor(state.store, bus, state.banned, gate=gate_for(state))
     stop_on_signals(stop)
     log.info("Streaming from %s into %s (bus: %s)", ", ".join(names),
              state.engine.url.render_as_string(hide_password=True), bus.name)
@@ -94,7 +95,9 @@ def stream(source_names: tuple[str, ...]) -> None:
 
 def _summary(stats: IngestStats) -> str:
     return (f"{stats.stored} stored, {stats.duplicates} duplicates, {stats.malformed} "
-            f"malformed, {stats.banned} banned, {stats.edited} edited, {stats.deleted} deleted")
+            f"malformed, {stats.banned} banned, {stats.edited} edited, {stats.deleted} deleted"
+            + (f", {stats.held} held for moderation" if stats.held else "")
+            + (f", {stats.blocked} blocked" if stats.blocked else ""))
 
 
 @twitsocket_cli.command("top")
@@ -106,3 +109,25 @@ def top(limit: int) -> None:
     state.create_tables()
     users, posts = state.store.refresh_top(limit)
     click.echo(f"Top lists refreshed: {users} users, {posts} posts")
+
+
+@twitsocket_cli.command("lister")
+@with_appcontext
+def lister() -> None:
+    """Add everyone who posted about the event (not retweets) to TWITSOCKET_X_LIST_ID."""
+    import tweepy
+
+    from .x_lister import Lister
+
+    _show_logs()
+    state = TwitSocket.state()
+    state.create_tables()
+    try:
+        result = Lister(state.settings, state.engine).run()
+    except ConfigError as error:
+        _fail(error)
+    except tweepy.HTTPException as error:
+        raise click.ClickException(
+            f"X refused to add list members (HTTP {error.response.status_code}): "
+            f"{'; '.join(error.api_messages)}") from None
+    click.echo(result.summary())

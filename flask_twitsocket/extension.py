@@ -16,10 +16,11 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Engine, event
 
 from . import bus as bus_module  # noqa: F401  (declares its config keys)
-from .config import Settings, load_settings
+from .config import ConfigError, Settings, load_settings
 from .filters import BanList
 from .hub import Hub
 from .models import metadata
+from .moderation import Moderation
 from .store import PostStore
 
 log = logging.getLogger("flask_twitsocket")
@@ -36,6 +37,16 @@ class TwitSocketState:
         self.hub = Hub(self._hub_store, self._create_bus, settings["CLIENT_QUEUE_SIZE"])
         self.banned = BanList(settings["BANNED_USERS"])
         self.hooks: dict[str, Callable[..., Any]] = {}
+        #: The host app's moderator check (see ``TwitSocket(moderator_required=…)``).
+        self.moderator_required: Callable[[], Any] | None = None
+        self._moderation: Moderation | None = None
+
+    @property
+    def moderation(self) -> Moderation:
+        """The moderator actions (hide, ban, block, pin, approve, undo…)."""
+        if self._moderation is None:
+            self._moderation = Moderation(self.store, self.settings)
+        return self._moderation
 
     @property
     def engine(self) -> Engine:
@@ -75,17 +86,40 @@ class TwitSocket:
     :param app: the Flask app, or ``None`` to call :meth:`init_app` later.
     :param db: the host app's ``flask_sqlalchemy.SQLAlchemy``; by default the one already
         registered on the app, else one created for the extension.
+    :param moderator_required: the host app's moderator check for the console at
+        ``<prefix>/moderate``: called with no arguments during a request, it returns the
+        moderator's name (or True) to let the request in, or a false value. Without it,
+        ``TWITSOCKET_MODERATOR_PASSWORD`` is the (single) key; without either, the
+        console refuses everyone. Also settable with the :meth:`moderator_check` decorator.
     """
 
-    def __init__(self, app: Flask | None = None, db: SQLAlchemy | None = None) -> None:
+    def __init__(self, app: Flask | None = None, db: SQLAlchemy | None = None,
+                 moderator_required: Callable[[], Any] | None = None) -> None:
         self.db = db
+        self.moderator_required = moderator_required
         if app is not None:
             self.init_app(app)
 
+    def moderator_check(self, check: Callable[[], Any]) -> Callable[[], Any]:
+        """Decorator (Flask-Login style) registering the moderator check, e.g.::
+
+            @twitsocket.moderator_check
+            def is_moderator():
+                return current_user.is_authenticated and current_user.is_admin and \\
+                    current_user.name
+        """
+        self.moderator_required = check
+        return check
+
     def init_app(self, app: Flask, db: SQLAlchemy | None = None) -> TwitSocketState:
         settings = load_settings(app.config)
+        if settings["MODERATOR_PASSWORD"] and not app.config.get("SECRET_KEY"):
+            raise ConfigError("TWITSOCKET_MODERATOR_PASSWORD",
+                              "needs the app's SECRET_KEY (the console keeps its login in "
+                              "the session cookie)")
         db = db or self.db or _existing_db(app) or _create_db(app)
         state = TwitSocketState(app, settings, db)
+        state.moderator_required = self._moderator_check
         app.extensions["twitsocket"] = state
         _configure_logging(settings)
         _tune_sqlite(state)
@@ -99,6 +133,10 @@ class TwitSocket:
         app.register_blueprint(create_blueprint(settings), url_prefix=settings["URL_PREFIX"])
         app.cli.add_command(twitsocket_cli)
         return state
+
+    def _moderator_check(self) -> Any:
+        """Read at request time, so the decorator may be applied after ``init_app``."""
+        return self.moderator_required() if self.moderator_required is not None else None
 
     @staticmethod
     def state(app: Flask | None = None) -> TwitSocketState:

@@ -26,12 +26,21 @@ class BanList:
         for entry in entries:
             self.add(entry)
 
-    def add(self, entry: str) -> None:
+    @staticmethod
+    def parse(entry: str) -> tuple[str | None, str]:
+        """``(network or None, clean name)``: how an entry is compared (and stored by the
+        moderation console, so a console ban and a config ban are the same thing)."""
         network, sep, name = entry.partition(":")
         if sep and network.lower() in NETWORKS:
-            self.by_network.add((network.lower(), _clean(name)))
+            return network.lower(), _clean(name)
+        return None, _clean(entry)
+
+    def add(self, entry: str) -> None:
+        network, name = self.parse(entry)
+        if network:
+            self.by_network.add((network, name))
         else:
-            self.anywhere.add(_clean(entry))
+            self.anywhere.add(name)
 
     def __bool__(self) -> bool:
         return bool(self.anywhere or self.by_network)

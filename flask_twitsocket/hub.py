@@ -22,11 +22,18 @@ from .store import PostStore
 log = logging.getLogger("flask_twitsocket.hub")
 
 
-class Subscription:
-    """One connected wall's mailbox."""
+#: Journal kinds starting with this are for moderators' consoles only (the queue, the
+#: action log): the hub never hands them to a wall's subscription.
+MODERATOR_KIND_PREFIX = "mod"
 
-    def __init__(self, maxsize: int) -> None:
+
+class Subscription:
+    """One connected wall's (or moderator console's) mailbox."""
+
+    def __init__(self, maxsize: int, moderator: bool = False) -> None:
         self.queue: queue.Queue[str] = queue.Queue(maxsize)
+        #: Also receives moderator-only messages; set only after the moderator check.
+        self.moderator = moderator
         self.dropped = False
         #: Called (from the hub thread, so it must not block) when the subscriber is
         #: dropped: the connection handler may be stuck sending to a phone that stopped
@@ -67,14 +74,14 @@ class Hub:
         assert subscription is not None  # without a limit nobody is refused
         return subscription
 
-    def subscribe_within(self, limit: int,
-                         sink: Callable[[str], None] | None = None) -> Subscription | None:
+    def subscribe_within(self, limit: int, sink: Callable[[str], None] | None = None,
+                         moderator: bool = False) -> Subscription | None:
         """Like :meth:`subscribe`, but None when ``limit`` clients are connected already
         (0 = no limit): a full worker refuses, so the balancer sends the retry elsewhere."""
         if limit and self.client_count >= limit:
             return None
         self.start()
-        subscription = Subscription(self.queue_size)
+        subscription = Subscription(self.queue_size, moderator=moderator)
         subscription.sink = sink
         with self._lock:
             if limit and len(self._subscribers) >= limit:
@@ -90,9 +97,11 @@ class Hub:
     def client_count(self) -> int:
         return len(self._subscribers)
 
-    def broadcast(self, message: str) -> None:
+    def broadcast(self, message: str, moderator_only: bool = False) -> None:
         with self._lock:
             subscribers = list(self._subscribers)
+        if moderator_only:
+            subscribers = [each for each in subscribers if each.moderator]
         for subscription in subscribers:
             if subscription.sink is not None:
                 # One thread writing to every socket beats waking a thread per client:
@@ -162,9 +171,9 @@ class Hub:
 
     def _deliver_new(self, store: PostStore) -> None:
         while True:
-            entries = store.journal_after(self.last_id)
-            for entry_id, payload in entries:
-                self.broadcast(payload)
+            entries = store.journal_entries_after(self.last_id)
+            for entry_id, kind, payload in entries:
+                self.broadcast(payload, kind.startswith(MODERATOR_KIND_PREFIX))
                 self.last_id = entry_id
             if len(entries) < 1000:
                 return

@@ -13,6 +13,10 @@ tables without touching the host's.
   by id, so a worker that was disconnected catches up instead of losing posts.
 * ``Tombstone`` — posts deleted at the source, so a re-delivery never brings them back.
 * ``TopUser`` / ``TopPost`` — caches refreshed by ``flask twitsocket top``.
+* ``PendingPost`` / ``ModerationRule`` / ``Pin`` / ``ModerationAction`` — moderation
+  (:mod:`flask_twitsocket.moderation`): posts held back by the ``delay`` and ``pre`` trust
+  modes, console-made bans / blocked words / trusted authors, pinned posts, and the log
+  of every moderator action (who, what, when), from which actions are undone.
 """
 
 from __future__ import annotations
@@ -120,6 +124,79 @@ class TopPost(Base):
     )
     retweet_count: Mapped[int] = mapped_column(Integer)
     refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PendingPost(Base):
+    """A post held back by the ``delay`` or ``pre`` trust mode: not in ``twitsocket_posts``
+    (so no wall, catch-up or JSON API can see it) until it is released, when it is
+    inserted there and gets a fresh ``seq`` — new to every wall's catch-up cursor."""
+
+    __tablename__ = "twitsocket_pending"
+    __table_args__ = (UniqueConstraint("network", "post_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    network: Mapped[str] = mapped_column(String(16))
+    post_id: Mapped[str] = mapped_column(String(255))
+    #: ``waiting`` (in the queue) or ``vetoed`` (kept so a veto can be undone).
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    #: The post's row for ``twitsocket_posts``, as JSON (see moderation.row_json).
+    row: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: ``delay`` mode: when it goes up unless vetoed; None in ``pre`` mode (waits for a yes).
+    release_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ModerationRule(Base):
+    """A console-made rule: ``ban`` (an author), ``word`` (a blocked word or phrase) or
+    ``trust`` (an author who skips the ``pre`` queue). Values are stored normalised."""
+
+    __tablename__ = "twitsocket_moderation_rules"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Pin(Base):
+    """A post pinned to the top of every wall."""
+
+    __tablename__ = "twitsocket_pins"
+
+    network: Mapped[str] = mapped_column(String(16), primary_key=True)
+    post_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    pinned_by: Mapped[str] = mapped_column(String(255), default="")
+    pinned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ModerationAction(Base):
+    """One moderator action: who did what to which target, when, and what it changed
+    (``detail``, JSON: e.g. the posts a ban hid), so that exactly that can be undone."""
+
+    __tablename__ = "twitsocket_moderation_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    moderator: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(512))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The action this one undid, if it is an undo.
+    undoes: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ListMember(Base):
+    """An account added to the site's list on its network (e.g. the X list)."""
+
+    __tablename__ = "twitsocket_list_members"
+    __table_args__ = (UniqueConstraint("network", "author_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    network: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str] = mapped_column(String(255))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 metadata = Base.metadata

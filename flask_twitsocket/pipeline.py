@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .bus import Bus
 from .filters import BanList
 from .normalise import MalformedEvent, Normalised, PostData, normalise
 from .serialise import loads
 from .store import ApplyResult, PostStore
+
+if TYPE_CHECKING:
+    from .moderation import Gate
 
 log = logging.getLogger("flask_twitsocket.pipeline")
 
@@ -39,6 +42,9 @@ class IngestStats:
     duplicates: int = 0
     edited: int = 0
     deleted: int = 0
+    #: Moderation: held back for the console (delay/pre), dropped for a blocked word.
+    held: int = 0
+    blocked: int = 0
 
     def add(self, other: IngestStats) -> None:
         for name in self.__dataclass_fields__:
@@ -56,10 +62,26 @@ def parse(event: RawEvent) -> Normalised:
 
 
 class Ingestor:
-    def __init__(self, store: PostStore, bus: Bus, banned: BanList) -> None:
+    """Normalise, filter and store batches. With a moderation ``gate`` (the stream
+    process has one unless moderation is off), console bans and blocked words drop posts
+    too, and the delay/pre trust modes hold posts back instead of storing them."""
+
+    def __init__(self, store: PostStore, bus: Bus, banned: BanList,
+                 gate: Gate | None = None) -> None:
         self.store = store
         self.bus = bus
         self.banned = banned
+        self.gate = gate
+
+    def tick(self) -> None:
+        """Periodic work between batches: release delayed posts that are due."""
+        journal_id = self.gate.release_due() if self.gate is not None else None
+        if journal_id is not None:
+            self.bus.notify(journal_id)
+
+    def waiting(self) -> bool:
+        """Whether posts still wait for the release timer (keep the process running)."""
+        return self.gate is not None and self.gate.waiting()
 
     def ingest(self, events: Sequence[RawEvent]) -> IngestStats:
         stats = IngestStats(received=len(events))
@@ -78,13 +100,33 @@ class Ingestor:
                 continue
             if item is not None:
                 items.append(item)
+        held_id = None
+        if self.gate is not None:
+            items, held_id = self._moderate(items, stats)
         if not items:
+            if held_id is not None:
+                self.bus.notify(held_id)
             return stats
         result = self.store.apply(items)
         self._count(stats, result)
-        if result.stored or result.edited or result.deleted:
-            self.bus.notify(result.journal_id)
+        if result.stored or result.edited or result.deleted or held_id is not None:
+            self.bus.notify(max(result.journal_id or 0, held_id or 0))
         return stats
+
+    def _moderate(self, items: list[Normalised], stats: IngestStats,
+                  ) -> tuple[list[Normalised], int | None]:
+        """The gate's say on new posts; edits and deletions go on to the store."""
+        assert self.gate is not None
+        posts = [item for item in items if isinstance(item, PostData)]
+        if not posts:
+            return items, None
+        direct, held, rejected = self.gate.screen(posts)
+        stats.banned += rejected.get("ban", 0)
+        stats.blocked += rejected.get("word", 0)
+        stats.held = len(held)
+        keep = {id(post) for post in direct}
+        items = [item for item in items if not isinstance(item, PostData) or id(item) in keep]
+        return items, self.gate.hold(held)
 
     @staticmethod
     def _count(stats: IngestStats, result: ApplyResult) -> None:

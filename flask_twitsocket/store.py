@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import SimpleNamespace
@@ -111,7 +111,14 @@ class PostStore:
         for post in posts:
             unique.setdefault((post.network, post.post_id), post)
         buried = self._tombstoned(conn, unique)
-        rows = [_row(post) for key, post in unique.items() if key not in buried]
+        return self.insert_rows(conn, [_row(post) for key, post in unique.items()
+                                       if key not in buried])
+
+    def insert_rows(self, conn: Connection, rows: list[dict[str, Any]],
+                    ) -> list[dict[str, Any]]:
+        """Insert prepared rows (duplicates ignored); the stored ones as post JSON, by seq.
+
+        Also how moderation releases a held-back post: it gets its ``seq`` only then."""
         if not rows:
             return []
         # executemany, not .values(rows): SQLAlchemy then batches the rows into multi-row
@@ -195,6 +202,22 @@ class PostStore:
             conn.execute(delete(JOURNAL).where(JOURNAL.c.id <= newest - self.journal_keep))
         return newest
 
+    def change(self, work: Callable[[Connection], tuple[list[tuple[str, str]], int]],
+               ) -> int | None:
+        """Run a change (a moderator's action) in one transaction with its journal entries.
+
+        ``work(conn)`` returns the messages to journal and how many posts it made visible
+        (positive) or invisible (negative); a ``count`` message is added when that is not
+        zero. Returns the newest journal id (the bus hint), or None if nothing was written.
+        """
+        with self.engine.begin() as conn:
+            self._lock_journal(conn)
+            messages, delta = work(conn)
+            if delta:
+                messages = [*messages,
+                            ("count", count_message(self._count_after_write(conn, delta)))]
+            return self._journal(conn, messages) if messages else None
+
     def publish(self, messages: list[tuple[str, str]]) -> int:
         """Journal messages that are not tied to a post change (e.g. a moderator notice).
 
@@ -253,14 +276,20 @@ class PostStore:
             return conn.execute(select(func.max(JOURNAL.c.id))).scalar() or 0
 
     def journal_after(self, last_id: int, limit: int = 1000) -> list[tuple[int, str]]:
+        return [(entry_id, payload)
+                for entry_id, _kind, payload in self.journal_entries_after(last_id, limit)]
+
+    def journal_entries_after(self, last_id: int, limit: int = 1000,
+                              ) -> list[tuple[int, str, str]]:
+        """Like :meth:`journal_after` with each entry's kind: ``(id, kind, payload)``."""
         query = (
-            select(JOURNAL.c.id, JOURNAL.c.payload)
+            select(JOURNAL.c.id, JOURNAL.c.kind, JOURNAL.c.payload)
             .where(JOURNAL.c.id > last_id)
             .order_by(JOURNAL.c.id)
             .limit(limit)
         )
         with self.engine.connect() as conn:
-            return [(row.id, row.payload) for row in conn.execute(query)]
+            return [(row.id, row.kind, row.payload) for row in conn.execute(query)]
 
     def top_users(self, limit: int) -> list[TopUser]:
         with self.engine.connect() as conn:

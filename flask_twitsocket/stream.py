@@ -45,13 +45,17 @@ class StreamRunner:
         for thread in threads:
             thread.start()
         running = len(threads)
-        while running and not self.stop.is_set():
+        # Delayed posts (moderation's delay mode) are released from this loop, so it also
+        # runs on after the sources finished until none waits; _next_batch wakes it twice
+        # a second when idle.
+        while (running or self._tick()) and not self.stop.is_set():
             batch, finished = self._next_batch()
             running -= finished
             if batch:
                 stats = self._ingest(batch)
                 if on_batch:
                     on_batch(stats)
+            self._tick()
         self.stop.set()
         batch, _finished = self._next_batch(wait=False)
         if batch:
@@ -71,6 +75,15 @@ class StreamRunner:
                     raise
         self.stats.add(stats)
         return stats
+
+    def _tick(self) -> bool:
+        """The ingestor's periodic work; True while it still has some waiting."""
+        try:
+            self.ingestor.tick()
+            return self.ingestor.waiting()
+        except Exception:  # the database is down: the next loop tries again
+            log.exception("Could not release delayed posts; retrying")
+            return not self.stop.wait(2.0)
 
     def _next_batch(self, wait: bool = True) -> tuple[list[RawEvent], int]:
         batch: list[RawEvent] = []

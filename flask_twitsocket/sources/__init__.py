@@ -15,7 +15,7 @@ from .base import Source
 #: name → "module:Class", imported on first use.
 REGISTRY: dict[str, str] = {
     "replay": "flask_twitsocket.sources.replay:ReplaySource",
-    "x": "flask_twitsocket.sources.x:XSource",
+    "x": "flask_twitsocket.sources.x_stream:XSource",
     "mastodon": "flask_twitsocket.sources.mastodon:MastodonSource",
     "bluesky": "flask_twitsocket.sources.bluesky:BlueskySource",
 }

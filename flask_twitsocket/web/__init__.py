@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Blueprint
 
 from ..config import Settings
-from . import api, events, health, templating, wall, websocket
+from . import api, events, health, moderation, templating, wall, websocket
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -27,6 +27,7 @@ def create_blueprint(settings: Settings) -> Blueprint:
     api.register(blueprint)
     health.register(blueprint)
     websocket.register(blueprint)
+    moderation.register(blueprint)
     events.register(blueprint)
     wall.register(blueprint)
     templating.register(blueprint)

@@ -21,6 +21,7 @@ from flask_sock import Sock
 
 from ..config import declare
 from ..extension import TwitSocket
+from ..moderation import pin_message, pinned_posts
 from ..serialise import count_message
 
 log = logging.getLogger("flask_twitsocket.websocket")
@@ -103,13 +104,16 @@ def direct_sink(ws, write_lock: threading.Lock) -> Callable[[str], None] | None:
     return sink
 
 
-def feed(ws) -> None:
+def feed(ws, moderator: bool = False) -> None:
+    """A wall's live feed; with ``moderator`` (the console's socket, whose route checked
+    the moderator first) moderator-only messages too."""
     state = TwitSocket.state()
     hub = state.hub
     peer = request.headers.get("X-Forwarded-For", request.remote_addr)
     write_lock = threading.Lock()
     sink = direct_sink(ws, write_lock)
-    subscription = hub.subscribe_within(state.settings["MAX_CLIENTS"], sink=sink)
+    subscription = hub.subscribe_within(state.settings["MAX_CLIENTS"], sink=sink,
+                                        moderator=moderator)
     if subscription is None:
         log.warning("Refused a client from %s: %d connected is the cap", peer,
                     hub.client_count)
@@ -120,8 +124,10 @@ def feed(ws) -> None:
     subscription.on_drop = lambda: _abort_if_stuck(ws, finished)
     try:
         greeting = count_message(state.store.count())
+        pins = [pin_message(post) for post in pinned_posts(state.store)]
         with write_lock:
-            ws.send(greeting)
+            for message in (greeting, *pins):
+                ws.send(message)
         while sink is not None and ws.connected and not subscription.dropped:
             # The hub thread sends; this thread only notices the end of the connection
             # (simple-websocket wakes it at once) or a drop. Rare wake-ups: 5,000 idle
@@ -169,7 +175,7 @@ def register(blueprint: Blueprint) -> None:
 
     @blueprint.before_request
     def _no_compression() -> None:
-        if request.endpoint == "twitsocket.ws":
+        if request.endpoint in ("twitsocket.ws", "twitsocket.moderate_ws"):
             decline_compression(request.environ)
 
     _sock.route("/ws", bp=blueprint, endpoint="ws")(feed)

@@ -1,0 +1,190 @@
+"""X (Twitter): the API v2 filtered stream, with rules synced from the config.
+
+Reconnects follow X's published guidance, every wait multiplied by
+``TWITSOCKET_BACKOFF_SCALE``: network errors (a dropped connection, a stall, an
+``operational-disconnect`` notice) back off linearly by 250 ms up to 16 s, HTTP errors
+exponentially from 5 s up to 320 s, and 429 exponentially from a minute. Every waiting
+schedule starts over once posts flow again.
+
+Each line is handed to the pipeline as it came (a malformed or half line is logged and
+skipped there); posts delivered again after a reconnect are stored once by the store.
+Deletions arrive as ``{"delete": {"status": {"id_str": …}}}`` lines, the shape a
+compliance feed or a moderation proxy in front of the stream delivers; the normaliser
+turns them into a :class:`~flask_twitsocket.normalise.Deletion`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+import tweepy
+from tweepy import StreamRule
+
+from ..config import Settings, require
+from ..pipeline import RawEvent
+from ..x_client import XClient
+from .base import Backoff, Source
+
+RULE_TAG = "twitsocket"
+#: X's rule length limit on the basic access levels.
+RULE_MAX_LENGTH = 512
+STREAM_PARAMS = {
+    "expansions": "author_id,referenced_tweets.id,referenced_tweets.id.author_id,"
+                  "attachments.media_keys",
+    "tweet.fields": "created_at,public_metrics,entities,referenced_tweets,note_tweet,"
+                    "author_id,lang",
+    "user.fields": "username,name,profile_image_url",
+    "media.fields": "url,preview_image_url,type",
+}
+
+
+class Disconnect(requests.ConnectionError):
+    """X sent an error object (e.g. ``operational-disconnect``) instead of a post."""
+
+
+def rule_terms(settings: Settings) -> list[str]:
+    """Keywords (phrases quoted, #hashtags as they are) and ``from:<id>`` for users."""
+    terms = []
+    for keyword in settings["TRACK_KEYWORDS"]:
+        keyword = keyword.strip()
+        if " " in keyword and not (keyword.startswith('"') and keyword.endswith('"')):
+            keyword = '"' + keyword.replace('"', "") + '"'
+        terms.append(keyword)
+    terms += [f"from:{user}" for user in settings["TRACK_USERS"]]
+    return list(dict.fromkeys(term for term in terms if term))
+
+
+def pack_rules(terms: list[str], limit: int = RULE_MAX_LENGTH) -> list[str]:
+    """Join terms with `` OR `` into as few rules as fit ``limit`` characters (in order)."""
+    rules: list[str] = []
+    for term in terms:
+        if len(term) > limit:
+            raise ValueError(f"the term {term[:40]!r}… is longer than X's {limit}-character "
+                             "rule limit")
+        if rules and len(rules[-1]) + len(" OR ") + len(term) <= limit:
+            rules[-1] += " OR " + term
+        else:
+            rules.append(term)
+    return rules
+
+
+class XSource(Source):
+    name = "x"
+    network = "x"
+
+    def __init__(self, settings: Settings, stop: threading.Event) -> None:
+        super().__init__(settings, stop)
+        self.client = XClient.from_settings(settings)
+
+    @classmethod
+    def is_configured(cls, settings: Settings) -> bool:
+        return bool(settings["X_BEARER_TOKEN"])
+
+    def check(self) -> None:
+        require(self.settings, "X_BEARER_TOKEN")
+
+    # --- rules --------------------------------------------------------------------------
+
+    def sync_rules(self) -> None:
+        """Make our tagged rules equal the config; rules of other tools are left alone."""
+        wanted = pack_rules(rule_terms(self.settings))
+        if not wanted:
+            self.log.warning("No TWITSOCKET_TRACK_KEYWORDS or TWITSOCKET_TRACK_USERS: the X "
+                             "stream delivers only what other tools' rules match")
+        existing = [rule for rule in (self.client.get_rules().data or [])
+                    if rule.tag == RULE_TAG]
+        stale = [rule.id for rule in existing if rule.value not in wanted]
+        have = {rule.value for rule in existing}
+        missing = [value for value in wanted if value not in have]
+        if stale:
+            self.client.delete_rules(stale)
+            self.log.info("Deleted %d stale X stream rule(s)", len(stale))
+        if missing:
+            try:
+                errors = self.client.add_rules(
+                    [StreamRule(value, tag=RULE_TAG) for value in missing]).errors
+            except tweepy.BadRequest as error:
+                errors = error.api_errors
+            for problem in errors or []:
+                self._log_rejection(problem)
+            self.log.info("X stream rules: %d wanted, %d added, %d rejected", len(wanted),
+                          len(missing) - len(errors or []), len(errors or []))
+
+    def _log_rejection(self, problem: Any) -> None:
+        if not isinstance(problem, dict):
+            self.log.error("X rejected a stream rule: %s", problem)
+            return
+        details = "; ".join(str(d) for d in problem.get("details") or []) or problem.get(
+            "detail") or problem.get("message") or ""
+        self.log.error("X rejected the stream rule %r: %s %s", problem.get("value"),
+                       problem.get("title", ""), details)
+
+    # --- the stream ---------------------------------------------------------------------
+
+    def events(self) -> Iterator[RawEvent]:
+        network = Backoff(0.25, 16.0, linear=True)
+        http = Backoff(5.0, 320.0)
+        limited = Backoff(60.0, 960.0)
+        synced = False
+        while not self.stop.is_set():
+            try:
+                if not synced:
+                    self.sync_rules()
+                    synced = True
+                for event in self._read_stream():
+                    for backoff in (network, http, limited):
+                        backoff.reset()
+                    yield event
+                if self.stop.is_set():
+                    return
+                self.log.warning("The X stream ended; reconnecting")
+                wait = network.next()
+            except tweepy.TooManyRequests:
+                wait = limited.next()
+                self.log.warning("X says too many connections or requests (HTTP 429)")
+            except tweepy.HTTPException as error:
+                wait = http.next()
+                self._log_http_error(error)
+            except requests.RequestException as error:  # also StallError and Disconnect
+                wait = network.next()
+                self.log.warning("X stream connection lost: %s: %s", type(error).__name__, error)
+            self.log.info("Reconnecting to X in %.2f s", wait * self.settings["BACKOFF_SCALE"])
+            if not self.sleep(wait):
+                return
+
+    def _log_http_error(self, error: tweepy.HTTPException) -> None:
+        status = error.response.status_code
+        if status in (401, 403):
+            self.log.error("X refused the credentials (HTTP %s): check "
+                           "TWITSOCKET_X_BEARER_TOKEN and the app's access level", status)
+        else:
+            self.log.warning("X answered HTTP %s", status)
+
+    def _read_stream(self) -> Iterator[RawEvent]:
+        lines = self.client.stream(STREAM_PARAMS, self.settings["X_STALL_TIMEOUT"], self.stop)
+        self.log.info("Connecting to the X filtered stream")
+        for line in lines:
+            if not line.strip():
+                continue  # a keep-alive: the stream is alive, which is all it says
+            notice = _error_notice(line)
+            if notice is not None:
+                raise Disconnect(notice)
+            yield RawEvent(self.network, line)
+
+
+def _error_notice(line: bytes) -> str | None:
+    """The titles of an error object without ``data`` (X's way to say it disconnects)."""
+    if b'"errors"' not in line:
+        return None
+    try:
+        payload = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict) or "data" in payload or "errors" not in payload:
+        return None
+    errors = payload["errors"] if isinstance(payload["errors"], list) else [payload["errors"]]
+    return ", ".join(str(e.get("title", e) if isinstance(e, dict) else e) for e in errors)

@@ -1,0 +1,328 @@
+/* flask-twitsocket moderation console.
+ *
+ * Vanilla JS, no build step, no inline code (the page runs under a strict CSP). Settings
+ * come from #moderate-config data- attributes. Everything from a network is hostile: the
+ * DOM is built with createElement/textContent only.
+ *
+ * The console is live: it opens the moderator websocket (<prefix>/moderate/ws), which
+ * carries what walls get (tweet, delete, count, pin, unpin) plus moderator-only messages
+ * (mod:queue, mod:log). New posts and newly held posts are added as they arrive; other
+ * changes re-read the state (debounced), as does every (re)connect, so a console that was
+ * away is never stale. Actions are POSTs with the session's CSRF token.
+ */
+(function () {
+  "use strict";
+
+  var config = document.getElementById("moderate-config");
+  if (!config) { return; }
+  var stateUrl = config.getAttribute("data-state-url");
+  var actionUrl = config.getAttribute("data-action-url");
+  var csrf = config.getAttribute("data-csrf");
+  var wsPath = config.getAttribute("data-ws-url");
+  var MAX_POSTS = 50;
+
+  var state = { posts: [], queue: [], rules: {}, pins: [], log: [], config: {}, mode: "" };
+
+  function $(selector) { return document.querySelector(selector); }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function button(label, action, target, className) {
+    var b = el("button", className || null, label);
+    b.type = "button";
+    b.setAttribute("data-action", action);
+    b.setAttribute("data-target", target);
+    return b;
+  }
+
+  function keyOf(post) { return post.network + ":" + post.id; }
+
+  function clock(iso) {
+    if (!iso) { return ""; }
+    var date = new Date(iso);
+    return isNaN(date) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  /* --- notices ----------------------------------------------------------------------- */
+  var noticeTimer = null;
+  function notice(text, isError) {
+    var box = $("[data-notice]");
+    box.textContent = text;
+    box.hidden = false;
+    box.classList.toggle("error", !!isError);
+    window.clearTimeout(noticeTimer);
+    noticeTimer = window.setTimeout(function () { box.hidden = true; }, isError ? 6000 : 2500);
+  }
+
+  /* --- rendering ----------------------------------------------------------------------- */
+  function postCard(post, extra) {
+    var author = post.author || {};
+    var li = el("li", "item");
+    li.setAttribute("data-key", keyOf(post));
+    var head = el("div", "who");
+    head.appendChild(el("strong", "name", author.name || author.username || "?"));
+    head.appendChild(el("span", "username", "@" + (author.username || "")));
+    head.appendChild(el("span", "network", post.network));
+    if (post.is_retweet) { head.appendChild(el("span", "tag", "repost of @" + (post.retweet_of_author || "?"))); }
+    li.appendChild(head);
+    var text = el("p", "text", post.text || "");
+    text.dir = "auto";
+    li.appendChild(text);
+    var meta = el("div", "meta");
+    meta.appendChild(el("time", null, clock(post.created_at)));
+    if (extra) { meta.appendChild(extra); }
+    li.appendChild(meta);
+    return li;
+  }
+
+  function actions(list) {
+    var box = el("div", "actions");
+    list.forEach(function (b) { box.appendChild(b); });
+    return box;
+  }
+
+  function authorEntry(post) {
+    return post.network + ":" + ((post.author || {}).username || (post.author || {}).id || "");
+  }
+
+  function renderPosts() {
+    var list = $("[data-posts]");
+    list.textContent = "";
+    var pinned = Object.create(null);
+    state.pins.forEach(function (key) { pinned[key] = true; });
+    state.posts.forEach(function (post) {
+      var key = keyOf(post);
+      var li = postCard(post, post.hidden ? el("span", "tag hidden-tag", "hidden") :
+                        pinned[key] ? el("span", "tag pin-tag", "pinned") : null);
+      li.classList.toggle("is-hidden", !!post.hidden);
+      li.classList.toggle("is-pinned", !!pinned[key]);
+      li.appendChild(actions(post.hidden ? [button("Unhide", "unhide", key)] : [
+        button("Hide", "hide", key, "danger"),
+        pinned[key] ? button("Unpin", "unpin", key) : button("Pin", "pin", key),
+        button("Ban @" + ((post.author || {}).username || "?"), "ban", authorEntry(post), "quiet")
+      ]));
+      list.appendChild(li);
+    });
+    if (!state.posts.length) { list.appendChild(el("li", "empty", "No posts yet.")); }
+  }
+
+  function renderQueue() {
+    var list = $("[data-queue]");
+    list.textContent = "";
+    var waiting = 0;
+    state.queue.forEach(function (item) {
+      var post = item.tweet;
+      var key = keyOf(post);
+      var when = null;
+      if (item.state === "vetoed") {
+        when = el("span", "tag hidden-tag", "vetoed");
+      } else if (item.release_at) {
+        when = el("span", "tag countdown", "");
+        when.setAttribute("data-release-at", item.release_at);
+      }
+      var li = postCard(post, when);
+      li.classList.add(item.state === "vetoed" ? "is-vetoed" : "is-waiting");
+      li.appendChild(actions(item.state === "vetoed" ? [button("Approve after all", "approve", key)] : [
+        button("Approve", "approve", key, "go"),
+        button("Veto", "veto", key, "danger"),
+        button("Ban @" + ((post.author || {}).username || "?"), "ban", authorEntry(post), "quiet")
+      ]));
+      if (item.state !== "vetoed") { waiting += 1; }
+      list.appendChild(li);
+    });
+    if (!state.queue.length) { list.appendChild(el("li", "empty", "Nothing waiting.")); }
+    $("[data-queue-count]").textContent = String(waiting);
+    var hint = {
+      pre: "Pre-moderation: nothing goes up until approved (trusted authors skip the queue).",
+      delay: "Delay mode: posts go up when their countdown ends unless vetoed.",
+      post: "Posts go up at once; hide them below.",
+      off: "Moderation is off."
+    }[state.mode] || "";
+    $("[data-queue-hint]").textContent = hint;
+    tick();
+  }
+
+  function renderRules() {
+    var removers = { ban: "unban", word: "unblock", trust: "untrust" };
+    Object.keys(removers).forEach(function (kind) {
+      var list = $('[data-rules="' + kind + '"]');
+      list.textContent = "";
+      (state.rules[kind] || []).forEach(function (value) {
+        var li = el("li", "chip");
+        li.appendChild(el("span", null, value));
+        var b = button("×", removers[kind], value, "remove");
+        b.setAttribute("aria-label", "Remove " + value);
+        li.appendChild(b);
+        list.appendChild(li);
+      });
+    });
+    var fixed = [];
+    if ((state.config.banned || []).length) { fixed.push("Banned in the configuration: " + state.config.banned.join(", ")); }
+    if ((state.config.trusted || []).length) { fixed.push("Trusted in the configuration: " + state.config.trusted.join(", ")); }
+    $("[data-config-rules]").textContent = fixed.join(" · ");
+  }
+
+  function renderLog() {
+    var list = $("[data-log]");
+    list.textContent = "";
+    state.log.forEach(function (entry) {
+      var li = el("li", entry.undone_at ? "undone" : null);
+      li.appendChild(el("time", null, clock(entry.created_at)));
+      li.appendChild(el("span", "who", entry.moderator));
+      li.appendChild(el("strong", "what", entry.action));
+      li.appendChild(el("span", "target", entry.target));
+      if (!entry.undone_at) { li.appendChild(button("Undo", "undo", entry.id, "quiet")); }
+      list.appendChild(li);
+    });
+    if (!state.log.length) { list.appendChild(el("li", "empty", "No actions yet.")); }
+  }
+
+  function setCount(count) {
+    if (typeof count === "number") { $("[data-count]").textContent = String(count); }
+  }
+
+  function render() {
+    $("[data-mode-label]").textContent = state.mode;
+    document.body.setAttribute("data-mode", state.mode);
+    renderQueue();
+    renderPosts();
+    renderRules();
+    renderLog();
+    setCount(state.count);
+  }
+
+  /* delay mode: each held post's countdown */
+  function tick() {
+    document.querySelectorAll("[data-release-at]").forEach(function (node) {
+      var left = Math.ceil((Date.parse(node.getAttribute("data-release-at")) - Date.now()) / 1000);
+      node.textContent = left > 0 ? "up in " + left + " s" : "going up…";
+    });
+  }
+  window.setInterval(tick, 1000);
+
+  /* --- state and live messages ------------------------------------------------------- */
+  var refreshTimer = null;
+  function refresh() {
+    return fetch(stateUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        if (response.status === 401 || response.status === 403) { window.location.reload(); return null; }
+        return response.ok ? response.json() : null;
+      })
+      .then(function (data) { if (data) { state = data; render(); } })
+      .catch(function () { /* the next message or reconnect refreshes */ });
+  }
+
+  function refreshSoon() {
+    if (refreshTimer !== null) { return; }
+    refreshTimer = window.setTimeout(function () { refreshTimer = null; refresh(); }, 150);
+  }
+
+  function handle(message) {
+    if (!message || typeof message.type !== "string") { return; }
+    if (message.type === "count") { setCount(message.count); return; }
+    if (message.type === "tweet" && message.tweet) {
+      var key = keyOf(message.tweet);
+      state.posts = [message.tweet].concat(state.posts.filter(function (p) { return keyOf(p) !== key; }))
+        .slice(0, MAX_POSTS);
+      renderPosts();
+      return;
+    }
+    if (message.type === "mod:queue" && message.event === "held" && message.item) {
+      state.queue = [message.item].concat(state.queue.filter(function (item) {
+        return item.pending_id !== message.item.pending_id;
+      }));
+      renderQueue();
+      return;
+    }
+    refreshSoon();   /* delete, pin, unpin, released, vetoed, log: re-read the state */
+  }
+
+  /* --- the moderator websocket, reconnecting with back-off ---------------------------- */
+  var attempts = 0;
+  function setStatus(name, label) {
+    var node = $("[data-status]");
+    node.setAttribute("data-state", name);
+    node.textContent = label;
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var socket;
+    try { socket = new WebSocket(scheme + window.location.host + wsPath); } catch (e) { retry(); return; }
+    socket.addEventListener("open", function () {
+      attempts = 0;
+      setStatus("live", "live");
+      refresh();
+    });
+    socket.addEventListener("message", function (event) {
+      var message = null;
+      try { message = JSON.parse(event.data); } catch (e) { message = null; }
+      handle(message);
+    });
+    socket.addEventListener("close", retry);
+  }
+
+  function retry() {
+    attempts += 1;
+    setStatus("reconnecting", "reconnecting…");
+    var delay = Math.min(15000, 500 * Math.pow(2, Math.min(attempts, 5)));
+    window.setTimeout(function () {
+      /* the login may have expired: the state request reloads to the login form */
+      refresh().then(connect);
+    }, delay / 2 + Math.random() * delay / 2);
+  }
+
+  /* --- actions ------------------------------------------------------------------------- */
+  function act(action, target, control) {
+    if (control) { control.disabled = true; }
+    return fetch(actionUrl.replace("ACTION", encodeURIComponent(action)), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ target: target })
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (!response.ok) {
+          notice((body && body.error) || ("Refused (" + response.status + ")"), true);
+          return false;
+        }
+        notice(action + " " + target + " done");
+        refreshSoon();
+        return true;
+      });
+    }).catch(function () {
+      notice("Could not reach the server; try again.", true);
+      return false;
+    }).then(function (ok) {
+      if (control) { control.disabled = false; }
+      return ok;
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target.closest("button[data-action]") : null;
+    if (!target) { return; }
+    act(target.getAttribute("data-action"), target.getAttribute("data-target"), target);
+  });
+
+  document.querySelectorAll("form[data-rule]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var input = form.querySelector("input[name=target]");
+      var value = input.value.trim();
+      if (!value) { return; }
+      act(form.getAttribute("data-rule"), value, form.querySelector("button")).then(function (ok) {
+        if (ok) { input.value = ""; }
+      });
+    });
+  });
+
+  setStatus("connecting", "connecting…");
+  refresh();
+  connect();
+})();
