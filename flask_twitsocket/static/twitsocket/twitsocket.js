@@ -267,11 +267,40 @@
     counters.forEach(function (node) { node.textContent = String(count); });
   }
 
+  /* --- moderation (issue 7): a pinned post goes on top of every wall, an unpinned one
+     back to its place; an observer keeps pinned posts above newer arrivals. ----------- */
+  function pinned(message) {
+    var post = message.tweet || message;
+    containers.forEach(function (box) {
+      var node = null;
+      box.querySelectorAll(":scope > article[data-id]").forEach(function (n) {
+        if (n.getAttribute("data-id") === String(post.id) &&
+            n.getAttribute("data-network") === String(post.network)) { node = n; }
+      });
+      if (message.type === "unpin") {
+        if (node) { node.classList.remove("pinned"); insertInOrder(box, node, Number(node.getAttribute("data-seq"))); }
+        return;
+      }
+      if (!node) { node = renderPost(post); refreshTimes(node); }
+      node.classList.add("pinned");
+      box.insertBefore(node, box.firstChild);
+      if (box.twitsocketPins) { return; }
+      box.twitsocketPins = new MutationObserver(function () {
+        var pins = box.querySelectorAll(":scope > article.pinned");
+        var onTop = Array.prototype.every.call(pins, function (pin, i) { return box.children[i] === pin; });
+        for (var i = pins.length - 1; !onTop && i >= 0; i--) { box.insertBefore(pins[i], box.firstChild); }
+      });
+      box.twitsocketPins.observe(box, { childList: true });
+    });
+    if (post.seq) { seen[Number(post.seq)] = true; }
+  }
+
   var handlers = {
     tweet: function (message) { addPost(message.tweet); },
     update: function (message) { updatePost(message.tweet); },
     "delete": removePost,
-    count: function (message) { setCount(message.count); }
+    count: function (message) { setCount(message.count); },
+    pin: pinned, unpin: pinned   /* moderation (issue 7) */
   };
 
   function handle(message) {
