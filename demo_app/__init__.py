@@ -30,6 +30,9 @@ def create_app(config: dict | None = None) -> Flask:
         TWITSOCKET_REPLAY_LOOP=True,
         TWITSOCKET_REPLAY_RATE=1.5,
         TWITSOCKET_BANNED_USERS=["script_kid"],
+        # The moderation console at /twitsocket/moderate. A demo password, on 127.0.0.1:
+        # a real site sets its own, or plugs in its login with moderator_required=.
+        TWITSOCKET_MODERATOR_PASSWORD=os.environ.get("DEMO_MODERATOR_PASSWORD", "demo"),
     )
     app.config.update(
         {key: value for key, value in os.environ.items() if key.startswith("TWITSOCKET_")}

@@ -59,6 +59,9 @@ class Post(Base):
         Index("ix_twitsocket_posts_visible_seq", "hidden", "seq"),
         Index("ix_twitsocket_posts_author", "network", "author_id"),
         Index("ix_twitsocket_posts_retweet_of", "network", "retweet_of"),
+        # SQLite would otherwise reuse the seq of a deleted newest post, and walls that
+        # saw the deletion would ignore the next post: seq must never repeat.
+        {"sqlite_autoincrement": True},
     )
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -84,6 +87,7 @@ class Post(Base):
 
 class JournalEntry(Base):
     __tablename__ = "twitsocket_journal"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16))

@@ -38,14 +38,34 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from .bus import create_bus
 from .config import as_optional_str, as_str_list, declare, one_of, positive
 from .filters import BanList
-from .models import ModerationAction, ModerationRule, PendingPost, Pin, Post, Tombstone
-from .normalise import PostData
+from .models import (
+    ModerationAction,
+    ModerationRule,
+    PendingPost,
+    Pin,
+    Post,
+    Tombstone,
+    TopPost,
+)
+from .normalise import Edit, PostData
 from .serialise import delete_message, dumps, iso, loads, post_json, tweet_message
 
 if TYPE_CHECKING:
@@ -72,6 +92,7 @@ RULES = ModerationRule.__table__
 PINS = Pin.__table__
 LOG = ModerationAction.__table__
 TOMBSTONES = Tombstone.__table__
+TOP_POSTS = TopPost.__table__
 
 #: Journal kinds for moderator consoles only (see hub.MODERATOR_KIND_PREFIX).
 QUEUE_KIND = "mod:queue"
@@ -318,6 +339,23 @@ class Gate:
                 direct.append(post)
         return direct, held, rejected
 
+    def police_edits(self, edits: Sequence[Edit]) -> list[Edit]:
+        """The edits whose new text the rules reject."""
+        if not edits:
+            return []
+        rules = self.rules
+        return [edit for edit in edits if rules.rejects(Facts.of(edit.post))]
+
+    def hide_edited(self, edits: Sequence[Edit]) -> None:
+        """Hide the posts of rejected edits, logged (and announced) like a moderator's."""
+        moderation = Moderation(self.store, self.settings)
+        for edit in edits:
+            try:
+                moderation.act("rules (edited post)", "hide",
+                               f"{edit.post.network}:{edit.post.post_id}")
+            except ModerationError:  # not stored, or hidden already
+                continue
+
     def hold(self, posts: Sequence[PostData]) -> int | None:
         """Queue posts (once each; not if stored or tombstoned); returns the journal id."""
         from .store import _row
@@ -366,10 +404,7 @@ class Gate:
             # a rule made while it waited (a ban, a blocked word) still applies
             allowed = [row for row in due
                        if not rules.rejects(Facts.of(loads(row.row)))]
-            vetoed = [row.id for row in due if row not in allowed]
-            if vetoed:
-                conn.execute(update(PENDING).where(PENDING.c.id.in_(vetoed))
-                             .values(state="vetoed"))
+            vetoed = _set_vetoed(conn, [row.id for row in due if row not in allowed])
             messages, stored = _release(self.store, conn, allowed)
             messages += _queue_message(conn, vetoed, "vetoed")
             return messages, len(stored)
@@ -389,6 +424,11 @@ def gate_for(state: TwitSocketState) -> Gate | None:
 
 
 # --- the console side -----------------------------------------------------------------------
+
+#: How each rule action's target is normalised (a post is ``network:post_id`` as given).
+CLEANERS: dict[str, Callable[[str], str]] = {
+    "ban": clean_ban, "unban": clean_ban, "trust": clean_ban, "untrust": clean_ban,
+    "block": clean_phrase, "unblock": clean_phrase}
 
 #: ``work(conn) -> (messages, visible posts delta, detail for the log)``
 Work = Callable[[Connection], tuple[list[tuple[str, str]], int, dict[str, Any]]]
@@ -421,6 +461,9 @@ class Moderation:
             raise ModerationError(400, "a target is required")
         if action == "undo":
             return self.undo(who, target)
+        target = CLEANERS.get(action, str)(target)  # logged as compared: undo finds it
+        if not target or target.endswith(":") or len(target) > 255:
+            raise ModerationError(400, "the target is empty or too long")
         return self._record(who, action, target, getattr(self, f"_{action}")(target))
 
     def _record(self, who: str, action: str, target: str, work: Work,
@@ -476,7 +519,7 @@ class Moderation:
         keys = [_parse_key(target)]
 
         def work(conn: Connection) -> tuple[list[tuple[str, str]], int, dict[str, Any]]:
-            messages, shown = _unhide_posts(self.store, conn, keys)
+            messages, shown = _unhide_posts(conn, keys)
             if not shown:
                 raise ModerationError(404, f"no hidden post {target}")
             return messages, len(shown), {"posts": shown}
@@ -539,14 +582,10 @@ class Moderation:
                 LOG.c.action == adding_action, LOG.c.target == value,
                 LOG.c.undone_at.is_(None)).order_by(LOG.c.id.desc()).limit(1)).scalar()
             detail = loads(made or "{}")
-            messages, shown = _unhide_posts(self.store, conn,
+            messages, shown = _unhide_posts(conn,
                                             [tuple(key) for key in detail.get("posts", [])])
-            vetoed = detail.get("vetoed", [])
-            if vetoed:
-                conn.execute(update(PENDING).where(PENDING.c.id.in_(vetoed),
-                                                   PENDING.c.state == "vetoed")
-                             .values(state="waiting"))
-                messages += _queue_message(conn, vetoed, "held")
+            vetoed = _unset_vetoed(conn, detail.get("vetoed", []))
+            messages += _queue_message(conn, vetoed, "held")
             return messages, len(shown), {"posts": shown}
 
         return work
@@ -584,6 +623,7 @@ class Moderation:
                 PENDING.c.network == key[0], PENDING.c.post_id == key[1])).all()
             if not pending:
                 raise ModerationError(404, f"{target} is not in the queue")
+            _unset_vetoed(conn, [row.id for row in pending])
             messages, stored = _release(self.store, conn, pending)
             return messages, len(stored), {}
 
@@ -593,11 +633,9 @@ class Moderation:
         key = _parse_key(target)
 
         def work(conn: Connection) -> tuple[list[tuple[str, str]], int, dict[str, Any]]:
-            ids = [row.id for row in conn.execute(
-                update(PENDING).where(PENDING.c.network == key[0],
-                                      PENDING.c.post_id == key[1],
-                                      PENDING.c.state == "waiting")
-                .values(state="vetoed").returning(PENDING.c.id))]
+            ids = _set_vetoed(conn, conn.execute(select(PENDING.c.id).where(
+                PENDING.c.network == key[0], PENDING.c.post_id == key[1],
+                PENDING.c.state == "waiting")).scalars().all())
             if not ids:
                 raise ModerationError(404, f"{target} is not waiting in the queue")
             return _queue_message(conn, ids, "vetoed"), 0, {}
@@ -632,12 +670,19 @@ class Moderation:
 
 
 def pinned_posts(store: PostStore) -> list[dict[str, Any]]:
-    """The pinned posts (visible ones), oldest pin first: what a wall is told on connect."""
+    """The pinned posts (visible ones), oldest pin first: what a wall is told on connect.
+
+    Empty (and logged) when the table is missing — a worker restarted before
+    ``upgrade-db`` ran must still serve its walls."""
     query = (select(POSTS).join(PINS, and_(PINS.c.network == POSTS.c.network,
                                            PINS.c.post_id == POSTS.c.post_id))
              .where(POSTS.c.hidden.is_(False)).order_by(PINS.c.pinned_at))
-    with store.engine.connect() as conn:
-        return [post_json(row) for row in conn.execute(query)]
+    try:
+        with store.engine.connect() as conn:
+            return [post_json(row) for row in conn.execute(query)]
+    except SQLAlchemyError as error:
+        log.warning("Could not read the pinned posts (run upgrade-db?): %s", error)
+        return []
 
 
 def pin_message(post: dict[str, Any]) -> str:
@@ -684,24 +729,36 @@ def _hide_posts(conn: Connection, keys: Sequence[Key]) -> tuple[list[tuple[str, 
     return messages, [list(key) for key in hidden]
 
 
-def _unhide_posts(store: PostStore, conn: Connection, keys: Sequence[Key],
+def _unhide_posts(conn: Connection, keys: Sequence[Key],
                   ) -> tuple[list[tuple[str, str]], list[list[str]]]:
-    """Show hidden posts again, re-inserted with a fresh seq (see the module docstring)."""
+    """Show hidden posts again with a fresh seq (see the module docstring), each a
+    ``tweet`` for every wall. A new seq rather than delete-and-insert: SQLite would hand
+    the newest post's seq out again, and walls never show a seq twice."""
     if not keys:
         return [], []
-    rows = conn.execute(delete(POSTS).where(_key_clause(POSTS, keys),
-                                            POSTS.c.hidden.is_(True))
-                        .returning(*POSTS.c)).all()
-    if not rows:
-        return [], []
-    shown = [(row.network, row.post_id) for row in rows]
-    conn.execute(delete(TOMBSTONES).where(_key_clause(TOMBSTONES, shown),
-                                          TOMBSTONES.c.reason == "hidden"))
-    fresh = [{**row._asdict(), "hidden": False} for row in rows]
-    for row in fresh:
-        row.pop("seq")
-    stored = store.insert_rows(conn, fresh)
-    return [("tweet", tweet_message(post)) for post in stored], [list(key) for key in shown]
+    hidden = conn.execute(select(POSTS.c.seq).where(_key_clause(POSTS, keys),
+                                                    POSTS.c.hidden.is_(True))
+                          .order_by(POSTS.c.seq)).scalars().all()
+    messages, shown = [], []
+    for seq in hidden:
+        conn.execute(delete(TOP_POSTS).where(TOP_POSTS.c.post_seq == seq))  # refreshed later
+        row = conn.execute(update(POSTS).where(POSTS.c.seq == seq)
+                           .values(seq=_next_seq(conn), hidden=False)
+                           .returning(*POSTS.c)).one()
+        messages.append(("tweet", tweet_message(post_json(row))))
+        shown.append((row.network, row.post_id))
+    if shown:
+        conn.execute(delete(TOMBSTONES).where(_key_clause(TOMBSTONES, shown),
+                                              TOMBSTONES.c.reason == "hidden"))
+    return messages, [list(key) for key in shown]
+
+
+def _next_seq(conn: Connection) -> int:
+    """The seq the next insert would get (callers hold the journal lock, as writers do)."""
+    if conn.dialect.name == "postgresql":
+        return conn.execute(text(
+            f"SELECT nextval(pg_get_serial_sequence('{POSTS.name}', 'seq'))")).scalar_one()
+    return conn.execute(select(func.coalesce(func.max(POSTS.c.seq), 0) + 1)).scalar_one()
 
 
 def _veto_pending(conn: Connection, kind: str, value: str) -> list[int]:
@@ -713,7 +770,33 @@ def _veto_pending(conn: Connection, kind: str, value: str) -> list[int]:
         rules.bans.add(value)
     else:
         rules.words[value] = phrase_pattern(value)
-    ids = [row.id for row in waiting if rules.rejects(Facts.of(loads(row.row)))]
-    if ids:
-        conn.execute(update(PENDING).where(PENDING.c.id.in_(ids)).values(state="vetoed"))
+    return _set_vetoed(conn, [row.id for row in waiting
+                              if rules.rejects(Facts.of(loads(row.row)))])
+
+
+def _set_vetoed(conn: Connection, ids: Sequence[int]) -> list[int]:
+    """Veto held-back posts, with a tombstone: a re-delivery (or the author trusted
+    since) must not bring them in past the veto."""
+    ids = list(ids)
+    if not ids:
+        return ids
+    rows = conn.execute(update(PENDING).where(PENDING.c.id.in_(ids)).values(state="vetoed")
+                        .returning(PENDING.c.network, PENDING.c.post_id)).all()
+    stamp = now()
+    conn.execute(_insert_ignore(conn, TOMBSTONES), [
+        {"network": row.network, "post_id": row.post_id, "reason": "vetoed",
+         "created_at": stamp} for row in rows])
     return ids
+
+
+def _unset_vetoed(conn: Connection, ids: Sequence[int]) -> list[int]:
+    """Undo :func:`_set_vetoed` for those of ``ids`` that are vetoed."""
+    rows = conn.execute(update(PENDING).where(PENDING.c.id.in_(list(ids)),
+                                              PENDING.c.state == "vetoed")
+                        .values(state="waiting")
+                        .returning(PENDING.c.id, PENDING.c.network, PENDING.c.post_id)).all()
+    if rows:
+        conn.execute(delete(TOMBSTONES).where(
+            _key_clause(TOMBSTONES, [(row.network, row.post_id) for row in rows]),
+            TOMBSTONES.c.reason == "vetoed"))
+    return [row.id for row in rows]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .bus import Bus
 from .filters import BanList
-from .normalise import MalformedEvent, Normalised, PostData, normalise
+from .normalise import Edit, MalformedEvent, Normalised, PostData, normalise
 from .serialise import loads
 from .store import ApplyResult, PostStore
 
@@ -118,14 +118,20 @@ class Ingestor:
         """The gate's say on new posts; edits and deletions go on to the store."""
         assert self.gate is not None
         posts = [item for item in items if isinstance(item, PostData)]
-        if not posts:
+        # an edit that brings in a blocked word (or a banned author's text) is not shown:
+        # the post is hidden instead, its earlier text with it
+        policed = self.gate.police_edits([item for item in items if isinstance(item, Edit)])
+        if not posts and not policed:
             return items, None
         direct, held, rejected = self.gate.screen(posts)
         stats.banned += rejected.get("ban", 0)
-        stats.blocked += rejected.get("word", 0)
+        stats.blocked += rejected.get("word", 0) + len(policed)
         stats.held = len(held)
         keep = {id(post) for post in direct}
-        items = [item for item in items if not isinstance(item, PostData) or id(item) in keep]
+        drop = {id(edit) for edit in policed}
+        items = [item for item in items if id(item) not in drop
+                 and (not isinstance(item, PostData) or id(item) in keep)]
+        self.gate.hide_edited(policed)
         return items, self.gate.hold(held)
 
     @staticmethod

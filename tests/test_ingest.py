@@ -135,3 +135,13 @@ def test_the_bundled_recording_replays_cleanly(app, run_cli):
     networks = {t["network"] for t in body["tweets"]}
     assert networks == {"x"}
     assert any(t["is_retweet"] for t in body["tweets"])
+
+
+def test_seq_never_repeats_after_the_newest_post_is_deleted(app, ingest):
+    ingest(x_post(1), x_post(2))
+    deleted_seq = int(api(app)["tweets"][0]["seq"])
+    ingest({"delete": {"status": {"id_str": "2"}}})
+    ingest(x_post(3))
+    newest = api(app)["tweets"][0]
+    assert newest["id"] == "3"
+    assert int(newest["seq"]) > deleted_seq  # walls that saw seq N deleted must see this

@@ -24,6 +24,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -78,6 +79,8 @@ class LoginLimiter:
         """Seconds until ``address`` may try again; 0 when it may now."""
         with self._lock:
             failures = self._recent(address)
+            if not failures:
+                del self._failures[address]  # forget addresses that stopped failing
             if len(failures) < self.limit:
                 return 0
             return max(1, int(failures[0] + self.window - time.monotonic()) + 1)
@@ -116,6 +119,9 @@ def current_moderator() -> str | None:
 
 
 def csrf_token() -> str:
+    """This session's CSRF token; "" without a SECRET_KEY (then every POST is refused)."""
+    if not current_app.secret_key:
+        return ""
     token = session.get(CSRF_KEY)
     if not isinstance(token, str):
         token = session[CSRF_KEY] = secrets.token_urlsafe(32)
@@ -162,7 +168,9 @@ def console() -> Response:
     if who is None:
         has_password = bool(TwitSocket.state().settings["MODERATOR_PASSWORD"])
         return _login_page(401 if has_password else 403)
-    return _page("twitsocket/moderate.html", 200, moderator=who, error=None)
+    # a path: the console picks ws:// or wss:// from its own page's scheme
+    ws_path = urlsplit(url_for("twitsocket.moderate_ws")).path
+    return _page("twitsocket/moderate.html", 200, moderator=who, error=None, ws_path=ws_path)
 
 
 def make_login(limiter: LoginLimiter):

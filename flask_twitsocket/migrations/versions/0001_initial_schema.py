@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_twitsocket_journal")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "twitsocket_posts",
@@ -59,6 +60,7 @@ def upgrade() -> None:
         sa.Column("stored_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_twitsocket_posts")),
         sa.UniqueConstraint("network", "post_id", name=op.f("uq_twitsocket_posts_network_post_id")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("twitsocket_posts", schema=None) as batch_op:
         batch_op.create_index("ix_twitsocket_posts_author", ["network", "author_id"], unique=False)
