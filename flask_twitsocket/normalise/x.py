@@ -57,7 +57,7 @@ def _from_v2(payload: dict[str, Any]) -> PostData:
     )
     note = data.get("note_tweet") or {}
     text = note.get("text") or data.get("text") or ""
-    entities = _v2_entities(note.get("entities") if note else data.get("entities"))
+    entities = _entities(note.get("entities") if note else data.get("entities"))
     retweet_of = None
     retweet_of_author = None
     for reference in data.get("referenced_tweets") or []:
@@ -84,32 +84,29 @@ def _from_v2(payload: dict[str, Any]) -> PostData:
     )
 
 
-def _v2_entities(entities: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _entities(entities: dict[str, Any] | None, legacy: bool = False) -> list[dict[str, Any]]:
+    """X's entity lists, in v2 (``start``/``end``, ``mentions``, ``tag``) or v1.1 shape
+    (``indices``, ``user_mentions``, ``text``); both count code points."""
     if not entities:
         return []
-    found: list[dict[str, Any]] = []
-    for item in entities.get("urls", []):
-        found.append(
-            _entity("url", item, item.get("expanded_url") or item.get("url"),
-                    item.get("display_url") or item.get("expanded_url") or item.get("url"))
-        )
-    for item in entities.get("mentions", []):
-        name = item["username"]
-        found.append(_entity("mention", item, f"{SITE}/{name}", f"@{name}"))
+
+    def entity(kind: str, item: dict[str, Any], url: Any, display: Any) -> dict[str, Any]:
+        start, end = item["indices"] if legacy else (item["start"], item["end"])
+        return {"type": kind, "start": int(start), "end": int(end), "url": str(url or ""),
+                "display": str(display or "")}
+
+    found = [
+        entity("url", item, item.get("expanded_url") or item.get("url"),
+               item.get("display_url") or item.get("expanded_url") or item.get("url"))
+        for item in entities.get("urls", [])
+    ]
+    for item in entities.get("user_mentions" if legacy else "mentions", []):
+        name = item["screen_name" if legacy else "username"]
+        found.append(entity("mention", item, f"{SITE}/{name}", f"@{name}"))
     for item in entities.get("hashtags", []):
-        tag = item["tag"]
-        found.append(_entity("hashtag", item, f"{SITE}/hashtag/{tag}", f"#{tag}"))
+        tag = item["text" if legacy else "tag"]
+        found.append(entity("hashtag", item, f"{SITE}/hashtag/{tag}", f"#{tag}"))
     return found
-
-
-def _entity(kind: str, item: dict[str, Any], url: Any, display: Any) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "start": int(item["start"]),
-        "end": int(item["end"]),
-        "url": str(url or ""),
-        "display": str(display or ""),
-    }
 
 
 # --- API v1.1 ----------------------------------------------------------------------------
@@ -125,7 +122,7 @@ def _from_v1(status: dict[str, Any]) -> PostData:
     )
     extended = status.get("extended_tweet") or {}
     text = extended.get("full_text") or status.get("full_text") or status.get("text") or ""
-    entities = _v1_entities(extended.get("entities") or status.get("entities"))
+    entities = _entities(extended.get("entities") or status.get("entities"), legacy=True)
     original = status.get("retweeted_status")
     post_id = str(status["id_str"])
     return PostData(
@@ -142,26 +139,6 @@ def _from_v1(status: dict[str, Any]) -> PostData:
         retweet_count=int(status.get("retweet_count") or 0),
         raw=status,
     )
-
-
-def _v1_entities(entities: dict[str, Any] | None) -> list[dict[str, Any]]:
-    if not entities:
-        return []
-    found: list[dict[str, Any]] = []
-
-    def add(kind: str, item: dict[str, Any], url: Any, display: Any) -> None:
-        start, end = item["indices"]
-        found.append(_entity(kind, {"start": start, "end": end}, url, display))
-
-    for item in entities.get("urls", []):
-        add("url", item, item.get("expanded_url") or item.get("url"),
-            item.get("display_url") or item.get("url"))
-    for item in entities.get("user_mentions", []):
-        name = item["screen_name"]
-        add("mention", item, f"{SITE}/{name}", f"@{name}")
-    for item in entities.get("hashtags", []):
-        add("hashtag", item, f"{SITE}/hashtag/{item['text']}", f"#{item['text']}")
-    return found
 
 
 def _v1_time(value: Any) -> datetime:
