@@ -5,10 +5,12 @@ modules and services exist) it starts the demo site under gunicorn, opens the wa
 headless Chromium (Playwright), and feeds X v2 lines one at a time, measuring from the
 moment a line is written to the moment a MutationObserver sees ``article[data-id]``.
 
-The line's way in: with ``sources/x.py`` and ``tests/fake_x.py`` present, the real X source
-reading a fake X stream server; otherwise (so far) the real replay source reading a named
-pipe, in the real ``StreamRunner`` + ``Ingestor`` — the stream process's code, run in this
-process. The JSON result says which.
+The line's way in: the real X source (``XSource``, ``--source x``) connected to the fake
+X API v2 server of the tests (``tests/fake_x_server.py``, the wire format of the filtered
+stream), in the real ``StreamRunner`` + ``Ingestor`` — the stream process's code, run in
+this process. The clock starts when the line is handed to the fake server, so it includes
+the chunked HTTP stream, the source's line reader, the pipeline, the bus, the hub, the
+websocket and the browser's rendering.
 
 ``python -m benchmarks.bench_e2e --posts 40``
 """
@@ -16,11 +18,11 @@ process. The JSON result says which.
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import queue
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,51 +68,73 @@ def backends() -> list[str]:
     return found
 
 
-def real_x_source_available() -> bool:
-    return (ROOT / "flask_twitsocket" / "sources" / "x.py").exists() and (
-        ROOT / "tests" / "fake_x.py").exists()
+class XFeed:
+    """The real X source (``XSource``: tweepy for the rules, its own chunked-stream reader)
+    connected to the fake X API v2 server of the tests, run by the real ``StreamRunner``
+    + ``Ingestor`` in this process, as ``flask twitsocket stream --source x`` runs it.
 
+    The fake server plays one scripted connection; here that script is a generator fed
+    from a queue, so each line goes on the wire the moment :meth:`send` is called.
+    """
 
-class PipeFeed:
-    """The real ReplaySource reading a named pipe, run by the real StreamRunner."""
+    way_in = ("the real X source (`XSource`, `--source x`) reading the fake X API v2 "
+              "filtered stream (`tests/fake_x_server.py`: HTTP/1.1 chunked, one JSON line "
+              "per post), run by the real `StreamRunner` + `Ingestor` in the benchmark "
+              "process")
 
-    way_in = "replay source reading a named pipe (StreamRunner + Ingestor in-process)"
+    def __init__(self) -> None:
+        from tests.fake_x_server import FakeX
 
-    @staticmethod
-    def config(tmp: Path, bus: str) -> dict[str, Any]:
-        fifo = tmp / f"lines-{bus}.fifo"
-        os.mkfifo(fifo)
-        # No pacing (a line is handed on as it comes), one pass, the pipe as the "file".
-        return {"TWITSOCKET_REPLAY_FILE": str(fifo), "TWITSOCKET_REPLAY_RATE": 10_000.0,
-                "TWITSOCKET_REPLAY_LOOP": False}
+        self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.fake = FakeX(script=[self._steps()])
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.bus: Any = None
 
-    def __init__(self, app, fifo: Path) -> None:
+    def _steps(self) -> Iterator[tuple[str, Any]]:
+        while (event := self.lines.get()) is not None:
+            yield ("post", event)
+
+    def config(self) -> dict[str, Any]:
+        return {"TWITSOCKET_X_API_URL": self.fake.url,
+                "TWITSOCKET_X_BEARER_TOKEN": self.fake.token,
+                "TWITSOCKET_TRACK_KEYWORDS": "#devconf26"}
+
+    def start(self, app) -> None:
         from flask_twitsocket.bus import create_bus
         from flask_twitsocket.pipeline import Ingestor
-        from flask_twitsocket.sources.replay import ReplaySource
+        from flask_twitsocket.sources.x_stream import XSource
         from flask_twitsocket.stream import StreamRunner
 
         state = app.extensions["twitsocket"]
-        self.fifo = fifo
-        settings = state.settings
-        self.stop = threading.Event()
-        self.bus = create_bus(settings)
-        source = ReplaySource(settings, self.stop)
+        self.bus = create_bus(state.settings)
+        source = XSource(state.settings, self.stop)
         runner = StreamRunner([source], Ingestor(state.store, self.bus, state.banned),
                               self.stop, restart_crashed=False)
         self.thread = threading.Thread(target=runner.run, daemon=True)
         self.thread.start()
-        self.writer = open(self.fifo, "w", encoding="utf-8")  # noqa: SIM115 - held open
+        wait_for(lambda: self.fake.connections >= 1, 20, "the X source to connect")
 
-    def send(self, line: str) -> None:
-        self.writer.write(line + "\n")
-        self.writer.flush()
+    def send(self, event: dict[str, Any]) -> None:
+        self.lines.put(event)
 
     def close(self) -> None:
-        self.writer.close()
+        self.lines.put(None)
         self.stop.set()
-        self.thread.join(timeout=10)
-        self.bus.close()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+        if self.bus is not None:
+            self.bus.close()
+        self.fake.close()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``condition`` until it holds; TimeoutError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 def measure_backend(bus: str, count: int, gap: float, tmp: Path, browser) -> dict[str, Any]:
@@ -122,13 +146,14 @@ def measure_backend(bus: str, count: int, gap: float, tmp: Path, browser) -> dic
     else:
         database_url = f"sqlite:///{tmp / f'e2e-{bus}.db'}"
         broker = REDIS_URL if bus == "redis" else None
-    config = PipeFeed.config(tmp, bus)
+    feed = XFeed()
+    config = feed.config()
     if broker:
         config["TWITSOCKET_BROKER_URL"] = broker
     app = make_app(database_url, **config)
     server = OurServer(free_port(), 20, database_url, broker,
                        extra_env={"TWITSOCKET_POLL_INTERVAL": "0.25"})  # the default
-    feed = PipeFeed(app, Path(config["TWITSOCKET_REPLAY_FILE"]))
+    feed.start(app)
     page = browser.new_page()
     latencies: list[float] = []
     missing = 0
@@ -144,7 +169,7 @@ def measure_backend(bus: str, count: int, gap: float, tmp: Path, browser) -> dic
         for event in events:
             post_id = event["data"]["id"]
             sent = time.time() * 1000
-            feed.send(json.dumps(event, ensure_ascii=False))
+            feed.send(event)
             try:
                 # A function, not a string: the page's CSP forbids eval of strings.
                 seen = page.wait_for_function("(id) => window.__seen[id]", arg=post_id,
@@ -181,9 +206,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     buses = args.buses.split(",") if args.buses else backends()
-    results: dict[str, Any] = {"way_in": PipeFeed.way_in, "real_x_source_available":
-                               real_x_source_available(), "poll_interval_s": 0.25,
-                               "backends": []}
+    results: dict[str, Any] = {"way_in": XFeed.way_in, "source": "x",
+                               "poll_interval_s": 0.25, "backends": []}
     with tempfile.TemporaryDirectory(prefix="twitsocket-e2e-") as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -3,7 +3,8 @@ notify), in batches as the stream process makes them in a burst, on SQLite and P
 
 Baseline, same run, same database: the same rows (already built, nothing to compute) put
 into the same table by a bare DBAPI ``executemany``, one transaction per batch — what the
-database itself can take. ``python -m benchmarks.bench_ingest --posts 100000``.
+database itself can take. ``python -m benchmarks.bench_ingest --posts 100000``;
+``--profile --posts 20000`` prints where our side's time goes (needs pyinstrument).
 """
 
 from __future__ import annotations
@@ -99,13 +100,32 @@ def bench_database(label: str, url: str, lines: list[str], rows) -> dict[str, An
     return {"ours": ours, "baseline": baseline, "ratio": round(ratio, 3)}
 
 
+def profile(lines: list[str]) -> None:
+    """Where our side's time goes: pyinstrument's call tree of ``run_ours`` on SQLite."""
+    from pyinstrument import Profiler
+
+    with tempfile.TemporaryDirectory(prefix="twitsocket-bench-") as tmp:
+        app = make_app(f"sqlite:///{Path(tmp) / 'ingest.db'}")
+        profiler = Profiler(interval=0.0005)
+        with profiler:
+            ours = run_ours(app, lines)
+        app.extensions["twitsocket"].engine.dispose()
+    say(f"ingest SQLite (profiled, so slower) {ours['posts_per_s']:,} posts/s")
+    say(profiler.output_text(unicode=False, color=False))
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="only profile our side on SQLite with pyinstrument (no result)")
     args = parser.parse_args(argv)
     say(f"ingest: generating {args.posts:,} X v2 lines…")
     lines = make_lines(args.posts)
+    if args.profile:
+        profile(lines)
+        return {}
     rows = prepared_rows(lines)
     results: dict[str, Any] = {"posts": args.posts, "batch": BATCH}
     with tempfile.TemporaryDirectory(prefix="twitsocket-bench-") as tmp:

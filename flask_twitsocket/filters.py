@@ -56,5 +56,7 @@ class BanList:
 
     def rejects(self, post: PostData) -> bool:
         """True when the post is by, or a repost of, a banned author."""
+        if not (self.anywhere or self.by_network):
+            return False  # the usual case: no bans, nothing to normalise per post
         author = post.author
         return self.bans(post.network, author.username, author.id, post.retweet_of_author)

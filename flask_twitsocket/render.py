@@ -18,12 +18,19 @@ LINK_CLASSES = {"url": "link", "mention": "mention", "hashtag": "hashtag", "medi
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
+#: URLs this matches pass the full check unchanged: http(s), a plain ASCII host, and only
+#: printable ASCII (nothing to strip, no control characters, nothing urlsplit rejects).
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
 
 
 def safe_url(url: Any) -> str | None:
     """The URL if it is an absolute http(s) URL with a host, else ``None``."""
     if not isinstance(url, str):
         return None
+    # Most URLs are plain, and many are unique (each post's own link): they would miss
+    # the cache and push out the avatars (ingest profile: 7% of the time).
+    if _PLAIN_URL.fullmatch(url):
+        return url
     return _safe_str_url(url)
 
 
@@ -45,17 +52,19 @@ def _safe_str_url(url: str) -> str | None:
 
 def render_html(text: str, entities: list[dict[str, Any]]) -> Markup:
     """Escape ``text`` and turn valid entity ranges into links; returns safe markup."""
-    chars = list(text)  # offsets count code points, as Python str indexing does
+    if not entities:  # most posts: nothing to link, so one escape (ingest profile: 10%)
+        return Markup(str(escape(text)).replace("\n", "<br>"))
+    # offsets count code points, as Python str indexing and slicing do
     pieces: list[str] = []
     cursor = 0
     for entity in sorted(entities, key=lambda e: (e.get("start", 0), e.get("end", 0))):
         start, end = entity.get("start"), entity.get("end")
         if not isinstance(start, int) or not isinstance(end, int):
             continue
-        if start < cursor or end <= start or end > len(chars):
+        if start < cursor or end <= start or end > len(text):
             continue  # overlapping or out-of-range entities are shown as plain text
-        pieces.append(str(escape("".join(chars[cursor:start]))))
-        label = "".join(chars[start:end])
+        pieces.append(str(escape(text[cursor:start])))
+        label = text[start:end]
         url = safe_url(entity.get("url"))
         if url is None:
             pieces.append(str(escape(label)))
@@ -67,5 +76,5 @@ def render_html(text: str, entities: list[dict[str, Any]]) -> Markup:
                 f'target="_blank">{escape(display or label)}</a>'
             )
         cursor = end
-    pieces.append(str(escape("".join(chars[cursor:]))))
+    pieces.append(str(escape(text[cursor:])))
     return Markup("".join(pieces).replace("\n", "<br>"))

@@ -37,7 +37,9 @@ def iso(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    elif moment.tzinfo is not timezone.utc:  # normalisers already give UTC: skip the copy
+        moment = moment.astimezone(timezone.utc)
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def post_json(row: Any) -> dict[str, Any]:

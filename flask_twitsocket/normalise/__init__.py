@@ -47,6 +47,9 @@ class PostData:
     raw: dict[str, Any] = field(default_factory=dict)
     #: Pre-sanitised HTML for networks that send markup (Mastodon); else built from entities.
     html: str | None = None
+    #: ``raw`` as the JSON text it arrived in, when ``raw`` is the whole event: the store
+    #: keeps that text instead of encoding the dict again (set by the pipeline's parse).
+    raw_text: str | None = None
 
 
 @dataclass(frozen=True)
