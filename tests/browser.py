@@ -35,7 +35,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTEFACTS = Path(os.environ.get("TWITSOCKET_ARTEFACTS", "/tmp/twitsocket-artefacts"))
 #: Generous bound for anything the browser must do (bounded waits, never timed asserts).
-TIMEOUT_MS = 20_000
+TIMEOUT_MS = 30_000
 
 #: Runs before any page script: collects CSP violation reports where the test can read them.
 RECORDER = """

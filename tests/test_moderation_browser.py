@@ -17,7 +17,7 @@ pytest_plugins = ["browser"]  # chromium, wall_server, open_page, artefact
 
 PHONE = {"width": 390, "height": 844}
 SCREENSHOT = ROOT / "docs" / "moderation-console.png"
-TIMEOUT_MS = 20_000
+TIMEOUT_MS = 30_000
 
 
 @pytest.fixture
