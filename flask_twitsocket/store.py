@@ -225,14 +225,6 @@ class PostStore:
                             ("count", count_message(self._count_after_write(conn, delta)))]
             return self._journal(conn, messages) if messages else None
 
-    def publish(self, messages: list[tuple[str, str]]) -> int:
-        """Journal messages that are not tied to a post change (e.g. a moderator notice).
-
-        Returns the newest journal id, the hint to pass to ``Bus.notify``."""
-        with self.engine.begin() as conn:
-            self._lock_journal(conn)
-            return self._journal(conn, messages)
-
     # --- reading ------------------------------------------------------------------------
 
     def _count(self, conn: Connection) -> int:
@@ -282,13 +274,9 @@ class PostStore:
         with self.engine.connect() as conn:
             return conn.execute(select(func.max(JOURNAL.c.id))).scalar() or 0
 
-    def journal_after(self, last_id: int, limit: int = 1000) -> list[tuple[int, str]]:
-        return [(entry_id, payload)
-                for entry_id, _kind, payload in self.journal_entries_after(last_id, limit)]
-
     def journal_entries_after(self, last_id: int, limit: int = 1000,
                               ) -> list[tuple[int, str, str]]:
-        """Like :meth:`journal_after` with each entry's kind: ``(id, kind, payload)``."""
+        """Journal entries after ``last_id``, oldest first: ``(id, kind, payload)``."""
         query = (
             select(JOURNAL.c.id, JOURNAL.c.kind, JOURNAL.c.payload)
             .where(JOURNAL.c.id > last_id)

@@ -10,7 +10,7 @@
   uncaught errors, and requests leaving 127.0.0.1 (they are blocked, and listed).
 
 Screenshots and measurements go to ``TWITSOCKET_ARTEFACTS`` (default
-``/tmp/twitsocket-artefacts``).
+``<tempdir>/twitsocket-artefacts``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,7 +34,8 @@ from conftest import IN_CI, ROOT, free_port, wait_until
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTEFACTS = Path(os.environ.get("TWITSOCKET_ARTEFACTS", "/tmp/twitsocket-artefacts"))
+ARTEFACTS = Path(os.environ.get("TWITSOCKET_ARTEFACTS",
+                                Path(tempfile.gettempdir()) / "twitsocket-artefacts"))
 #: Generous bound for anything the browser must do (bounded waits, never timed asserts).
 TIMEOUT_MS = 30_000
 

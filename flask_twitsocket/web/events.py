@@ -27,8 +27,9 @@ from flask import Blueprint, Response, request
 from ..config import declare, one_of
 from ..extension import TwitSocket
 from ..hub import Subscription
-from ..serialise import count_message, tweet_message
+from ..serialise import tweet_message
 from ..store import PostStore
+from .websocket import opening_messages
 
 log = logging.getLogger("flask_twitsocket.events")
 
@@ -63,15 +64,6 @@ def _resume_from() -> int | None:
     if raw and raw.isdigit():
         return int(raw)
     return None
-
-
-def _wait_for_hub(hub, timeout: float = 5.0) -> None:
-    """A worker's hub starts from the journal head read by its thread, just after the first
-    subscription; a post stored before that read would reach neither the feed nor the
-    client's catch-up (which may run first). Waiting (bounded) for the read closes that."""
-    deadline = time.monotonic() + timeout
-    while hub.last_id is None and time.monotonic() < deadline:
-        time.sleep(0.01)
 
 
 def _missed(store: PostStore, since: int | None, limit: int) -> list[str]:
@@ -116,9 +108,8 @@ def events() -> Response | tuple[str, int, dict[str, str]]:
                     hub.client_count)
         return "server full; try again shortly", 503, {"Retry-After": "5"}
     log.info("New event-stream client from %s (%d connected)", peer, hub.client_count)
-    _wait_for_hub(hub)
     try:  # subscribed first, then the catch-up: nothing falls between (the client de-dups)
-        first = [sse_event(count_message(state.store.count()))]
+        first = [sse_event(message) for message in opening_messages(state.store)]
         first.extend(_missed(state.store, _resume_from(), state.settings["MAX_LIMIT"]))
     except Exception:
         hub.unsubscribe(subscription)

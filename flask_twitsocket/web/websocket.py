@@ -104,6 +104,12 @@ def direct_sink(ws, write_lock: threading.Lock) -> Callable[[str], None] | None:
     return sink
 
 
+def opening_messages(store) -> list[str]:
+    """What every new wall gets first, on any transport: the count and the current pins."""
+    return [count_message(store.count()),
+            *(pin_message(post) for post in pinned_posts(store))]
+
+
 def feed(ws, moderator: bool = False) -> None:
     """A wall's live feed; with ``moderator`` (the console's socket, whose route checked
     the moderator first) moderator-only messages too."""
@@ -123,10 +129,8 @@ def feed(ws, moderator: bool = False) -> None:
     finished = threading.Event()
     subscription.on_drop = lambda: _abort_if_stuck(ws, finished)
     try:
-        greeting = count_message(state.store.count())
-        pins = [pin_message(post) for post in pinned_posts(state.store)]
         with write_lock:
-            for message in (greeting, *pins):
+            for message in opening_messages(state.store):
                 ws.send(message)
         while sink is not None and ws.connected and not subscription.dropped:
             # The hub thread sends; this thread only notices the end of the connection
