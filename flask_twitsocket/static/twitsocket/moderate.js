@@ -90,52 +90,96 @@
     return post.network + ":" + ((post.author || {}).username || (post.author || {}).id || "");
   }
 
+  /* Lists are keyed: an item whose content did not change keeps its DOM node, so a button
+   * under the moderator's thumb does not vanish when another post arrives or the state is
+   * re-read. Changed items are rebuilt in place; order follows the state. */
+  function reconcile(list, entries, emptyText) {
+    var existing = Object.create(null);
+    Array.prototype.forEach.call(list.children, function (node) {
+      var key = node.getAttribute("data-key");
+      if (key !== null) { existing[key] = node; }
+    });
+    var wanted = Object.create(null);
+    var cursor = list.firstChild;
+    entries.forEach(function (entry) {
+      wanted[entry.key] = true;
+      var node = existing[entry.key];
+      if (!node || node.getAttribute("data-sig") !== entry.signature) {
+        var fresh = entry.build();
+        fresh.setAttribute("data-key", entry.key);
+        fresh.setAttribute("data-sig", entry.signature);
+        if (node) { list.replaceChild(fresh, node); }
+        if (node === cursor) { cursor = fresh; }
+        node = fresh;
+      }
+      if (node !== cursor) { list.insertBefore(node, cursor); } else { cursor = cursor.nextSibling; }
+    });
+    Array.prototype.slice.call(list.children).forEach(function (node) {
+      var key = node.getAttribute("data-key");
+      if (key === null ? entries.length > 0 : !wanted[key]) { list.removeChild(node); }
+    });
+    if (!entries.length && !list.querySelector(".empty")) { list.appendChild(el("li", "empty", emptyText)); }
+  }
+
+  /* what a card shows: a post re-read from the state equals the one pushed live */
+  function shown(post) {
+    var author = post.author || {};
+    return [post.network, post.id, author.name, author.username, !!post.is_retweet,
+            post.retweet_of_author, post.text, post.created_at, !!post.hidden];
+  }
+
   function renderPosts() {
-    var list = $("[data-posts]");
-    list.textContent = "";
     var pinned = Object.create(null);
     state.pins.forEach(function (key) { pinned[key] = true; });
-    state.posts.forEach(function (post) {
+    reconcile($("[data-posts]"), state.posts.map(function (post) {
       var key = keyOf(post);
-      var li = postCard(post, post.hidden ? el("span", "tag hidden-tag", "hidden") :
-                        pinned[key] ? el("span", "tag pin-tag", "pinned") : null);
-      li.classList.toggle("is-hidden", !!post.hidden);
-      li.classList.toggle("is-pinned", !!pinned[key]);
-      li.appendChild(actions(post.hidden ? [button("Unhide", "unhide", key)] : [
-        button("Hide", "hide", key, "danger"),
-        pinned[key] ? button("Unpin", "unpin", key) : button("Pin", "pin", key),
-        button("Ban @" + ((post.author || {}).username || "?"), "ban", authorEntry(post), "quiet")
-      ]));
-      list.appendChild(li);
-    });
-    if (!state.posts.length) { list.appendChild(el("li", "empty", "No posts yet.")); }
+      return {
+        key: key,
+        signature: JSON.stringify([shown(post), !!pinned[key]]),
+        build: function () {
+          var li = postCard(post, post.hidden ? el("span", "tag hidden-tag", "hidden") :
+                            pinned[key] ? el("span", "tag pin-tag", "pinned") : null);
+          li.classList.toggle("is-hidden", !!post.hidden);
+          li.classList.toggle("is-pinned", !!pinned[key]);
+          li.appendChild(actions(post.hidden ? [button("Unhide", "unhide", key)] : [
+            button("Hide", "hide", key, "danger"),
+            pinned[key] ? button("Unpin", "unpin", key) : button("Pin", "pin", key),
+            button("Ban @" + ((post.author || {}).username || "?"), "ban", authorEntry(post), "quiet")
+          ]));
+          return li;
+        }
+      };
+    }), "No posts yet.");
   }
 
   function renderQueue() {
-    var list = $("[data-queue]");
-    list.textContent = "";
     var waiting = 0;
-    state.queue.forEach(function (item) {
+    reconcile($("[data-queue]"), state.queue.map(function (item) {
       var post = item.tweet;
       var key = keyOf(post);
-      var when = null;
-      if (item.state === "vetoed") {
-        when = el("span", "tag hidden-tag", "vetoed");
-      } else if (item.release_at) {
-        when = el("span", "tag countdown", "");
-        when.setAttribute("data-release-at", item.release_at);
-      }
-      var li = postCard(post, when);
-      li.classList.add(item.state === "vetoed" ? "is-vetoed" : "is-waiting");
-      li.appendChild(actions(item.state === "vetoed" ? [button("Approve after all", "approve", key)] : [
-        button("Approve", "approve", key, "go"),
-        button("Veto", "veto", key, "danger"),
-        button("Ban @" + ((post.author || {}).username || "?"), "ban", authorEntry(post), "quiet")
-      ]));
       if (item.state !== "vetoed") { waiting += 1; }
-      list.appendChild(li);
-    });
-    if (!state.queue.length) { list.appendChild(el("li", "empty", "Nothing waiting.")); }
+      return {
+        key: key,
+        signature: JSON.stringify([item.state, item.release_at || null, shown(post)]),
+        build: function () {
+          var when = null;
+          if (item.state === "vetoed") {
+            when = el("span", "tag hidden-tag", "vetoed");
+          } else if (item.release_at) {
+            when = el("span", "tag countdown", "");
+            when.setAttribute("data-release-at", item.release_at);
+          }
+          var li = postCard(post, when);
+          li.classList.add(item.state === "vetoed" ? "is-vetoed" : "is-waiting");
+          li.appendChild(actions(item.state === "vetoed" ? [button("Approve after all", "approve", key)] : [
+            button("Approve", "approve", key, "go"),
+            button("Veto", "veto", key, "danger"),
+            button("Ban @" + ((post.author || {}).username || "?"), "ban", authorEntry(post), "quiet")
+          ]));
+          return li;
+        }
+      };
+    }), "Nothing waiting.");
     $("[data-queue-count]").textContent = String(waiting);
     var hint = {
       pre: "Pre-moderation: nothing goes up until approved (trusted authors skip the queue).",
