@@ -17,14 +17,9 @@ import threading
 from collections.abc import Callable
 
 from .bus import Bus
-from .store import PostStore
+from .store import PostStore, is_moderator_kind, journal_messages
 
 log = logging.getLogger("flask_twitsocket.hub")
-
-
-#: Journal kinds starting with this are for moderators' consoles only (the queue, the
-#: action log): the hub never hands them to a wall's subscription.
-MODERATOR_KIND_PREFIX = "mod"
 
 
 class Subscription:
@@ -173,7 +168,9 @@ class Hub:
         while True:
             entries = store.journal_entries_after(self.last_id)
             for entry_id, kind, payload in entries:
-                self.broadcast(payload, kind.startswith(MODERATOR_KIND_PREFIX))
+                moderator_only = is_moderator_kind(kind)
+                for message in journal_messages(payload):
+                    self.broadcast(message, moderator_only)
                 self.last_id = entry_id
             if len(entries) < 1000:
                 return

@@ -94,7 +94,7 @@ LOG = ModerationAction.__table__
 TOMBSTONES = Tombstone.__table__
 TOP_POSTS = TopPost.__table__
 
-#: Journal kinds for moderator consoles only (see hub.MODERATOR_KIND_PREFIX).
+#: Journal kinds for moderator consoles only (see store.MODERATOR_KIND_PREFIX).
 QUEUE_KIND = "mod:queue"
 LOG_KIND = "mod:log"
 #: How often the stream process looks for delayed posts that are due.

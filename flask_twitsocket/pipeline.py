@@ -151,6 +151,24 @@ class Ingestor:
         stats.duplicates = result.duplicates
         stats.edited = result.edited
         stats.deleted = result.deleted
-        for post in result.stored:
-            log.info("New post %s:%s by @%s", post["network"], post["id"],
-                     post["author"]["username"])
+        log_new_posts(result.stored)
+
+
+#: Up to this many new posts in one batch, each gets its own log line; a bigger burst (a
+#: catch-up, a replay) gets one summary line, or the log would take 10% of ingest time and
+#: scroll faster than anyone reads. Every post is logged at DEBUG level either way.
+LOG_EACH_POST_UP_TO = 20
+
+
+def log_new_posts(stored: Sequence[dict[str, Any]]) -> None:
+    def line(post: dict[str, Any]) -> str:
+        return f"{post['network']}:{post['id']} by @{post['author']['username']}"
+
+    if len(stored) <= LOG_EACH_POST_UP_TO:
+        for post in stored:
+            log.info("New post %s", line(post))
+        return
+    log.info("%d new posts, from %s to %s", len(stored), line(stored[0]), line(stored[-1]))
+    if log.isEnabledFor(logging.DEBUG):
+        for post in stored:
+            log.debug("New post %s", line(post))

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
+from itertools import groupby
 from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any
@@ -45,6 +46,8 @@ CHEAP_COUNT_SECONDS = 0.002
 COUNT_READ_TTL = 1.0
 #: How often a writer recounts for real when it otherwise adds its own changes.
 COUNT_RESYNC_SECONDS = 10.0
+#: Journal kinds starting with this are for moderators' consoles only.
+MODERATOR_KIND_PREFIX = "mod"
 #: How often (in journal writes) old journal entries are pruned.
 PRUNE_EVERY = 200
 
@@ -142,16 +145,21 @@ class PostStore:
                 for new in sorted(inserted, key=lambda new: new.seq)]
 
     def _tombstoned(self, conn: Connection, keys: Iterable[tuple[str, str]]) -> set:
-        keys = list(keys)
-        if not keys:
-            return set()
+        """Which of ``keys`` were deleted before: those are never stored again."""
         ids = [post_id for _network, post_id in keys]
-        found = conn.execute(
-            select(TOMBSTONES.c.network, TOMBSTONES.c.post_id).where(
-                TOMBSTONES.c.post_id.in_(ids)
-            )
-        )
-        return {(row.network, row.post_id) for row in found}
+        if not ids:
+            return set()
+        # One query per batch. On the drivers we know it is sent as plain SQL: compiling an
+        # expanding IN of 500 ids through SQLAlchemy cost 2% of ingest time.
+        name = conn.dialect.name
+        if name == "postgresql":
+            found = conn.exec_driver_sql(_PG_TOMBSTONED, (ids,))
+        elif name == "sqlite" and len(ids) <= 30_000:  # under SQLite's variable limit
+            found = conn.exec_driver_sql(_sqlite_tombstoned(len(ids)), tuple(ids))
+        else:
+            found = conn.execute(select(TOMBSTONES.c.network, TOMBSTONES.c.post_id)
+                                 .where(TOMBSTONES.c.post_id.in_(ids)))
+        return {(network, post_id) for network, post_id in found}
 
     def _edit(self, conn: Connection, post: PostData) -> str | None:
         row = _row(post)
@@ -196,12 +204,12 @@ class PostStore:
     def _journal(self, conn: Connection, messages: list[tuple[str, str]]) -> int:
         """Write the entries; returns the newest id (safe to read: writers are serialised)."""
         stamp = now()
+        entries = [(kind, payload, stamp) for kind, payload in journal_entries(messages)]
         if conn.dialect.name in ("sqlite", "postgresql"):
-            _driver_insert(conn, JOURNAL, _JOURNAL_NAMES,
-                           [(kind, payload, stamp) for kind, payload in messages])
+            _driver_insert(conn, JOURNAL, _JOURNAL_NAMES, entries)
         else:
-            conn.execute(insert(JOURNAL), [{"kind": kind, "payload": payload, "created_at": stamp}
-                                           for kind, payload in messages])
+            conn.execute(insert(JOURNAL), [dict(zip(_JOURNAL_NAMES, entry, strict=True))
+                                           for entry in entries])
         newest = conn.execute(select(func.max(JOURNAL.c.id))).scalar() or 0
         self._writes_since_prune += 1
         if self._writes_since_prune >= PRUNE_EVERY:
@@ -416,6 +424,15 @@ def _insert_many_psycopg(conn: Connection, rows: list[dict[str, Any]]) -> list[A
     return inserted
 
 
+_PG_TOMBSTONED = f"SELECT network, post_id FROM {TOMBSTONES.name} WHERE post_id = ANY(%s)"
+
+
+@lru_cache(maxsize=8)
+def _sqlite_tombstoned(count: int) -> str:
+    marks = ", ".join(["?"] * count)
+    return f"SELECT network, post_id FROM {TOMBSTONES.name} WHERE post_id IN ({marks})"
+
+
 _SQLITE_NEWEST = f"SELECT seq, network, post_id FROM {POSTS.name} ORDER BY seq DESC LIMIT ?"
 _row_values = itemgetter(*_PG_NAMES)
 _JOURNAL_NAMES = ("kind", "payload", "created_at")
@@ -447,10 +464,18 @@ def _driver_insert(conn: Connection, table: Any, names: Sequence[str],
     """
     processors = _bind_processors(conn, table, tuple(names))
     values: list[Any] = []
+    # A batch shares one ``stored_at``: convert a value again only when it is another object.
+    seen: dict[int, tuple[Any, Any]] = {}
     for row in rows:
         value = list(row)
         for index, process in processors:
-            value[index] = process(value[index])
+            given = value[index]
+            last = seen.get(index)
+            if last is not None and last[0] is given:
+                value[index] = last[1]
+            else:
+                value[index] = converted = process(given)
+                seen[index] = (given, converted)
         values.append(value)
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
     cursor = conn.connection.driver_connection.cursor()
@@ -488,6 +513,35 @@ def _bind_processors(conn: Connection, table: Any, names: tuple[str, ...],
                 found.append((index, process))
         _PROCESSORS[key] = found
     return _PROCESSORS[key]
+
+
+def journal_entries(messages: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Group messages into journal entries ``(kind, payload)``: each run of messages for the
+    same audience (walls, or moderators only) becomes ONE entry, its messages joined by
+    newlines (JSON text never contains a raw newline), in order.
+
+    Why: a burst of 500 posts is one journal row to write and to read, not 501 — the
+    journal was 15% of ingest time with a row per message. ``kind`` is the messages' kind
+    when they share one, else ``batch`` (``mod:batch`` for moderators' runs).
+    """
+    entries: list[tuple[str, str]] = []
+    for moderator, run in groupby(messages, key=lambda message: is_moderator_kind(message[0])):
+        kinds, payloads = zip(*run, strict=True)
+        kind = kinds[0] if len(set(kinds)) == 1 else (
+            MODERATOR_KIND_PREFIX + ":batch" if moderator else "batch")
+        entries.append((kind, "\n".join(payloads)))
+    return entries
+
+
+def journal_messages(payload: str) -> list[str]:
+    """The messages of one journal entry's payload (see :func:`journal_entries`)."""
+    return payload.split("\n")
+
+
+def is_moderator_kind(kind: str) -> bool:
+    """Journal kinds starting with ``mod`` (the queue, the action log) are for moderators'
+    consoles only: the hub never hands them to a wall."""
+    return kind.startswith(MODERATOR_KIND_PREFIX)
 
 
 def _row(post: PostData, stamp: datetime | None = None) -> dict[str, Any]:

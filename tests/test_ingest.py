@@ -145,3 +145,15 @@ def test_seq_never_repeats_after_the_newest_post_is_deleted(app, ingest):
     newest = api(app)["tweets"][0]
     assert newest["id"] == "3"
     assert int(newest["seq"]) > deleted_seq  # walls that saw seq N deleted must see this
+
+
+def test_a_burst_is_logged_in_one_line_and_a_trickle_post_by_post(app, ingest, caplog):
+    caplog.set_level("INFO", logger="flask_twitsocket")
+    ingest(*[x_post(n, username=f"user{n}") for n in range(1, 4)])
+    assert [r.getMessage() for r in caplog.records if "New post" in r.getMessage()] == [
+        "New post x:1 by @user1", "New post x:2 by @user2", "New post x:3 by @user3"]
+    caplog.clear()
+    ingest(*[x_post(n, username=f"user{n}") for n in range(10, 40)])
+    lines = [r.getMessage() for r in caplog.records if r.name == "flask_twitsocket.pipeline"]
+    assert lines == ["30 new posts, from x:10 by @user10 to x:39 by @user39"]
+    assert api(app)["count"] == 33

@@ -15,6 +15,7 @@ from flask_twitsocket.filters import BanList
 from flask_twitsocket.models import JournalEntry, Post
 from flask_twitsocket.pipeline import Ingestor, RawEvent
 from flask_twitsocket.render import _safe_str_url, render_html, safe_url
+from flask_twitsocket.store import journal_messages
 
 
 def ingest(app, events):
@@ -45,9 +46,10 @@ def test_the_new_posts_get_the_right_seq_among_duplicates_and_old_posts(app):
     seqs = {post["id"]: int(post["seq"]) for post in body["tweets"]}
     assert sorted(seqs, key=seqs.get) == ["5", "6", "7", "8"]
     with app.extensions["twitsocket"].engine.connect() as conn:
-        journal = [json.loads(payload) for payload in conn.execute(
-            select(JournalEntry.payload).where(JournalEntry.kind == "tweet")
-            .order_by(JournalEntry.id)).scalars()]
+        payloads = conn.execute(select(JournalEntry.payload).order_by(JournalEntry.id))
+        journal = [message for payload in payloads.scalars()
+                   for message in map(json.loads, journal_messages(payload))
+                   if message["type"] == "tweet"]
     # the announced seq of every post is the one it was stored with
     assert [(m["tweet"]["id"], int(m["tweet"]["seq"])) for m in journal] == [
         (post_id, seqs[post_id]) for post_id in ("5", "6", "7", "8")]

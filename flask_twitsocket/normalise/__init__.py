@@ -23,7 +23,9 @@ class MalformedEvent(ValueError):
     """A raw event that cannot be understood; logged and skipped, never fatal."""
 
 
-@dataclass(frozen=True)
+# Slotted, not frozen: a frozen dataclass sets each field through object.__setattr__,
+# and two of these are built per post (normalising was 20% of ingest time).
+@dataclass(slots=True)
 class Author:
     id: str
     username: str
@@ -31,7 +33,7 @@ class Author:
     avatar_url: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class PostData:
     network: str
     post_id: str
@@ -98,11 +100,13 @@ def parse_time(value: Any) -> datetime:
     if not isinstance(value, str):
         raise MalformedEvent(f"bad timestamp {value!r}")
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
     except ValueError:
         raise MalformedEvent(f"bad timestamp {value!r}") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=timezone.utc)
+    if moment.tzinfo is timezone.utc:  # the usual case: no conversion to make
+        return moment
     return moment.astimezone(timezone.utc)
 
 

@@ -45,26 +45,26 @@ def _from_v2(payload: dict[str, Any]) -> PostData:
     if not isinstance(data, dict) or "id" not in data:
         raise MalformedEvent("v2 event without data.id")
     includes = payload.get("includes") or {}
-    users = {str(u["id"]): u for u in includes.get("users", [])}
-    tweets = {str(t["id"]): t for t in includes.get("tweets", [])}
+    users = includes.get("users") or ()
     author_id = str(data["author_id"])
-    user = users.get(author_id, {})
-    author = Author(
-        id=author_id,
-        username=user.get("username") or author_id,
-        name=user.get("name") or "",
-        avatar_url=user.get("profile_image_url"),
-    )
-    note = data.get("note_tweet") or {}
-    text = note.get("text") or data.get("text") or ""
-    entities = _entities(note.get("entities") if note else data.get("entities"))
+    user = _by_id(users, author_id)
+    username = user.get("username") or author_id
+    author = Author(id=author_id, username=username, name=user.get("name") or "",
+                    avatar_url=user.get("profile_image_url"))
+    note = data.get("note_tweet")
+    if note:
+        text = note.get("text") or data.get("text") or ""
+        entities = _entities(note.get("entities"))
+    else:
+        text = data.get("text") or ""
+        entities = _entities(data.get("entities"))
     retweet_of = None
     retweet_of_author = None
-    for reference in data.get("referenced_tweets") or []:
+    for reference in data.get("referenced_tweets") or ():
         if reference.get("type") == "retweeted":
             retweet_of = str(reference["id"])
-            original = tweets.get(retweet_of) or {}
-            original_author = users.get(str(original.get("author_id")), {})
+            original = _by_id(includes.get("tweets") or (), retweet_of)
+            original_author = _by_id(users, str(original.get("author_id")))
             retweet_of_author = original_author.get("username") or original.get("author_id")
     metrics = data.get("public_metrics") or {}
     post_id = str(data["id"])
@@ -74,7 +74,7 @@ def _from_v2(payload: dict[str, Any]) -> PostData:
         author=author,
         text=text,
         created_at=parse_time(data["created_at"]) if "created_at" in data else _now(),
-        url=post_url(author.username, post_id),
+        url=post_url(username, post_id),
         entities=entities,
         is_retweet=retweet_of is not None,
         retweet_of=retweet_of,
@@ -82,6 +82,15 @@ def _from_v2(payload: dict[str, Any]) -> PostData:
         retweet_count=int(metrics.get("retweet_count") or 0),
         raw=payload,
     )
+
+
+def _by_id(items: Any, wanted: str) -> dict[str, Any]:
+    """The item of an ``includes`` list with that id, or ``{}``. A linear scan: the lists
+    hold one to three items, and building a dict per post cost more than the search."""
+    for item in items:
+        if str(item.get("id")) == wanted:
+            return item
+    return {}
 
 
 def _entities(entities: dict[str, Any] | None, legacy: bool = False) -> list[dict[str, Any]]:
