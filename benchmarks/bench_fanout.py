@@ -76,12 +76,13 @@ def children(pid: int) -> list[int]:
 # --- the servers ------------------------------------------------------------------------
 
 class OurServer:
-    """gunicorn + gthread, one worker, the demo app on a SQLite file, Redis bus hints."""
+    """gunicorn with one worker (gevent, as deployed, or gthread), the demo app on a SQLite
+    file, Redis bus hints."""
 
     name = "ours"
 
     def __init__(self, port: int, clients: int, database_url: str, broker: str | None,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, worker_class: str = "gevent") -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TWITSOCKET_")}
         env.update(DATABASE_URL=database_url, PYTHONPATH=str(ROOT), TWITSOCKET_MAX_CLIENTS="0",
                    TWITSOCKET_BANNED_USERS="", TWITSOCKET_TRACK_KEYWORDS="",
@@ -93,7 +94,7 @@ class OurServer:
         self.ws_url = f"ws://127.0.0.1:{port}/twitsocket/ws"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "benchmarks" / "gunicorn_bench.py"),
-             "--worker-class", "gthread", "--threads", str(clients + 64),
+             "--worker-class", worker_class, "--threads", str(clients + 64),
              "--worker-connections", str(clients + 200), "--workers", "1",
              "--backlog", "4096", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
              "--timeout", "120", "demo_app:create_app()"],
@@ -333,11 +334,11 @@ def run_rates(server, publisher, clients: Clients, n: int, rates: list[int], sec
 
 def bench_server(kind: str, n: int, rates: list[int], seconds: float, deflate: bool,
                  database_url: str, app, events: list[dict[str, Any]],
-                 settle: float = 2.0) -> dict[str, Any]:
+                 settle: float = 2.0, worker_class: str = "gevent") -> dict[str, Any]:
     port = free_port()
     broker = app.config.get("TWITSOCKET_BROKER_URL")
     if kind == "ours":
-        server: Any = OurServer(port, n, database_url, broker)
+        server: Any = OurServer(port, n, database_url, broker, worker_class=worker_class)
     else:
         server = BaselineServer(port)
     try:
@@ -383,6 +384,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--servers", default="ours,baseline")
     parser.add_argument("--settle", type=float, default=2.0,
                         help="seconds to wait after connecting before reading RSS")
+    parser.add_argument("--worker-class", choices=["gevent", "gthread"], default="gevent",
+                        help="gunicorn worker class for ours (gevent is the deployed default)")
     parser.add_argument("--bus", choices=["redis", "database"],
                         default="redis" if redis_available() else "database")
     args = parser.parse_args(argv)
@@ -393,7 +396,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {"seconds_per_rate": args.seconds,
                                "clients_offer_deflate": not args.no_deflate,
                                "bus": args.bus,
-                               "database": "sqlite", "worker": "gunicorn gthread, 1 worker",
+                               "database": "sqlite",
+                               "worker": f"gunicorn {args.worker_class}, 1 worker",
                                "p99_target_ms": P99_TARGET_MS, "sizes": []}
     needed = sum(max(5, int(rate * args.seconds)) for rate in rates) + 10
     with tempfile.TemporaryDirectory(prefix="twitsocket-fanout-") as tmp:
@@ -407,13 +411,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 events = marked_events(needed, first_id)
                 first_id += 10_000 * 4_194_304
                 entry[kind] = bench_server(kind, n, rates, args.seconds, not args.no_deflate,
-                                           database_url, app, events, args.settle)
+                                           database_url, app, events, args.settle,
+                                           args.worker_class)
                 entry[kind]["highest_rate_p99_ok"] = highest_ok(entry[kind]["runs"])
             if "ours" in entry and "baseline" in entry:
                 entry["ratios"] = ratios(entry["ours"], entry["baseline"])
             results["sizes"].append(entry)
         app.extensions["twitsocket"].engine.dispose()
-    write_result("fanout", results)
+    # the deployed worker class is the headline; another class is kept beside it
+    write_result("fanout" if args.worker_class == "gevent" else f"fanout_{args.worker_class}",
+                 results)
     return results
 
 

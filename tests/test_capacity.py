@@ -84,3 +84,23 @@ def test_a_client_that_never_reads_is_dropped_and_the_others_get_everything(
     wall.close()
     assert wall.tweets() == stored
     slow.close()
+
+
+def test_bursts_reach_every_wall_in_order_once_with_the_counts(live_server, app):
+    """The hub sends what piled up since its last read in one write per wall: the walls
+    must still see every message once, in journal order, the count after its posts."""
+    state = app.extensions["twitsocket"]
+    ingestor = Ingestor(state.store, create_bus(state.settings), BanList())
+    walls = [Wall(f"{live_server.ws_url}/twitsocket/ws") for _ in range(2)]
+    expected = [str(n) for n in range(1, 121)]
+    for start in range(0, len(expected), 40):  # three batches, back to back
+        ingestor.ingest([RawEvent("x", json.dumps(x_post(int(post_id))))
+                         for post_id in expected[start:start + 40]])
+    for wall in walls:
+        wait_until(lambda wall=wall: [m.get("count") for m in list(wall.messages)
+                                      if m["type"] == "count"][-1:] == [120],
+                   message="the last count on every wall")
+        wall.close()
+        assert wall.tweets() == expected
+        kinds = [m["type"] for m in wall.messages]
+        assert kinds == (["tweet"] * 40 + ["count"]) * 3
