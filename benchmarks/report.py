@@ -48,20 +48,21 @@ def ingest_section(data: dict[str, Any]) -> list[str]:
         "## 1. Ingest", "",
         f"{data['posts']:,} raw X v2 lines (`demo_app.recording.generate`) through "
         f"`Ingestor.ingest` in batches of {data['batch']} (what the stream process batches "
-        "in a burst): parse, normalise, ban filter, safe HTML, one transaction with a "
-        "journal entry per post, bus hint. Baseline: the same rows, already built, by a bare "
+        "in a burst): parse, normalise, ban filter, safe HTML, one transaction with the "
+        "batch's journal entry, bus hint. Baseline: the same rows, already built, by a bare "
         "DBAPI `executemany` into the same table, one commit per batch.", "",
         "| database | ours (posts/s) | bare executemany (rows/s) | ours / baseline "
-        "| machine load |",
-        "|---|---:|---:|---:|---:|",
+        "| machine load | interpreter (M loop steps/s) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     load1 = data["machine"]["loadavg_at_start"][0]
+    speed = fmt(data["machine"].get("python_loop_msteps_per_s"))
     for name in ("sqlite", "postgresql"):
         if name in data:
             entry = data[name]
             lines.append(f"| {name} | {fmt(entry['ours']['posts_per_s'])} | "
                          f"{fmt(entry['baseline']['posts_per_s'])} | {pct(entry['ratio'])} | "
-                         f"{load1} |")
+                         f"{load1} | {speed} |")
     return lines + [""]
 
 
@@ -148,14 +149,15 @@ def page_section(data: dict[str, Any]) -> list[str]:
 
 FINDINGS = """## What the profiles showed, and what changed
 
-**Noise.** These runs shared two cores with five other agents' test suites (load average
-from 3 to over 1,000 during the fan-out runs). Ours and the baseline run one after the
-other, so a burst can land on one side only: in the 29 Nov run, ours at 100 clients ×
-50 posts/s (p50 706 ms) hit one; the run before it, same code but the 1 s idle wake-up,
-had ours at 100 clients × 200 posts/s deliver 20,007 msgs/s with p99 11.5 ms (baseline
-18,869/s, p99 200 ms). Re-run `make bench` on a quiet machine before quoting a figure.
+**Noise and machines.** The tables above come from one `make bench` with nothing else
+running (load average about 1: the benchmark itself). The same 2-core machine class is not always equally fast: on 28 Nov
+the bare `executemany` took 49,597 rows/s on SQLite, on 29 Nov 17,677 — the same code,
+2.8× slower. Each result file now records `python_loop_msteps_per_s` (interpreter speed)
+next to the load average, and every verdict here is a ratio to a baseline measured in the
+same run. Ours and the baseline run one after the other, so a burst of other work can land
+on one side only; re-run before quoting a single figure.
 
-**Ingest** (pyinstrument, 10,000 posts, SQLite; then PostgreSQL):
+**Ingest** — first round (pyinstrument, 10,000 posts, SQLite, then PostgreSQL):
 
 1. 60% of the time was SQLAlchemy compiling a fresh 500-row
    `INSERT … VALUES (…), (…) … RETURNING` for every batch: `insert().values(rows)` cannot
@@ -165,70 +167,81 @@ had ours at 100 clients × 200 posts/s deliver 20,007 msgs/s with p99 11.5 ms (b
    ~10,000-placeholder statement on every batch (psycopg does not cache long queries), so
    on PostgreSQL the store uses psycopg's own pipelined
    `executemany(…, returning=True)` inside the same transaction: 2,100 → 6,400 posts/s.
-3. `render.safe_url` (a Python generator over every character, called 4–6 times a post)
-   got a regex and an LRU cache (avatars and links recur); JSON encoding/decoding goes
+3. `render.safe_url` got a regex and an LRU cache (avatars and links recur); JSON goes
    through orjson when it is installed (identical text; stdlib fallback); the insert
    returns only `seq` and the keys instead of every column (the raw JSON included).
-   SQLite ≈ 9,000–10,000 posts/s on a quiet machine.
-4. Second round (`python -m benchmarks.bench_ingest --profile --posts 20000`, quiet
-   machine; SQLite 8,326 → 10,772 posts/s (17% → 22% of the bare insert), PostgreSQL 8,093 →
-   8,578 (20% → 25%), 100,000 posts, load average < 1, the code before and after run
-   back to back). The profile's top items were SQLAlchemy's executemany of
-   the posts (its per-row parameter handling: 18%), `render_html` (11%), `safe_url`
-   (8%: each post's own link is unique, so it missed the cache and pushed the avatars
-   out), the journal insert through SQLAlchemy (7%), re-encoding the raw event with
-   `dumps` (2.5%) and a `datetime.now()` per post. Changed: on SQLite the posts and, on
-   both databases, the journal rows go through the driver's own `executemany` in the same
-   transaction (values converted by the columns' SQLAlchemy bind processors, so the stored
-   text is unchanged; the new `seq`s are the `rowcount` newest, safe because SQLite has one
-   writer and AUTOINCREMENT only grows); `safe_url` accepts plain printable-ASCII http(s)
-   URLs with a regex before the cached `urlsplit` path; `render_html` escapes a post
-   without entities in one call and slices the text instead of a list of characters; the
-   `raw` column stores the event's JSON text as received (the pipeline parsed it once)
-   instead of `dumps` of the parsed dict; one `stored_at` per batch; the ban check returns
-   at once when nothing is banned.
-5. What is left (per post, SQLite): parsing + normalising ≈ 15 µs, the row with its safe
-   HTML ≈ 12 µs, the post JSON + message ≈ 7 µs, the per-post log line ≈ 4 µs, and the
-   database (insert, journal, commit) ≈ 30 µs — of which the bare `executemany` alone
-   is ≈ 20 µs. The ≥ 10,000 posts/s target is met on SQLite; ≥ 50% of the bare insert
-   is not reachable by tuning: the work a bare `executemany` does not do (parse,
-   normalise, safe HTML, serialise once, journal, log) costs more than the insert itself.
 
-**Fan-out** (the tables above, plus NOTES.md's measurements):
+Second round (28 Nov, quiet, faster machine; 100,000 posts): SQLite 8,326 → 10,772
+posts/s (17% → 22% of the bare insert), PostgreSQL 8,093 → 8,578 (20% → 25%). Posts and
+journal rows go through the driver's own `executemany` in the same transaction (values
+converted by the columns' SQLAlchemy bind processors, so the stored text is unchanged);
+`safe_url` accepts plain printable-ASCII http(s) URLs with a regex before the cached
+`urlsplit` path; the `raw` column stores the event's JSON text as received instead of
+`dumps` of the parsed dict; one `stored_at` per batch.
+
+Third round (29 Nov, quiet, slower machine; per-stage timers around `parse`, `_row`,
+`post_json`, the inserts and the commit, 30,000 posts on SQLite, in µs per post):
+parse 39 (orjson 8, normalise 17), row with safe HTML 25, post JSON + message 17, posts
+insert 35 (the bare `executemany` of the same rows: 33), commit 38 (bare: 23), journal
+14, tombstone check 5, the per-post log line 11. Changed:
+
+* one journal entry per batch and audience, its messages newline-separated (the hub
+  splits them): journal 14 → 10 µs and a lighter commit;
+* a burst of more than 20 posts is logged as one summary line (every post still at
+  DEBUG): 11 → 0.3 µs;
+* the tombstone check is plain SQL instead of an expanding `IN` compiled per batch: 5 → 1.6;
+* `render_html` escapes with `str.replace` behind a one-regex "anything to escape?" test
+  instead of a `Markup` per piece: 12 → 7;
+* the X normaliser finds the author in `includes` by a scan instead of building dicts,
+  and `Author`/`PostData` are slotted dataclasses, not frozen ones;
+* the benchmark freezes its own 100,000 lines and prepared rows out of the garbage
+  collector's sight (a stream process never holds them; they cost our side 15%).
+
+SQLite 4,197 → 5,217 posts/s (23% → 30%), PostgreSQL 3,200 → 4,123 (24% → 36%).
+**Why not 50%:** the work a bare `executemany` does not do — parse and normalise (39 µs),
+safe HTML (7), serialise once (17) — already costs more than the bare insert plus commit
+(56 µs), before our own insert, journal and commit. Threads do not help (the GIL: parsing
+the next batch in a second thread while the first is written gave 4,913 → 4,932 posts/s).
+The remaining step would be a parsing process feeding the writer (two cores, estimated
+~50%); it is left alone: a live event's stream is tens of posts a second, and the cost
+only matters for replays and catch-up.
+
+**Fan-out:**
 
 1. **permessage-deflate refused** (`web/websocket.py`, `decline_compression`): every
    browser offers it and simple-websocket accepted it, giving each connection its own zlib
-   context and compressing each post once per client. Memory per connection at 100–1,000
-   clients: ~160 KiB → ~65 KiB.
+   context and compressing each post once per client: ~160 KiB → ~65 KiB per connection.
 2. **One sender per worker instead of one woken thread per client** (`hub.py`
-   `Subscription.sink`, `web/websocket.py` `direct_sink`): the hub thread writes each
-   message straight to every socket, and the frame is built once per message
-   (`text_frame`: with no extension, every client gets the same bytes). Before, at 1,000
-   clients × 5 posts/s: p50 697 ms, p99 1,839 ms, ~3,500 deliveries/s (waking 1,000
-   threads per post saturated the worker); after: p50 16 ms, p99 113 ms, every post to
-   every client. Ours now tops out near 20,000–25,000 deliveries/s; the `websockets`
-   baseline reached 50,000 (p99 363 ms) and 112,000 with the same Node clients, which
-   shows the load generator is not what limits ours. A wall whose socket buffer is full
-   blocks the sender for at most `SEND_TIMEOUT` (0.5 s) once and is then dropped (it
-   reconnects and catches up through the API).
+   `Subscription.sink`, `web/websocket.py` `direct_sink`): at 1,000 clients × 5 posts/s
+   (gthread) p50 697 → 16 ms, p99 1,839 → 113 ms.
 3. **Idle handlers wake every 5 s, not every second** (`IDLE_WAKE`): with 5,000 walls,
-   5,000 wake-ups a second starved the hub thread of the GIL — only 3,904 of 5,000
-   connected and 1 post in 78,000 deliveries arrived. After: 5,000 connected in 17 s and
-   every post reached every wall at 5 posts/s (p99 483 ms, baseline 315 ms).
-4. Memory per idle connection stays ~4× the baseline's: each wall still holds a gthread
-   pool thread and simple-websocket's reader thread. Going further means an event-loop
-   worker (see `benchmarks/bench_workers.py` for gthread vs gevent).
+   5,000 wake-ups a second starved the hub thread of the GIL.
+4. **One write per wall per pass** (29 Nov, gevent, the deployed worker class). py-spy on
+   the worker at 1,000 clients × 50 posts/s: 100% in the hub's broadcast, 70% inside
+   gevent's `sendall` (54% the `send` system call, 10% a `getsockopt` gevent makes on
+   every `sendall` to size its chunks), one write per message per wall. Now the hub sends
+   everything it read in one pass as one write per wall (the frames joined once per batch
+   for all walls: `text_frames`), with `send()` first and `sendall` only to finish a
+   partial write, and `TCP_NODELAY` on wall sockets (a post must not wait for the previous
+   one's ACK). A hub that falls behind now reads more per pass and catches up instead of
+   sinking: at 1,000 × 50/s 16,209 msgs/s, p99 8,278 ms → 49,734 msgs/s, p99 85 ms; at
+   5,000 × 5/s 15,875 msgs/s, p99 2,471 ms → 25,354 msgs/s, p99 315 ms (230 ms in a
+   second run). The `websockets` baseline, which writes each message to each socket
+   separately, peaks near 35,000 msgs/s with the same Node clients, and reached 112,000
+   in earlier runs — the load generator is not what limits either side.
+5. Memory per idle connection: ~49 KiB under gevent (two greenlets and simple-websocket's
+   state per wall) against the baseline's ~15 KiB; 5,000 walls ≈ 240 MiB in one worker.
 
 **Page cost**: at 1M posts on SQLite `count(*)` took ~32 ms — 80% of the wall page's and
-the JSON API's server time, and paid again for the count message of every ingested batch
-(at one post per batch, a ceiling of ~30 posts/s). `PostStore.count()` now reuses an
-*expensive* count (> 2 ms) for up to 1 s, and a writer adds its own changes to its last
-count, recounting every 10 s to take in other writers; cheap counts (small tables, every
-test) stay exact. `render_tweets(30)` itself was 4 ms (one indexed query, no N+1). The
-`top` command (an aggregation over every row) takes seconds at 1M; it is a cron job.
+the JSON API's server time, and paid again for the count message of every ingested batch.
+`PostStore.count()` now reuses an *expensive* count (> 2 ms) for up to 1 s, and a writer
+adds its own changes to its last count, recounting every 10 s to take in other writers;
+cheap counts (small tables, every test) stay exact. `render_tweets(30)` is one indexed
+query, no N+1. The `top` command (an aggregation over every row) takes seconds at 1M; it
+is a cron job.
 
-Profiling: `.venv/bin/pip install pyinstrument`, then wrap `bench_ingest.run_ours` in a
-`pyinstrument.Profiler` (the numbers above came from that), or `py-spy dump` the worker.
+Profiling: `python -m benchmarks.bench_ingest --profile` (pyinstrument), or
+`py-spy record -p <worker pid>` during `python -m benchmarks.bench_fanout`.
 """
 
 
