@@ -150,12 +150,13 @@ def page_section(data: dict[str, Any]) -> list[str]:
 FINDINGS = """## What the profiles showed, and what changed
 
 **Noise and machines.** The tables above come from one `make bench` with nothing else
-running (load average about 1: the benchmark itself). The same 2-core machine class is not always equally fast: on 28 Nov
-the bare `executemany` took 49,597 rows/s on SQLite, on 29 Nov 17,677 — the same code,
-2.8× slower. Each result file now records `python_loop_msteps_per_s` (interpreter speed)
-next to the load average, and every verdict here is a ratio to a baseline measured in the
-same run. Ours and the baseline run one after the other, so a burst of other work can land
-on one side only; re-run before quoting a single figure.
+running (load average about 1: the benchmark itself). The same 2-core machine class is
+not always equally fast: on 28 Nov the bare `executemany` took 49,597 rows/s on SQLite,
+on 29 Nov 17,677 — the same code, 2.8× slower. Each result file now records
+`python_loop_msteps_per_s` (interpreter speed) next to the load average, and every
+verdict here is a ratio to a baseline measured in the same run. Ours and the baseline run
+one after the other, so a burst of other work can land on one side only; re-run before
+quoting a single figure.
 
 **Ingest** — first round (pyinstrument, 10,000 posts, SQLite, then PostgreSQL):
 
