@@ -17,7 +17,7 @@ from . import sources as source_registry
 from .bus import create_bus
 from .config import ConfigError
 from .extension import TwitSocket
-from .moderation import gate_for
+from .moderation import gate_for, hide_config_banned
 from .pipeline import Ingestor, IngestStats
 from .stream import StreamRunner, stop_on_signals
 
@@ -83,6 +83,10 @@ def stream(source_names: tuple[str, ...]) -> None:
         _fail(error)
     state.create_tables()
     bus = create_bus(settings)
+    hidden, journal_id = hide_config_banned(state.store, settings["BANNED_USERS"])
+    if hidden:
+        bus.notify(journal_id)
+        log.info("Hid %d stored posts by users in TWITSOCKET_BANNED_USERS", hidden)
     ingestor = Ingestor(state.store, bus, state.banned, gate=gate_for(state))
     stop_on_signals(stop)
     log.info("Streaming from %s into %s (bus: %s)", ", ".join(names),

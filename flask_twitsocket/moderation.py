@@ -423,6 +423,33 @@ def gate_for(state: TwitSocketState) -> Gate | None:
     return Gate(state.store, state.settings)
 
 
+def hide_config_banned(store: PostStore, entries: Iterable[str]) -> tuple[int, int | None]:
+    """Hide the stored posts by (and reposts of) the configuration's banned users.
+
+    ``TWITSOCKET_BANNED_USERS`` is there "in case of spam": an organiser who adds the
+    spammer and restarts the stream expects their posts gone from the walls, not only
+    their next ones. The stream process calls this at start-up (it is the one writer);
+    open walls get a ``delete`` for each post. Hidden posts stay in the database, and a
+    moderator can unhide one in the console. Returns (posts hidden, journal id or None).
+    """
+    clauses = [_author_clause(entry) for entry in entries if entry.strip()]
+    if not clauses:
+        return 0, None
+    hidden_count = 0
+
+    def work(conn: Connection) -> tuple[list[tuple[str, str]], int]:
+        nonlocal hidden_count
+        keys = [(row.network, row.post_id) for row in conn.execute(
+            select(POSTS.c.network, POSTS.c.post_id).where(POSTS.c.hidden.is_(False),
+                                                           or_(*clauses)))]
+        messages, hidden = _hide_posts(conn, keys)
+        hidden_count = len(hidden)
+        return messages, -hidden_count
+
+    journal_id = store.change(work)
+    return hidden_count, journal_id
+
+
 # --- the console side -----------------------------------------------------------------------
 
 #: How each rule action's target is normalised (a post is ``network:post_id`` as given).

@@ -124,6 +124,28 @@ def test_stream_cli_replays_a_file_once_each(app, run_cli, tmp_path):
     assert [t["id"] for t in api(app)["tweets"]] == ["2", "1"]
 
 
+def test_a_user_banned_in_the_config_disappears_from_the_wall_at_stream_start(
+        app, ingest, run_cli, tmp_path):
+    spam_retweet = x_post(4, text="RT @Spam: buy now", username="carol", user_id="7",
+                          referenced_tweets=[{"type": "retweeted", "id": "2"}])
+    spam_retweet["includes"]["tweets"] = [{"id": "2", "author_id": "5"}]
+    spam_retweet["includes"]["users"].append({"id": "5", "username": "Spam"})
+    ingest(x_post(1, username="spam", user_id="5"), x_post(2, username="spam", user_id="5"),
+           x_post(3, username="bob", user_id="6"), spam_retweet)
+    assert api(app)["count"] == 4
+    empty = write_jsonl(tmp_path / "empty.jsonl", [])
+    result = run_cli("stream", "--source", "replay", env={
+        "TWITSOCKET_REPLAY_FILE": str(empty), "TWITSOCKET_BANNED_USERS": "SPAM"})
+    assert result.returncode == 0, result.stderr
+    assert "Hid 3 stored posts by users in TWITSOCKET_BANNED_USERS" in result.stderr
+    body = api(app)
+    assert [t["id"] for t in body["tweets"]] == ["3"]
+    assert body["count"] == 1
+    again = run_cli("stream", "--source", "replay", env={
+        "TWITSOCKET_REPLAY_FILE": str(empty), "TWITSOCKET_BANNED_USERS": "spam"})
+    assert "Hid" not in again.stderr  # nothing left to hide: said once
+
+
 def test_the_bundled_recording_replays_cleanly(app, run_cli):
     result = run_cli("stream", "--source", "replay", env={"TWITSOCKET_REPLAY_RATE": "10000",
                                                          "TWITSOCKET_BANNED_USERS": ""},
