@@ -19,14 +19,23 @@ from websockets.sync.client import connect
 class WebServer:
     """``gunicorn demo_app:create_app()`` on its own port: a web process, as deployed."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1, threads: int = 50) -> None:
+    def __init__(self, env: dict[str, str], workers: int = 1, threads: int = 50,
+                 deployed_config: bool = False) -> None:
+        """gthread with ``threads``, or with ``deployed_config`` the shipped
+        ``deploy/gunicorn.conf.py`` (gevent) exactly as the systemd unit runs it."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/twitsocket/ws"
+        bind = f"127.0.0.1:{self.port}"
+        if deployed_config:
+            options = ["-c", str(ROOT / "deploy" / "gunicorn.conf.py")]
+            env = {**env, "GUNICORN_BIND": bind, "GUNICORN_WORKERS": str(workers),
+                   "GUNICORN_ACCESSLOG": "", "GUNICORN_LOGLEVEL": "warning"}
+        else:
+            options = ["--worker-class", "gthread", "--threads", str(threads), "--workers",
+                       str(workers), "--bind", bind, "--log-level", "warning"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--threads",
-             str(threads), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "demo_app:create_app()"],
+            [sys.executable, "-m", "gunicorn", *options, "demo_app:create_app()"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
 

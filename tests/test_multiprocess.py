@@ -89,3 +89,23 @@ def test_every_wall_on_every_worker_gets_every_post_once_across_bus_cuts(
     for server in servers:
         status, health = server.health()
         assert status == 200 and health["bus"]["connected"] is True
+
+
+def test_the_shipped_gevent_config_serves_every_post_to_every_wall(
+        cli_env, database_url, start_cli, tmp_path):
+    """``deploy/gunicorn.conf.py`` as the systemd unit runs it (gevent, two workers), on
+    the default bus: the hub as a greenlet, every wall's writes through gevent sockets."""
+    prepare_database(database_url)
+    server = WebServer({**cli_env, "TWITSOCKET_POLL_INTERVAL": "0.1"}, workers=2,
+                       deployed_config=True)
+    try:
+        server.wait_healthy()
+        walls = [Wall(server.ws_url) for _ in range(6)]
+        recording = write_jsonl(tmp_path / "r.jsonl",
+                                [x_post(i, text=f"post {i}") for i in range(1, POSTS + 1)])
+        start_cli("stream", "--source", "replay", env={
+            "TWITSOCKET_REPLAY_FILE": str(recording), "TWITSOCKET_REPLAY_RATE": "60"})
+        assert_every_wall_got_every_post_once(walls, [str(i) for i in range(1, POSTS + 1)])
+        assert server.health()[1]["status"] == "ok"
+    finally:
+        server.stop()
