@@ -21,6 +21,12 @@ from .store import PostStore, is_moderator_kind, journal_messages
 
 log = logging.getLogger("flask_twitsocket.hub")
 
+#: Journal entries read at a time.
+READ_ENTRIES = 100
+#: About this much text goes to each wall in one write; a burst beyond it goes in several,
+#: so one write never holds more than a phone's socket takes in ``SEND_TIMEOUT``.
+BATCH_BYTES = 128 * 1024
+
 
 class Subscription:
     """One connected wall's (or moderator console's) mailbox."""
@@ -180,19 +186,23 @@ class Hub:
 
     def _deliver_new(self, store: PostStore) -> None:
         """Send everything after ``last_id``: each run of entries for the same audience
-        goes out as one batch (see :meth:`broadcast_many`), in journal order."""
+        goes out in batches (see :meth:`broadcast_many`) of up to ``BATCH_BYTES``, in
+        journal order. Reading ``READ_ENTRIES`` at a time bounds the memory a burst takes
+        (an entry holds up to 64 messages)."""
         while True:
-            entries = store.journal_entries_after(self.last_id)
+            entries = store.journal_entries_after(self.last_id, READ_ENTRIES)
             run: list[str] = []
+            run_bytes = 0
             run_for_moderators = False
             for entry_id, kind, payload in entries:
                 moderator_only = is_moderator_kind(kind)
-                if run and moderator_only != run_for_moderators:
+                if run and (moderator_only != run_for_moderators or run_bytes >= BATCH_BYTES):
                     self.broadcast_many(tuple(run), run_for_moderators)
-                    run = []
+                    run, run_bytes = [], 0
                 run_for_moderators = moderator_only
                 run.extend(journal_messages(payload))
+                run_bytes += len(payload)
                 self.last_id = entry_id
             self.broadcast_many(tuple(run), run_for_moderators)
-            if len(entries) < 1000:
+            if len(entries) < READ_ENTRIES:
                 return

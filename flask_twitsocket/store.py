@@ -48,6 +48,9 @@ COUNT_READ_TTL = 1.0
 COUNT_RESYNC_SECONDS = 10.0
 #: Journal kinds starting with this are for moderators' consoles only.
 MODERATOR_KIND_PREFIX = "mod"
+#: At most this many messages share one journal entry: a reader's memory stays bounded
+#: (an entry is ~1 KB a post) while a burst still costs a handful of rows, not one a post.
+MESSAGES_PER_ENTRY = 64
 #: How often (in journal writes) old journal entries are pruned.
 PRUNE_EVERY = 200
 
@@ -282,7 +285,7 @@ class PostStore:
         with self.engine.connect() as conn:
             return conn.execute(select(func.max(JOURNAL.c.id))).scalar() or 0
 
-    def journal_entries_after(self, last_id: int, limit: int = 1000,
+    def journal_entries_after(self, last_id: int, limit: int = 100,
                               ) -> list[tuple[int, str, str]]:
         """Journal entries after ``last_id``, oldest first: ``(id, kind, payload)``."""
         query = (
@@ -526,10 +529,12 @@ def journal_entries(messages: Iterable[tuple[str, str]]) -> list[tuple[str, str]
     """
     entries: list[tuple[str, str]] = []
     for moderator, run in groupby(messages, key=lambda message: is_moderator_kind(message[0])):
-        kinds, payloads = zip(*run, strict=True)
-        kind = kinds[0] if len(set(kinds)) == 1 else (
-            MODERATOR_KIND_PREFIX + ":batch" if moderator else "batch")
-        entries.append((kind, "\n".join(payloads)))
+        group = list(run)
+        for start in range(0, len(group), MESSAGES_PER_ENTRY):
+            kinds, payloads = zip(*group[start:start + MESSAGES_PER_ENTRY], strict=True)
+            kind = kinds[0] if len(set(kinds)) == 1 else (
+                MODERATOR_KIND_PREFIX + ":batch" if moderator else "batch")
+            entries.append((kind, "\n".join(payloads)))
     return entries
 
 
