@@ -174,8 +174,15 @@ def test_pin_and_unpin_reach_walls_and_a_new_wall_is_told(app, console, live_ser
     assert wall.wait_for(lambda m: m["type"] == "unpin") == {
         "type": "unpin", "id": "1", "network": "x"}
     console.act("unpin", "x:1", status=404)
+    # walls share what they are told on connecting until the next broadcast: the unpin
+    # was one, so a wall connecting now is not told of the old pin
+    later = Listener(f"{live_server.ws_url}{PREFIX}/ws")
+    assert later.next() == {"type": "count", "count": 2}
+    ingest(app, x_post(3))
+    assert later.next()["type"] == "tweet"
     wall.close()
     late.close()
+    later.close()
 
 
 def test_every_action_is_logged_and_undoable(app, console):

@@ -109,7 +109,7 @@ def events() -> Response | tuple[str, int, dict[str, str]]:
         return "server full; try again shortly", 503, {"Retry-After": "5"}
     log.info("New event-stream client from %s (%d connected)", peer, hub.client_count)
     try:  # subscribed first, then the catch-up: nothing falls between (the client de-dups)
-        first = [sse_event(message) for message in opening_messages(state.store)]
+        first = [sse_event(message) for message in opening_messages(state)]
         first.extend(_missed(state.store, _resume_from(), state.settings["MAX_LIMIT"]))
     except Exception:
         hub.unsubscribe(subscription)

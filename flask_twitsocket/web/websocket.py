@@ -120,10 +120,12 @@ def direct_sink(ws, write_lock: threading.Lock,
     return sink
 
 
-def opening_messages(store) -> list[str]:
-    """What every new wall gets first, on any transport: the count and the current pins."""
-    return [count_message(store.count()),
-            *(pin_message(post) for post in pinned_posts(store))]
+def opening_messages(state) -> list[str]:
+    """What every new wall gets first, on any transport: the count and the current pins
+    (shared by the walls that connect between two broadcasts: see ``Hub.snapshot``)."""
+    store = state.store
+    return state.hub.snapshot(lambda: [count_message(store.count()),
+                                       *(pin_message(post) for post in pinned_posts(store))])
 
 
 def feed(ws, moderator: bool = False) -> None:
@@ -146,7 +148,7 @@ def feed(ws, moderator: bool = False) -> None:
     subscription.on_drop = lambda: _abort_if_stuck(ws, finished)
     try:
         with write_lock:
-            for message in opening_messages(state.store):
+            for message in opening_messages(state):
                 ws.send(message)
         while sink is not None and ws.connected and not subscription.dropped:
             # The hub thread sends; this thread only notices the end of the connection
