@@ -1,11 +1,13 @@
 """The hub: one reader per web worker, fanning journal messages out to every open wall.
 
 However many browsers are connected, a worker process runs ONE thread that follows the
-journal (woken by the bus, or polling) and hands each message — already serialised, the
-exact text to send — to every subscriber's bounded queue. A connection handler (websocket
-or server-sent events) drains its own queue. A subscriber that falls ``queue_size``
-messages behind is dropped rather than allowed to hold memory or delay anyone else; its
-browser reconnects and catches up through the JSON API.
+journal (woken by the bus, or polling) and hands the messages — already serialised, the
+exact text to send — to every subscriber. A websocket wall has a *sink*: the hub thread
+writes to its socket itself, everything it read in one pass as one write. A server-sent
+events client has a bounded queue that its connection handler drains. A subscriber that
+cannot keep up (a full queue, a socket that takes nothing for ``SEND_TIMEOUT``) is
+dropped rather than allowed to hold memory or delay anyone else; its browser reconnects
+and catches up through the JSON API.
 """
 
 from __future__ import annotations
