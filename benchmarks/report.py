@@ -198,7 +198,7 @@ insert 35 (the bare `executemany` of the same rows: 33), commit 38 (bare: 23), j
 * the benchmark freezes its own 100,000 lines and prepared rows out of the garbage
   collector's sight (a stream process never holds them; they cost our side 15%).
 
-SQLite 4,197 → 5,217 posts/s (23% → 30%), PostgreSQL 3,200 → 4,123 (24% → 36%).
+SQLite 4,197 → 5,528 posts/s (23% → 32%), PostgreSQL 3,200 → 4,055 (24% → 34%).
 **Why not 50%:** the work a bare `executemany` does not do — parse and normalise (39 µs),
 safe HTML (7), serialise once (17) — already costs more than the bare insert plus commit
 (56 µs), before our own insert, journal and commit. Threads do not help (the GIL: parsing
@@ -225,13 +225,20 @@ only matters for replays and catch-up.
    for all walls: `text_frames`), with `send()` first and `sendall` only to finish a
    partial write, and `TCP_NODELAY` on wall sockets (a post must not wait for the previous
    one's ACK). A hub that falls behind now reads more per pass and catches up instead of
-   sinking: at 1,000 × 50/s 16,209 msgs/s, p99 8,278 ms → 49,734 msgs/s, p99 85 ms; at
-   5,000 × 5/s 15,875 msgs/s, p99 2,471 ms → 25,354 msgs/s, p99 315 ms (230 ms in a
-   second run). The `websockets` baseline, which writes each message to each socket
-   separately, peaks near 35,000 msgs/s with the same Node clients, and reached 112,000
-   in earlier runs — the load generator is not what limits either side.
-5. Memory per idle connection: ~49 KiB under gevent (two greenlets and simple-websocket's
-   state per wall) against the baseline's ~15 KiB; 5,000 walls ≈ 240 MiB in one worker.
+   sinking: at 1,000 × 50/s 16,209 msgs/s, p99 8,278 ms → 49,639 msgs/s, p99 65 ms; at
+   5,000 × 5/s 15,875 msgs/s, p99 2,471 ms → 25,205 msgs/s, p99 230 ms. The `websockets`
+   baseline, which writes each message to each socket separately, peaks near 44,000
+   msgs/s with the same Node clients (and reached 112,000 in an earlier run) — the load
+   generator is not what limits either side. Bursts stay bounded: a journal entry holds
+   at most 64 messages, the hub reads 100 entries at a time and writes at most ~128 KiB
+   to a wall at once.
+5. Memory per idle connection: ~45 KiB under gevent (two greenlets and simple-websocket's
+   state per wall) against the baseline's ~15 KiB; 5,000 walls ≈ 220 MiB in one worker.
+6. **Reconnect storms** (py-spy while 5,000 walls connect): reading the pins and the count
+   for each new wall was 19% of the worker's time. Walls that connect between two
+   broadcasts now share one snapshot, invalidated by every broadcast (`Hub.snapshot`):
+   5,000 walls connect in 9.5–10.4 s instead of 12.9–38 s (baseline: 5 s; the rest is
+   the handshake and a Flask request per wall).
 
 **Page cost**: at 1M posts on SQLite `count(*)` took ~32 ms — 80% of the wall page's and
 the JSON API's server time, and paid again for the count message of every ingested batch.
