@@ -107,9 +107,6 @@ class Hub:
     def client_count(self) -> int:
         return len(self._subscribers)
 
-    def broadcast(self, message: str, moderator_only: bool = False) -> None:
-        self.broadcast_many((message,), moderator_only)
-
     def broadcast_many(self, messages: tuple[str, ...], moderator_only: bool = False) -> None:
         """Hand ``messages``, in order, to every subscriber (moderators only, if so).
 

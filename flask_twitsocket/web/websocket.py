@@ -70,12 +70,8 @@ IDLE_WAKE = 5.0
 SEND_TIMEOUT = 0.5
 
 
-@lru_cache(maxsize=16)
 def text_frame(message: str) -> bytes:
-    """A server's text frame for ``message`` (RFC 6455 §5.2: FIN, unmasked, one frame).
-
-    With no extension negotiated (see :func:`decline_compression`) the frame is the same
-    bytes for every client, so it is built once per message, not once per socket."""
+    """A server's text frame for ``message`` (RFC 6455 §5.2: FIN, unmasked, one frame)."""
     payload = message.encode()
     size = len(payload)
     if size < 126:
@@ -89,8 +85,11 @@ def text_frame(message: str) -> bytes:
 
 @lru_cache(maxsize=4)
 def text_frames(messages: tuple[str, ...]) -> bytes:
-    """The frames of several messages, back to back: one write sends them all. Cached on
-    the tuple, which the hub hands to every client, so they are joined once per batch."""
+    """The frames of several messages, back to back: one write sends them all.
+
+    With no extension negotiated (see :func:`decline_compression`) the frames are the same
+    bytes for every client. Cached on the tuple, which the hub hands to every client, so
+    they are built once per batch, not once per socket."""
     return b"".join(map(text_frame, messages))
 
 

@@ -62,8 +62,7 @@
   /* --- rendering ----------------------------------------------------------------------- */
   function postCard(post, extra) {
     var author = post.author || {};
-    var li = el("li", "item");
-    li.setAttribute("data-key", keyOf(post));
+    var li = el("li", "item");  /* keyed by reconcile() */
     var head = el("div", "who");
     head.appendChild(el("strong", "name", author.name || author.username || "?"));
     head.appendChild(el("span", "username", "@" + (author.username || "")));
