@@ -17,6 +17,10 @@ tables without touching the host's.
   (:mod:`flask_twitsocket.moderation`): posts held back by the ``delay`` and ``pre`` trust
   modes, console-made bans / blocked words / trusted authors, pinned posts, and the log
   of every moderator action (who, what, when), from which actions are undone.
+* ``LoginAttempt`` / ``ModeratorSession`` — the console's password login
+  (:mod:`flask_twitsocket.web.login_limit`, :mod:`flask_twitsocket.web.moderator_sessions`):
+  attempts per client address and window, shared by every worker; and the logged-in
+  consoles, so that logging out revokes a session everywhere.
 """
 
 from __future__ import annotations
@@ -201,6 +205,38 @@ class ListMember(Base):
     author_id: Mapped[str] = mapped_column(String(255))
     username: Mapped[str] = mapped_column(String(255))
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """Console login attempts from one client address (an IPv6 /64) in one fixed window.
+
+    Shared by every worker and process through the database; a slot is taken with one
+    atomic upsert before the password is checked, and rows of past windows are deleted."""
+
+    __tablename__ = "twitsocket_login_attempts"
+    __table_args__ = (Index("ix_twitsocket_login_attempts_window_start", "window_start"),)
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The window's start, in whole seconds since the epoch.
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True,
+                                              autoincrement=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ModeratorSession(Base):
+    """A console logged in with the moderator password. The cookie holds a random token;
+    only its SHA-256 is stored, so a copy of the table logs nobody in."""
+
+    __tablename__ = "twitsocket_moderator_sessions"
+    __table_args__ = (Index("ix_twitsocket_moderator_sessions_expires_at", "expires_at"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    moderator: Mapped[str] = mapped_column(String(255))
+    #: Binds the session to the password it was opened with (a new password ends it).
+    password_proof: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 metadata = Base.metadata
