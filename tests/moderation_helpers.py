@@ -16,6 +16,7 @@ from flask_twitsocket.moderation import gate_for
 from flask_twitsocket.pipeline import Ingestor, IngestStats, RawEvent
 
 PREFIX = "/twitsocket"
+MODERATOR_COOKIE = "twitsocket_moderator"
 PASSWORD = "correct horse battery staple"
 MODERATED = {"SECRET_KEY": "test-secret", "TWITSOCKET_MODERATOR_PASSWORD": PASSWORD}
 
@@ -44,11 +45,15 @@ class Console:
         self.client = client
         self.token = ""
 
-    def login(self, password: str = PASSWORD, address: str = "127.0.0.1") -> Any:
-        page = self.client.get(f"{PREFIX}/moderate", environ_base={"REMOTE_ADDR": address})
+    def login(self, password: str = PASSWORD, address: str = "127.0.0.1",
+              forwarded_for: str | None = None) -> Any:
+        """Log in from ``address``, or through a proxy that forwards for ``forwarded_for``."""
+        headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+        page = self.client.get(f"{PREFIX}/moderate", environ_base={"REMOTE_ADDR": address},
+                               headers=headers)
         return self.client.post(f"{PREFIX}/moderate/login",
                                 data={"password": password, "csrf_token": csrf_of(page.text)},
-                                environ_base={"REMOTE_ADDR": address})
+                                environ_base={"REMOTE_ADDR": address}, headers=headers)
 
     def open(self) -> Console:
         answer = self.login()
@@ -70,9 +75,12 @@ class Console:
         return answer.get_json()
 
     def session_cookie(self) -> str:
-        cookie = self.client.get_cookie("session")
-        assert cookie is not None
-        return f"session={cookie.value}"
+        """The Cookie header a copy of this browser's cookies would send to the console:
+        the app's session (the CSRF token) and the moderator login."""
+        session = self.client.get_cookie("session")
+        login = self.client.get_cookie(MODERATOR_COOKIE, path=f"{PREFIX}/moderate")
+        assert session is not None and login is not None
+        return f"session={session.value}; {MODERATOR_COOKIE}={login.value}"
 
 
 def api_ids(client: FlaskClient) -> list[str]:

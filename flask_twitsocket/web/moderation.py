@@ -4,12 +4,15 @@ Who may moderate is the host app's call: ``TwitSocket(app, moderator_required=ch
 the ``@twitsocket.moderator_check`` decorator) returns the moderator's name for a request
 it lets in. Without it, ``TWITSOCKET_MODERATOR_PASSWORD`` is a single shared key: the
 comparison is constant-time over hashes (or a werkzeug password hash when the setting is
-one), the login lives in the app's signed session cookie, bound to the password (changing
-it logs every console out), and failed logins are limited per address
-(:data:`LOGIN_FAILURES` a minute, per worker process). Without either, everyone is refused.
+one); a login opens a server-side session behind the extension's own cookie
+(:mod:`.moderator_sessions`: HttpOnly, SameSite=Lax, Secure over https, revoked by logging
+out, bound to the password); and logins are limited per client address across every
+worker (:mod:`.login_limit`: a slot is taken before the password is checked). Without
+either, everyone is refused.
 
 Every POST carries the session's CSRF token (``X-CSRF-Token`` header or ``csrf_token``
-field) and, from a browser, an Origin of this site. Every URL here answers 401/403
+field) and, from a browser, an Origin of this very site (``TWITSOCKET_ALLOWED_ORIGINS``
+widens only the walls' websocket, never the console). Every URL here answers 401/403
 without credentials — the page, the JSON, the actions and the moderator websocket (the
 refusal happens before the websocket upgrade). Pages send a strict CSP, no caching, and
 refuse framing.
@@ -19,10 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +32,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -43,51 +45,21 @@ from werkzeug.security import check_password_hash
 
 from ..extension import TwitSocket
 from ..moderation import ModerationError
+from .client_address import client_address
+from .login_limit import LoginLimiter
+from .moderator_sessions import clear_cookie, cookie_token, served_over_https, sessions, set_cookie
 from .websocket import _sock, feed, origin_allowed
+
+log = logging.getLogger("flask_twitsocket.moderation")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
        "connect-src 'self' ws: wss:; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'")
-SESSION_KEY = "twitsocket_moderator"
-SESSION_PROOF = "twitsocket_moderator_proof"
 CSRF_KEY = "twitsocket_csrf"
-#: Failed logins allowed per address within :data:`LOGIN_WINDOW` seconds.
-LOGIN_FAILURES = 5
-LOGIN_WINDOW = 60.0
 #: Endpoints that decide about credentials themselves (they show the login form).
 OPEN_ENDPOINTS = {"twitsocket.moderate", "twitsocket.moderate_login"}
 #: Password hashes werkzeug writes; anything else in the setting is the password itself.
 HASH_PREFIXES = ("pbkdf2:", "scrypt:")
-
-
-class LoginLimiter:
-    """Failed logins per address in a sliding window (this process's memory)."""
-
-    def __init__(self, limit: int = LOGIN_FAILURES, window: float = LOGIN_WINDOW) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, address: str) -> deque[float]:
-        failures = self._failures[address]
-        while failures and failures[0] < time.monotonic() - self.window:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, address: str) -> int:
-        """Seconds until ``address`` may try again; 0 when it may now."""
-        with self._lock:
-            failures = self._recent(address)
-            if not failures:
-                del self._failures[address]  # forget addresses that stopped failing
-            if len(failures) < self.limit:
-                return 0
-            return max(1, int(failures[0] + self.window - time.monotonic()) + 1)
-
-    def failed(self, address: str) -> None:
-        with self._lock:
-            self._recent(address).append(time.monotonic())
 
 
 def password_matches(candidate: str, configured: str) -> bool:
@@ -111,11 +83,11 @@ def current_moderator() -> str | None:
     if verdict:
         return verdict if isinstance(verdict, str) else "moderator"
     password = state.settings["MODERATOR_PASSWORD"]
-    proof = session.get(SESSION_PROOF)
-    if password and isinstance(proof, str) and hmac.compare_digest(
-            proof, _password_proof(password)):
-        return str(session.get(SESSION_KEY) or "moderator")
-    return None
+    if not password:
+        return None
+    if "twitsocket_moderator" not in g:  # one database look-up per request
+        g.twitsocket_moderator = sessions().moderator(cookie_token(), _password_proof(password))
+    return g.twitsocket_moderator
 
 
 def csrf_token() -> str:
@@ -173,33 +145,44 @@ def console() -> Response:
     return _page("twitsocket/moderate.html", 200, moderator=who, error=None, ws_path=ws_path)
 
 
-def make_login(limiter: LoginLimiter):
-    def login() -> Response:
-        password = TwitSocket.state().settings["MODERATOR_PASSWORD"]
-        if not password:
-            return _login_page(403)
-        address = request.remote_addr or "?"
-        wait = limiter.retry_after(address)
-        if wait:
-            response = _login_page(429, "Too many failed attempts; wait a minute.")
-            response.headers["Retry-After"] = str(wait)
-            return response
-        candidate = request.form.get("password", "")
-        if not password_matches(candidate, password):
-            limiter.failed(address)
-            return _login_page(401, "Wrong password.")
-        session[SESSION_KEY] = "moderator"
-        session[SESSION_PROOF] = _password_proof(password)
-        session[CSRF_KEY] = secrets.token_urlsafe(32)  # a new token for the new login
-        return _secure(redirect(url_for("twitsocket.moderate"), 303))
+def _limiter() -> LoginLimiter:
+    state = TwitSocket.state()
+    return LoginLimiter(state.engine, state.settings["LOGIN_FAILURES"],
+                        state.settings["LOGIN_WINDOW"])
 
-    return login
+
+def login() -> Response:
+    password = TwitSocket.state().settings["MODERATOR_PASSWORD"]
+    if not password:
+        return _login_page(403)
+    address = client_address()
+    limiter = _limiter()
+    slot = limiter.take(address)  # before the (slow) password check: no check-then-act
+    if not slot.admitted:
+        log.warning("console login refused: too many attempts from %s", address)
+        response = _login_page(429, "Too many failed attempts; wait a minute.")
+        response.headers["Retry-After"] = str(slot.retry_after)
+        return response
+    if not password_matches(request.form.get("password", ""), password):
+        log.warning("console login failed from %s (%d of %d)", address, slot.attempts,
+                    slot.limit)
+        return _login_page(401, "Wrong password.")
+    limiter.give_back(slot)
+    token = sessions().open("moderator", _password_proof(password), address)
+    session[CSRF_KEY] = secrets.token_urlsafe(32)  # a new token for the new login
+    log.info("console login from %s%s", address, "" if served_over_https() else " (http)")
+    response = _secure(redirect(url_for("twitsocket.moderate"), 303))
+    set_cookie(response, token)
+    return response
 
 
 def logout() -> Response:
-    for key in (SESSION_KEY, SESSION_PROOF, CSRF_KEY):
-        session.pop(key, None)
-    return _secure(redirect(url_for("twitsocket.moderate"), 303))
+    sessions().end(cookie_token())
+    session.pop(CSRF_KEY, None)
+    log.info("console logout from %s", client_address())
+    response = _secure(redirect(url_for("twitsocket.moderate"), 303))
+    clear_cookie(response)
+    return response
 
 
 def state_json() -> Response:
@@ -225,8 +208,6 @@ def moderator_feed(ws) -> None:
 
 
 def register(blueprint: Blueprint) -> None:
-    limiter = LoginLimiter()
-
     @blueprint.before_request
     def _guard() -> Response | None:
         endpoint = request.endpoint or ""
@@ -235,7 +216,7 @@ def register(blueprint: Blueprint) -> None:
         state = TwitSocket.state()
         if state.settings["MODERATION"] == "off":
             abort(404)
-        if not origin_allowed(state.settings["ALLOWED_ORIGINS"]):
+        if not origin_allowed(()):  # this site only: ALLOWED_ORIGINS is for walls
             return _refuse(403, "cross-site request refused")
         if endpoint not in OPEN_ENDPOINTS and current_moderator() is None:
             if state.settings["MODERATOR_PASSWORD"]:
@@ -246,8 +227,7 @@ def register(blueprint: Blueprint) -> None:
         return None
 
     blueprint.add_url_rule("/moderate", "moderate", console)
-    blueprint.add_url_rule("/moderate/login", "moderate_login", make_login(limiter),
-                           methods=["POST"])
+    blueprint.add_url_rule("/moderate/login", "moderate_login", login, methods=["POST"])
     blueprint.add_url_rule("/moderate/logout", "moderate_logout", logout, methods=["POST"])
     blueprint.add_url_rule("/moderate/api/state", "moderate_state", state_json)
     blueprint.add_url_rule("/moderate/api/<name>", "moderate_action", action,
