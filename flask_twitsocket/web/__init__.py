@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Blueprint
 
 from ..config import Settings
-from . import api, events, health, moderation, templating, wall, websocket
+from . import api, events, health, moderation, security_headers, templating, wall, websocket
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -31,4 +31,5 @@ def create_blueprint(settings: Settings) -> Blueprint:
     events.register(blueprint)
     wall.register(blueprint)
     templating.register(blueprint)
+    security_headers.register(blueprint)
     return blueprint
