@@ -56,6 +56,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .bus import create_bus
 from .config import as_optional_str, as_str_list, declare, one_of, positive
 from .filters import BanList
+from .integers import parse_whole
 from .models import (
     ModerationAction,
     ModerationRule,
@@ -517,10 +518,12 @@ class Moderation:
         return entry
 
     def undo(self, who: str, action_id: str) -> dict[str, Any]:
-        if not action_id.isdigit():
-            raise ModerationError(400, "undo needs an action id")
+        try:
+            number = parse_whole(action_id, "undo's action id", minimum=1)
+        except ValueError as error:
+            raise ModerationError(400, str(error)) from None
         with self.store.engine.connect() as conn:
-            done = conn.execute(select(LOG).where(LOG.c.id == int(action_id))).first()
+            done = conn.execute(select(LOG).where(LOG.c.id == number)).first()
         if done is None:
             raise ModerationError(404, f"no action {action_id}")
         if done.undone_at is not None:

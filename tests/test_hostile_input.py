@@ -1,0 +1,80 @@
+"""Hostile input a poster or a visitor controls, through the public paths: numbers in
+query strings, headers and console actions; names that try to turn the projector's text
+around; and blocked words dressed up to slip past the rule."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from conftest import x_post
+from moderation_helpers import MODERATED, PREFIX, Console
+from test_events import next_data, read_events
+from test_web import store
+
+#: Values ``str.isdigit()`` accepted that ``int()`` or the database then refused (500s).
+UNICODE_DIGITS = ["²", "٣", "１２"]
+TOO_BIG = [str(2**63), "9" * 30, "9" * 5000]
+
+
+# --- whole numbers from a request ----------------------------------------------------------
+
+
+MALFORMED = UNICODE_DIGITS + ["-1", "1e3", " 1", "0x10"]
+
+
+@pytest.mark.parametrize(("path", "value"), [
+    *[("/api/tweets?since_id=", value) for value in MALFORMED + TOO_BIG],
+    *[(path, value) for path in ("/api/tweets?limit=", "/api/top?limit=")
+      for value in MALFORMED]])  # a too-large limit is clamped: see the next test
+def test_bad_numbers_in_the_api_are_a_400_naming_the_parameter(app, path, value):
+    answer = app.test_client().get(f"{PREFIX}{path}{value}")
+    assert answer.status_code == 400, answer.text
+    parameter = path.rsplit("?", 1)[1].rstrip("=")
+    assert parameter in answer.get_json()["error"]
+
+
+def test_a_too_large_limit_is_clamped_and_the_largest_since_id_is_fine(app):
+    store(app, *[x_post(i) for i in range(1, 4)])
+    client = app.test_client()
+    for path in ("/api/tweets", "/api/top"):
+        for value in TOO_BIG:
+            assert client.get(f"{PREFIX}{path}?limit={value}").status_code == 200
+    newest = client.get(f"{PREFIX}/api/tweets?since_id={2**63 - 1}")
+    assert newest.status_code == 200 and newest.get_json()["tweets"] == []
+    assert len(client.get(f"{PREFIX}/api/tweets?since_id=0007").get_json()["tweets"]) == 0
+    assert len(client.get(f"{PREFIX}/api/tweets?since_id=000").get_json()["tweets"]) == 3
+
+
+@pytest.mark.parametrize("value", UNICODE_DIGITS + TOO_BIG + ["0", "-1"])
+def test_the_wall_page_shows_its_default_or_its_maximum(app, value):
+    store(app, *[x_post(i) for i in range(1, 70)])
+    answer = app.test_client().get(f"{PREFIX}/wall?n={value}")
+    assert answer.status_code == 200
+    expected = 60 if value in TOO_BIG else 12
+    assert answer.text.count("<article ") == expected
+
+
+@pytest.mark.parametrize(("how", "value"), [
+    *[("query", value) for value in UNICODE_DIGITS + TOO_BIG],
+    ("header", "²"), ("header", str(2**63)), ("header", "9" * 40)])
+def test_a_bad_resume_point_on_the_event_stream_replays_nothing(live_server, app, how, value):
+    store(app, x_post(1))
+    kwargs = ({"headers": {"Last-Event-ID": value.encode("latin-1")}} if how == "header"
+              else {"params": {"last_event_id": value}})
+    with requests.get(f"{live_server.url}{PREFIX}/events", stream=True, timeout=10,
+                      **kwargs) as response:
+        assert response.status_code == 200
+        stream = read_events(response)
+        assert next_data(stream)["data"] == {"type": "count", "count": 1}
+
+
+@pytest.mark.parametrize("value", UNICODE_DIGITS + TOO_BIG + ["0", "abc"])
+def test_undo_of_a_bad_action_id_is_a_400(database_url, value):
+    from conftest import make_app
+
+    app = make_app(database_url, **MODERATED)
+    app.extensions["twitsocket"].create_tables()
+    console = Console(app.test_client()).open()
+    answer = console.act("undo", value, status=400)
+    assert "action id" in answer["error"]
+    console.act("undo", str(2**63 - 1), status=404)  # well-formed, but no such action
