@@ -784,11 +784,26 @@ def _unhide_posts(conn: Connection, keys: Sequence[Key],
 
 
 def _next_seq(conn: Connection) -> int:
-    """The seq the next insert would get (callers hold the journal lock, as writers do)."""
+    """A seq no post ever had, taken for good (callers hold the journal lock, as writers do).
+
+    On SQLite the posts table is AUTOINCREMENT: the highest seq ever handed out is in
+    ``sqlite_sequence``, not ``max(seq)`` — the newest post may have been deleted at the
+    source, and its seq must not come back (walls that saw it deleted ignore it). The
+    counter is moved on too, so the next insert does not take this seq either."""
     if conn.dialect.name == "postgresql":
         return conn.execute(text(
             f"SELECT nextval(pg_get_serial_sequence('{POSTS.name}', 'seq'))")).scalar_one()
-    return conn.execute(select(func.coalesce(func.max(POSTS.c.seq), 0) + 1)).scalar_one()
+    issued = conn.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :table"),
+                          {"table": POSTS.name}).scalar()
+    newest = conn.execute(select(func.coalesce(func.max(POSTS.c.seq), 0))).scalar_one()
+    seq = max(issued or 0, newest) + 1
+    if issued is None:
+        conn.execute(text("INSERT INTO sqlite_sequence (name, seq) VALUES (:table, :seq)"),
+                     {"table": POSTS.name, "seq": seq})
+    else:
+        conn.execute(text("UPDATE sqlite_sequence SET seq = :seq WHERE name = :table"),
+                     {"table": POSTS.name, "seq": seq})
+    return seq
 
 
 def _veto_pending(conn: Connection, kind: str, value: str) -> list[int]:
