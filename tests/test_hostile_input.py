@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 from conftest import x_post
-from moderation_helpers import MODERATED, PREFIX, Console
+from moderation_helpers import MODERATED, PREFIX, Console, ingest
 from test_events import next_data, read_events
 from test_web import store
 
@@ -78,3 +78,51 @@ def test_undo_of_a_bad_action_id_is_a_400(database_url, value):
     answer = console.act("undo", value, status=400)
     assert "action id" in answer["error"]
     console.act("undo", str(2**63 - 1), status=404)  # well-formed, but no such action
+
+
+# --- blocked words in disguise -------------------------------------------------------------
+
+#: The five evasions of the attack report, each of the blocked word "scam".
+DISGUISED = {
+    "zero-width space": "total sc\u200bam, do not buy",
+    "soft hyphen": "total sc\u00adam, do not buy",
+    "full-width letters": "total ｓｃａｍ, do not buy",
+    "homoglyphs": "total ѕсаm, do not buy",  # Cyrillic ѕ, с, а
+    "combining marks": "total s\u0301c\u0308a\u0300m\u0327, do not buy",
+}
+
+
+@pytest.fixture
+def moderated(database_url):
+    from conftest import make_app
+
+    app = make_app(database_url, **MODERATED)
+    app.extensions["twitsocket"].create_tables()
+    yield app
+    app.extensions["twitsocket"].engine.dispose()
+
+
+def shown(app) -> list[str]:
+    body = app.test_client().get(f"{PREFIX}/api/tweets").get_json()
+    return sorted(post["id"] for post in body["tweets"])
+
+
+def test_a_blocked_word_in_disguise_is_still_blocked(moderated):
+    console = Console(moderated.test_client()).open()
+    console.act("block", "scam")
+    posts = [x_post(i, text=text) for i, text in enumerate(DISGUISED.values(), start=1)]
+    innocent = [x_post(10, text="scampi for lunch"), x_post(11, text="ｓｃａｍｐｉ again"),
+                x_post(12, text="a sc\u200bampi night"), x_post(13, text="Escambia county")]
+    stats = ingest(moderated, *posts, *innocent)
+    assert stats.blocked == len(DISGUISED), stats
+    assert shown(moderated) == ["10", "11", "12", "13"]
+
+
+def test_blocking_a_word_hides_stored_posts_in_disguise(moderated):
+    console = Console(moderated.test_client()).open()
+    posts = [x_post(i, text=text) for i, text in enumerate(DISGUISED.values(), start=1)]
+    ingest(moderated, *posts, x_post(10, text="scampi for lunch"))
+    console.act("block", "SCAM")
+    assert shown(moderated) == ["10"]
+    console.act("unblock", "scam")
+    assert shown(moderated) == ["1", "10", "2", "3", "4", "5"]
