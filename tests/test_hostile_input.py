@@ -9,7 +9,9 @@ import requests
 from conftest import x_post
 from moderation_helpers import MODERATED, PREFIX, Console, ingest
 from test_events import next_data, read_events
-from test_web import store
+from test_web import render, store
+
+pytest_plugins = ["browser"]  # chromium, wall_server, publisher, open_page
 
 #: Values ``str.isdigit()`` accepted that ``int()`` or the database then refused (500s).
 UNICODE_DIGITS = ["²", "٣", "１２"]
@@ -126,3 +128,41 @@ def test_blocking_a_word_hides_stored_posts_in_disguise(moderated):
     assert shown(moderated) == ["10"]
     console.act("unblock", "scam")
     assert shown(moderated) == ["1", "10", "2", "3", "4", "5"]
+
+
+# --- names that turn the projector around --------------------------------------------------
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+#: A right-to-left override left open in the name: "@mallory" after it read "yrollam@".
+SPOOF = {"name": "Mallory \u202e", "username": "mallory", "user_id": "13"}
+#: Every kind of control, including a PDI that would close an isolate early.
+EVERY_CONTROL = {"name": "Mal\u2069lory\u2067" + BIDI, "username": "mallory", "user_id": "13"}
+
+
+@pytest.mark.parametrize("author", [SPOOF, EVERY_CONTROL])
+def test_the_macros_isolate_names_and_drop_bidi_controls(app, run_cli, author):
+    store(app, x_post(1, **author), x_post(2, **author))
+    assert run_cli("top").returncode == 0
+    for macro in ("{{ render_tweets(5) }}", "{{ top_users(5) }}", "{{ top_tweets(5) }}"):
+        html = render(app, macro)
+        assert not any(char in html for char in BIDI), macro
+        assert '<span class="name" dir="auto">Mallory' in html, macro
+        assert '<span class="username" dir="ltr">@mallory</span>' in html, macro
+
+
+def test_the_browser_shows_the_handle_as_sent(wall_server, publisher, open_page):
+    publisher.publish(x_post(1, **SPOOF))  # rendered by the server
+    wall = open_page(wall_server.url + "/")
+    wall.wait_for_state("live")
+    publisher.publish(x_post(2, **EVERY_CONTROL))  # rendered by twitsocket.js
+    wall.wait_for_post(2)
+    for post_id in ("1", "2"):
+        header = f'#tweets article[data-id="{post_id}"] header'
+        fields = wall.page.eval_on_selector(header, """header => [".name", ".username"].map(
+            s => { const node = header.querySelector(s);
+                   return [node.textContent, getComputedStyle(node).unicodeBidi]; })""")
+        (name, name_bidi), (handle, handle_bidi) = fields
+        assert handle == "@mallory" and handle_bidi == "isolate"
+        assert name.startswith("Mal") and name_bidi == "isolate"
+        assert not any(char in name + handle for char in BIDI)
+    wall.assert_clean()
