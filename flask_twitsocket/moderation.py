@@ -55,7 +55,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .bus import create_bus
 from .config import as_optional_str, as_str_list, declare, one_of, positive
-from .filters import BanList
+from .filters import BanList, fold, phrase_pattern
+from .integers import parse_whole
 from .models import (
     ModerationAction,
     ModerationRule,
@@ -123,12 +124,6 @@ def clean_phrase(phrase: str) -> str:
     return " ".join(phrase.split()).lower()
 
 
-def phrase_pattern(phrase: str) -> re.Pattern[str]:
-    """Case-insensitive, whole words only: "ass" blocks "Ass!" and "#ass", not "class"."""
-    words = [re.escape(word) for word in phrase.split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
-
-
 def clean_ban(entry: str) -> str:
     """A ban (or trust) entry as stored, in BanList's format: ``name`` or ``network:name``."""
     network, name = BanList.parse(entry)
@@ -167,8 +162,10 @@ class Rules:
         if self.bans.bans(facts.network, facts.username, facts.author_id,
                           facts.retweet_of_author):
             return "ban"
-        if any(pattern.search(facts.text) for pattern in self.words.values()):
-            return "word"
+        if self.words:
+            text = fold(facts.text)  # what a reader sees: see filters.fold
+            if any(pattern.search(text) for pattern in self.words.values()):
+                return "word"
         return None
 
     def trusts(self, facts: Facts) -> bool:
@@ -195,19 +192,16 @@ def _author_clause(entry: str, table=POSTS) -> Any:
     return and_(table.c.network == network, clause) if network else clause
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _matching_posts(conn: Connection, phrase: str) -> list[Key]:
-    """Visible posts with the phrase: SQL narrows by its longest word, the regex decides."""
+    """Visible posts with the phrase, as :func:`fold` reads them.
+
+    Every visible post is read: SQL cannot see through a zero-width space or a Cyrillic
+    "а", so it cannot narrow the search (a block is rare; the rows are streamed)."""
     pattern = phrase_pattern(phrase)
-    longest = max(phrase.split(), key=len)
     query = select(POSTS.c.network, POSTS.c.post_id, POSTS.c.text).where(
-        POSTS.c.hidden.is_(False),
-        POSTS.c.text.ilike(f"%{_like_escape(longest)}%", escape="\\"))
+        POSTS.c.hidden.is_(False)).execution_options(yield_per=1000)
     return [(row.network, row.post_id) for row in conn.execute(query)
-            if pattern.search(row.text or "")]
+            if pattern.search(fold(row.text or ""))]
 
 
 def _key_clause(table, keys: Iterable[Key]) -> Any:
@@ -517,10 +511,12 @@ class Moderation:
         return entry
 
     def undo(self, who: str, action_id: str) -> dict[str, Any]:
-        if not action_id.isdigit():
-            raise ModerationError(400, "undo needs an action id")
+        try:
+            number = parse_whole(action_id, "undo's action id", minimum=1)
+        except ValueError as error:
+            raise ModerationError(400, str(error)) from None
         with self.store.engine.connect() as conn:
-            done = conn.execute(select(LOG).where(LOG.c.id == int(action_id))).first()
+            done = conn.execute(select(LOG).where(LOG.c.id == number)).first()
         if done is None:
             raise ModerationError(404, f"no action {action_id}")
         if done.undone_at is not None:
@@ -781,11 +777,26 @@ def _unhide_posts(conn: Connection, keys: Sequence[Key],
 
 
 def _next_seq(conn: Connection) -> int:
-    """The seq the next insert would get (callers hold the journal lock, as writers do)."""
+    """A seq no post ever had, taken for good (callers hold the journal lock, as writers do).
+
+    On SQLite the posts table is AUTOINCREMENT: the highest seq ever handed out is in
+    ``sqlite_sequence``, not ``max(seq)`` — the newest post may have been deleted at the
+    source, and its seq must not come back (walls that saw it deleted ignore it). The
+    counter is moved on too, so the next insert does not take this seq either."""
     if conn.dialect.name == "postgresql":
         return conn.execute(text(
             f"SELECT nextval(pg_get_serial_sequence('{POSTS.name}', 'seq'))")).scalar_one()
-    return conn.execute(select(func.coalesce(func.max(POSTS.c.seq), 0) + 1)).scalar_one()
+    issued = conn.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :table"),
+                          {"table": POSTS.name}).scalar()
+    newest = conn.execute(select(func.coalesce(func.max(POSTS.c.seq), 0))).scalar_one()
+    seq = max(issued or 0, newest) + 1
+    if issued is None:
+        conn.execute(text("INSERT INTO sqlite_sequence (name, seq) VALUES (:table, :seq)"),
+                     {"table": POSTS.name, "seq": seq})
+    else:
+        conn.execute(text("UPDATE sqlite_sequence SET seq = :seq WHERE name = :table"),
+                     {"table": POSTS.name, "seq": seq})
+    return seq
 
 
 def _veto_pending(conn: Connection, kind: str, value: str) -> list[int]:

@@ -1,5 +1,7 @@
 """Mastodon sends post content as HTML: make it safe to store, and derive the plain text.
 
+Display names and handles are cleaned here too (:func:`clean_label`), for every network.
+
 Mastodon's HTML comes from thousands of servers we do not control, so it is hostile. We do
 not write our own sanitiser: nh3 (Rust's ammonia, the maintained successor to bleach) parses
 it like a browser would and keeps only a tiny allow-list — paragraphs (stored as blank
@@ -72,6 +74,21 @@ def sanitise_html(html: str) -> str:
 
 
 _PARAGRAPH_BREAK = re.compile(r"</p>\s*<p>")
+
+#: Bidirectional controls: embeddings and overrides (U+202A-U+202E), isolates
+#: (U+2066-U+2069), the LTR/RTL marks (U+200E, U+200F) and the Arabic letter mark (U+061C).
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def clean_label(text: str | None) -> str:
+    """A display name or handle without bidi controls: a right-to-left override in a name
+    would otherwise reverse what follows it on the projector ("@mallory" read
+    "yrollam@"). A name has no use for them; the renderers also isolate each field
+    (``dir``), so an RTL name still shows right to left. (Post text keeps them: it is
+    isolated, and RTL writers use the marks.)"""
+    if not text:
+        return ""
+    return BIDI_CONTROLS.sub("", text)
 
 
 def html_to_text(html: str) -> tuple[str, list[dict[str, Any]]]:

@@ -358,3 +358,28 @@ def test_an_oversized_client_frame_closes_the_socket(live_server):
         while True:
             wall.next(timeout=30)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+def test_an_unhidden_post_never_reuses_the_seq_of_a_post_deleted_at_the_source(
+        app, console, live_server):
+    """The newest post deleted at the source left its seq free on SQLite, and unhiding took
+    it: walls that saw that seq deleted ignored the post until reloaded."""
+    ingest(app, x_post(1, text="hidden for a while"), x_post(2, text="deleted by its author"))
+    wall = Listener(f"{live_server.ws_url}{PREFIX}/ws")
+    wall.wait_for(lambda m: m["type"] == "count" and m["count"] == 2)
+    console.act("hide", "x:1")
+    ingest(app, {"delete": {"status": {"id_str": "2"}}})
+    gone = wall.wait_for(lambda m: m["type"] == "delete" and m["id"] == "2")
+    console.act("unhide", "x:1")
+    back = wall.wait_for(lambda m: m["type"] == "tweet")
+    assert back["tweet"]["id"] == "1"
+    assert int(back["tweet"]["seq"]) > int(gone["seq"])
+    # a wall catching up after the deletion it saw finds the post
+    caught_up = console.client.get(f"{PREFIX}/api/tweets?since_id={gone['seq']}").get_json()
+    assert [post["id"] for post in caught_up["tweets"]] == ["1"]
+    # and once the unhidden post is deleted too, the next new post still gets a new seq
+    ingest(app, {"delete": {"status": {"id_str": "1"}}})
+    ingest(app, x_post(3, text="new"))
+    new = wall.wait_for(lambda m: m["type"] == "tweet" and m["tweet"]["id"] == "3")
+    assert int(new["tweet"]["seq"]) > int(back["tweet"]["seq"])
+    wall.close()

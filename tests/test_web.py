@@ -81,7 +81,7 @@ def test_top_users_and_top_tweets_after_the_top_command(app, run_cli):
           retweet_of(5, alice_1, "carol", "8"))
     assert run_cli("top").returncode == 0
     users = render(app, "{{ top_users(10) }}")
-    names = re.findall(r'class="username">@(\w+)<', users)
+    names = re.findall(r'class="username"[^>]*>@(\w+)<', users)
     assert names[0] == "alice" and sorted(names[1:]) == ["bob", "carol", "dave"]
     assert '<span class="post-count">2</span>' in users
     tweets = render(app, "{{ top_tweets(2) }}")

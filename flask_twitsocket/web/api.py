@@ -7,27 +7,17 @@ a wall that reconnects asks for everything after the newest post it shows.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from ..extension import TwitSocket
-
-
-def _int_arg(name: str, default: int | None, minimum: int = 0) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    if not raw.isdigit() or int(raw) < minimum:
-        from werkzeug.exceptions import BadRequest
-
-        raise BadRequest(f"{name} must be a whole number of at least {minimum}")
-    return int(raw)
+from .params import int_arg
 
 
 def tweets() -> Response:
     state = TwitSocket.state()
     settings = state.settings
-    limit = min(_int_arg("limit", settings["DEFAULT_LIMIT"], 1), settings["MAX_LIMIT"])
-    since = _int_arg("since_id", None)
+    limit = int_arg("limit", settings["DEFAULT_LIMIT"], 1, settings["MAX_LIMIT"], clamp=True)
+    since = int_arg("since_id", None)
     posts = state.store.recent(limit, since_seq=since)
     response = jsonify({"tweets": posts, "count": state.store.count()})
     response.cache_control.no_store = True
@@ -36,7 +26,7 @@ def tweets() -> Response:
 
 def top() -> Response:
     state = TwitSocket.state()
-    limit = min(_int_arg("limit", 10, 1), state.settings["MAX_LIMIT"])
+    limit = int_arg("limit", 10, 1, state.settings["MAX_LIMIT"], clamp=True)
     users = [
         {"rank": row.rank, "network": row.network, "id": row.author_id,
          "username": row.username, "name": row.name, "avatar_url": row.avatar_url,

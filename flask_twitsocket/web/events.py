@@ -29,6 +29,7 @@ from ..extension import TwitSocket
 from ..hub import Subscription
 from ..serialise import tweet_message
 from ..store import PostStore
+from .params import lenient_int
 from .websocket import opening_messages
 
 log = logging.getLogger("flask_twitsocket.events")
@@ -61,9 +62,7 @@ def event_id(message: str) -> str | None:
 
 def _resume_from() -> int | None:
     raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
-    if raw and raw.isdigit():
-        return int(raw)
-    return None
+    return lenient_int(raw, None)  # past any seq there is nothing to replay: clamped
 
 
 def _missed(store: PostStore, since: int | None, limit: int) -> list[str]:

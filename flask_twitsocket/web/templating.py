@@ -15,6 +15,7 @@ from flask import Blueprint, url_for
 from .. import i18n
 from ..extension import TwitSocket, TwitSocketState
 from ..render import safe_url
+from ..sanitise import clean_label
 from ..serialise import dumps
 
 
@@ -40,8 +41,12 @@ class TemplateHelpers:
     def safe_url(self, url: Any) -> str | None:
         return safe_url(url)
 
+    def label(self, text: str | None) -> str:
+        """A name or handle as shown: without bidi controls (see sanitise.clean_label)."""
+        return clean_label(text)
+
     def initials(self, name: str, username: str) -> str:
-        words = (name or username or "?").split()
+        words = clean_label(name or username or "?").split()
         return "".join(word[0] for word in words[:2]).upper() or "?"
 
     def t(self, message: str, **values: Any) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, make_response, render_template, request
 
+from .params import lenient_int
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
        "connect-src 'self' ws: wss:")
 THEMES = ("auto", "dark", "light")
@@ -25,8 +27,7 @@ def wall() -> Response:
     theme = request.args.get("theme", "auto")
     if theme not in THEMES:
         theme = "auto"
-    raw = request.args.get("n", "")
-    count = min(int(raw), MAX_POSTS) if raw.isdigit() and int(raw) > 0 else DEFAULT_POSTS
+    count = lenient_int(request.args.get("n"), DEFAULT_POSTS, 1, MAX_POSTS)
     response = make_response(render_template("twitsocket/wall.html", theme=theme, n=count))
     response.headers.setdefault("Content-Security-Policy", CSP)
     return response

@@ -64,8 +64,11 @@
     var author = post.author || {};
     var li = el("li", "item");  /* keyed by reconcile() */
     var head = el("div", "who");
-    head.appendChild(el("strong", "name", author.name || author.username || "?"));
-    head.appendChild(el("span", "username", "@" + (author.username || "")));
+    /* isolated: a bidi override in a name must not turn the handle around (the console
+       shows names as sent, controls and all, so a moderator sees what was tried) */
+    var name = head.appendChild(el("strong", "name", author.name || author.username || "?"));
+    name.dir = "auto";
+    head.appendChild(el("span", "username", "@" + (author.username || ""))).dir = "ltr";
     head.appendChild(el("span", "network", post.network));
     if (post.is_retweet) { head.appendChild(el("span", "tag", "repost of @" + (post.retweet_of_author || "?"))); }
     li.appendChild(head);

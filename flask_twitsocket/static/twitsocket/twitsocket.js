@@ -74,6 +74,15 @@
     return node;
   }
 
+  /* A name or handle as shown, as the server's sanitise.clean_label: no bidi controls
+     (an override would reverse "@mallory" into "yrollam@"), in its own isolated box. */
+  var BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+  function label(className, text, dir) {
+    var node = el("span", className, String(text || "").replace(BIDI_CONTROLS, ""));
+    node.dir = dir || "auto";
+    return node;
+  }
+
   function link(className, url, text) {
     var a = el("a", className, text);
     a.href = url;
@@ -83,7 +92,8 @@
   }
 
   function initials(author) {
-    var words = String(author.name || author.username || "?").split(/\s+/).filter(Boolean);
+    var words = String(author.name || author.username || "?").replace(BIDI_CONTROLS, "")
+      .split(/\s+/).filter(Boolean);
     var letters = words.slice(0, 2).map(function (w) { return Array.from(w)[0]; }).join("");
     return (letters || "?").toUpperCase();
   }
@@ -149,8 +159,8 @@
     article.appendChild(avatar(author));
     var body = el("div", "body");
     var header = el("header");
-    header.appendChild(el("span", "name", author.name || author.username));
-    header.appendChild(el("span", "username", "@" + (author.username || "")));
+    header.appendChild(label("name", author.name || author.username));
+    header.appendChild(label("username", "@" + (author.username || ""), "ltr"));
     var badge = el("span", "network network-" + String(post.network).replace(/[^a-z]/g, ""), post.network);
     badge.title = String(post.network);
     header.appendChild(badge);
@@ -484,6 +494,7 @@
   window.twitsocket = {
     on: function (type, handler) { handlers[type] = handler; },
     el: el,
+    label: label,
     avatar: avatar,
     t: t
   };

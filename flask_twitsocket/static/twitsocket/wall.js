@@ -15,8 +15,8 @@
     var li = api.el("li");
     li.setAttribute("data-network", String(user.network));
     li.appendChild(api.avatar(user));
-    li.appendChild(api.el("span", "name", user.name || user.username));
-    li.appendChild(api.el("span", "username", "@" + user.username));
+    li.appendChild(api.label("name", user.name || user.username));
+    li.appendChild(api.label("username", "@" + user.username, "ltr"));
     li.appendChild(api.el("span", "post-count", user.post_count));
     return li;
   }
