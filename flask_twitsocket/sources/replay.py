@@ -15,11 +15,8 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from ..config import as_bool, declare
 from ..pipeline import RawEvent
 from .base import Source
-
-declare("REPLAY_RETIME", True, as_bool, "Give replayed X posts the current time.")
 
 
 class ReplaySource(Source):
