@@ -23,17 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from .config_table import BUNDLED_REPLAY_FILE, SETTINGS, Section, Setting
-from .converters import (  # noqa: F401  (re-exported: the converters' historic home)
-    as_bool,
-    as_id_list,
-    as_optional_str,
-    as_path,
-    as_str_list,
-    as_url_prefix,
-    as_ws_url,
-    one_of,
-    positive,
-)
 
 PREFIX = "TWITSOCKET_"
 #: The table by name (without the prefix).

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from ..config import ConfigError
 from ..pipeline import RawEvent
 from .base import Source
 
@@ -30,8 +31,6 @@ class ReplaySource(Source):
     def check(self) -> None:
         path = self.settings["REPLAY_FILE"]
         if not path.is_file():
-            from ..config import ConfigError
-
             raise ConfigError("TWITSOCKET_REPLAY_FILE", f"no such file: {path}")
 
     def events(self) -> Iterator[RawEvent]:
