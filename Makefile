@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint browser clean
+.PHONY: demo test lint browser clean docs-config
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ browser:
 bench: $(STAMP) browser
 	cd benchmarks/loadgen && npm ci --no-audit --no-fund --silent
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+## docs/configuration.md, generated from the settings table (flask_twitsocket/config_table.py).
+docs-config: $(STAMP)
+	$(PY) -c 'from flask_twitsocket.config import configuration_markdown as doc; \
+	print(doc(), end="")' > docs/configuration.md
 
 lint: $(STAMP)
 	$(PY) -m ruff check flask_twitsocket tests demo_app benchmarks

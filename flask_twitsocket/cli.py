@@ -76,7 +76,6 @@ def stream(source_names: tuple[str, ...]) -> None:
     names = list(source_names) or source_registry.configured(settings)
     try:
         sources = [source_registry.source_class(name)(settings, stop) for name in names]
-        settings.validate()  # the sources' own keys are declared now
         for source in sources:
             source.check()
     except ConfigError as error:

@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Engine, event
 
-from . import bus as bus_module  # noqa: F401  (declares its config keys)
+from .bus import create_bus
 from .config import ConfigError, Settings, load_settings
 from .filters import BanList
 from .hub import Hub
@@ -63,7 +63,7 @@ class TwitSocketState:
         return self.store
 
     def _create_bus(self):
-        return bus_module.create_bus(self.settings)
+        return create_bus(self.settings)
 
     def create_tables(self) -> None:
         """Create the extension's tables if missing (idempotent).
@@ -112,6 +112,12 @@ class TwitSocket:
         return check
 
     def init_app(self, app: Flask, db: SQLAlchemy | None = None) -> TwitSocketState:
+        """Register the extension on ``app``: read and validate every setting (once, here),
+        then the blueprint and the CLI. Twice on one app is refused, as Flask-SQLAlchemy
+        does: a second state would silently replace the first one's hub and settings."""
+        if "twitsocket" in app.extensions:
+            raise RuntimeError("A 'TwitSocket' instance has already been registered on this "
+                               "Flask app. Import and use that instance instead.")
         settings = load_settings(app.config)
         if settings["MODERATOR_PASSWORD"] and not app.config.get("SECRET_KEY"):
             raise ConfigError("TWITSOCKET_MODERATOR_PASSWORD",

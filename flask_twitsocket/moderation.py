@@ -54,7 +54,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from .bus import create_bus
-from .config import as_optional_str, as_str_list, declare, one_of, positive
 from .filters import BanList, fold, phrase_pattern
 from .integers import parse_whole
 from .models import (
@@ -75,17 +74,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flask_twitsocket.moderation")
 
-MODES = ("post", "delay", "pre", "off")
-declare("MODERATION", "post", one_of(*MODES),
-        "Trust mode: post (show at once, moderate after), delay (show after "
-        "TWITSOCKET_MODERATION_DELAY s unless vetoed), pre (approve each post), off.")
-declare("MODERATION_DELAY", 30.0, positive(float),
-        "delay mode: seconds a post waits, visible in the console, before it goes up.")
-declare("TRUSTED_USERS", (), as_str_list,
-        "pre mode: authors whose posts skip the queue (same format as BANNED_USERS).")
-declare("MODERATOR_PASSWORD", None, as_optional_str,
-        "Single moderator password for the console (when the app supplies no check); "
-        "plain, or a werkzeug password hash.")
 
 POSTS = Post.__table__
 PENDING = PendingPost.__table__

@@ -24,33 +24,14 @@ import requests
 import tweepy
 from tweepy.auth import OAuth1UserHandler
 
-from .config import as_optional_str, declare, positive
+from .config_table import DEFAULT_X_API_URL as DEFAULT_API_URL
 
-DEFAULT_API_URL = "https://api.twitter.com"
 STREAM_ROUTE = "/2/tweets/search/stream"
 USER_AGENT = "flask-twitsocket (+https://github.com/flask-twitsocket)"
 CONNECT_TIMEOUT = 10.0
 #: How often a stream reader looks at the stop flag while no byte arrives.
 STOP_POLL = 0.5
 OAUTH_KEYS = ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
-
-
-def as_api_url(value: Any) -> str:
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise ValueError("must start with http:// or https://")
-    return value.rstrip("/")
-
-
-declare("X_BEARER_TOKEN", None, as_optional_str, "App-only bearer token for the X stream.")
-declare("X_STALL_TIMEOUT", 90.0, positive(float),
-        "Seconds without a byte (X sends a keep-alive every 20 s) before reconnecting.")
-declare("X_API_URL", DEFAULT_API_URL, as_api_url,
-        "Base URL of every X API call (stream and REST): a proxy or a test server.")
-declare("X_CONSUMER_KEY", None, as_optional_str, "OAuth 1.0a consumer key (for list writes).")
-declare("X_CONSUMER_SECRET", None, as_optional_str, "OAuth 1.0a consumer secret.")
-declare("X_ACCESS_TOKEN", None, as_optional_str, "OAuth 1.0a access token of the list owner.")
-declare("X_ACCESS_TOKEN_SECRET", None, as_optional_str, "OAuth 1.0a access token secret.")
-declare("X_LIST_ID", None, as_optional_str, "The X list 'flask twitsocket lister' maintains.")
 
 
 class StallError(requests.ConnectionError):

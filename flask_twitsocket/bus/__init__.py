@@ -16,27 +16,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ..config import Settings, as_optional_str, declare, positive
-
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
-
-
-def as_broker_url(value: Any) -> str | None:
-    url = as_optional_str(value)
-    if url is not None and not url.startswith(REDIS_SCHEMES + POSTGRES_SCHEMES):
-        raise ValueError(f"unsupported scheme in {url!r}; use redis:// or postgresql://, "
-                         "or leave it unset to poll the database")
-    return url
-
-
-declare("BROKER_URL", None, as_broker_url,
-        "Wake-up bus: unset = poll the database; redis://… or postgresql://…")
-BROKER_CHANNEL_DEFAULT = "twitsocket_journal"
-declare("BROKER_CHANNEL", BROKER_CHANNEL_DEFAULT, as_optional_str,
-        "Redis channel / PostgreSQL NOTIFY channel; one per wall sharing a broker.")
-declare("BUS_SAFETY_INTERVAL", 5.0, positive(float),
-        "With a broker: seconds between journal reads when no hint arrives (safety net).")
+from ..config import Settings
+from ..converters import REDIS_SCHEMES
 
 
 class Bus:

@@ -17,7 +17,8 @@ import time
 from typing import Any
 
 from ..config import Settings
-from . import BROKER_CHANNEL_DEFAULT, Bus
+from ..config_table import BROKER_CHANNEL_DEFAULT
+from . import Bus
 
 
 def close_quietly(resource: Any) -> None:

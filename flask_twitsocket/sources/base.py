@@ -7,11 +7,8 @@ import random
 import threading
 from collections.abc import Iterator
 
-from ..config import Settings, declare, positive
+from ..config import Settings
 from ..pipeline import RawEvent
-
-declare("BACKOFF_SCALE", 1.0, positive(float),
-        "Multiplies every reconnect wait (shorten it in tests, lengthen it in trouble).")
 
 
 class Source:

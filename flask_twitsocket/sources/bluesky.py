@@ -39,14 +39,12 @@ import requests
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
-from ..config import ConfigError, as_bool, as_optional_str, as_str_list, as_ws_url, declare
+from ..config import ConfigError
 from ..normalise.bluesky import POST, at_uri
 from ..pipeline import RawEvent
 from .base import Backoff, Source
-from .mastodon import USER_AGENT, as_http_url
+from .mastodon import USER_AGENT
 
-DEFAULT_JETSTREAM = "wss://jetstream2.us-east.bsky.network"
-DEFAULT_APPVIEW = "https://public.api.bsky.app"
 PROFILE_BATCH = 25  # getProfiles accepts at most 25 actors
 PROFILE_TTL = 3600.0
 PROFILE_CACHE_SIZE = 20_000
@@ -55,17 +53,6 @@ BATCH_WAIT = 0.25  # seconds a matched post may wait for others to share a profi
 SAVE_EVERY = 2.0
 REWIND_US = 5_000_000  # rewind on restart: events read but perhaps not yet stored
 KNOWN_POSTS = 5_000
-
-declare("BLUESKY_JETSTREAM_URL", DEFAULT_JETSTREAM, as_ws_url,
-        "Jetstream instance (websocket) delivering the network's posts.")
-declare("BLUESKY_APPVIEW_URL", DEFAULT_APPVIEW, as_http_url,
-        "AppView answering app.bsky.actor.getProfiles (author names and avatars).")
-declare("BLUESKY_ACCOUNTS", (), as_str_list,
-        "Bluesky accounts (DIDs or handles) whose every post is shown.")
-declare("BLUESKY_ENABLED", False, as_bool,
-        "Run Bluesky with 'stream' and no --source even without tracked accounts.")
-declare("BLUESKY_STATE_FILE", "twitsocket-bluesky.json", as_optional_str,
-        "Where the Jetstream cursor is kept across restarts (empty: not kept).")
 
 _TIME_US = re.compile(r'"time_us"\s*:\s*(\d+)')
 _DELETE = re.compile(r'"operation"\s*:\s*"delete"')

@@ -28,29 +28,13 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from ..config import ConfigError, as_optional_str, as_str_list, declare, positive, require
+from ..config import ConfigError, require
 from ..pipeline import RawEvent
 from .base import Backoff, Source
 
 PAGE = 40  # the hashtag timeline's maximum page size
 MAX_CATCH_UP_PAGES = 25  # 1,000 posts: more than a wall shows after an outage
 USER_AGENT = "flask-twitsocket (+https://github.com/flask-twitsocket)"
-
-
-def as_http_url(value: Any) -> str | None:
-    url = as_optional_str(value)
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise ValueError("must start with http:// or https://")
-    return url.rstrip("/") if url else url
-
-
-declare("MASTODON_URL", None, as_http_url, "The Mastodon instance to follow, e.g. https://mastodon.social.")
-declare("MASTODON_TOKEN", None, as_optional_str,
-        "User access token (read:statuses); without it the hashtag timeline is polled.")
-declare("MASTODON_HASHTAGS", (), as_str_list,
-        "Hashtags to follow (no '#'); default: the #hashtags in TWITSOCKET_TRACK_KEYWORDS.")
-declare("MASTODON_POLL_INTERVAL", 30.0, positive(float),
-        "Seconds between polls of the hashtag timeline when there is no token.")
 
 
 def hashtags(settings: Any) -> list[str]:

@@ -15,11 +15,9 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from ..config import as_bool, declare
+from ..config import ConfigError
 from ..pipeline import RawEvent
 from .base import Source
-
-declare("REPLAY_RETIME", True, as_bool, "Give replayed X posts the current time.")
 
 
 class ReplaySource(Source):
@@ -33,8 +31,6 @@ class ReplaySource(Source):
     def check(self) -> None:
         path = self.settings["REPLAY_FILE"]
         if not path.is_file():
-            from ..config import ConfigError
-
             raise ConfigError("TWITSOCKET_REPLAY_FILE", f"no such file: {path}")
 
     def events(self) -> Iterator[RawEvent]:

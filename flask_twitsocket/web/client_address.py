@@ -14,23 +14,7 @@ import ipaddress
 
 from flask import request
 
-from ..config import declare
 from ..extension import TwitSocket
-
-
-def as_hop_count(value: object) -> int:
-    try:
-        number = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        raise ValueError(f"expected a whole number of proxies, got {value!r}") from None
-    if not 0 <= number <= 10:
-        raise ValueError(f"must be between 0 and 10, got {value!r}")
-    return number
-
-
-declare("TRUSTED_PROXY_HOPS", 0, as_hop_count,
-        "Proxies in front of the site whose X-Forwarded-For is believed (nginx kit: 1); "
-        "0 = the connection's own address is the client's.")
 
 
 def forwarded_client(remote: str | None, forwarded_for: str | None, hops: int) -> str:

@@ -24,7 +24,6 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
 
-from ..config import declare, one_of
 from ..extension import TwitSocket
 from ..hub import Subscription
 from ..serialise import tweet_message
@@ -33,9 +32,6 @@ from .params import lenient_int
 from .websocket import opening_messages
 
 log = logging.getLogger("flask_twitsocket.events")
-
-declare("FALLBACK", "auto", one_of("auto", "always", "never"),
-        "Server-sent events when websockets fail: auto, always (SSE only) or never.")
 
 #: Seconds between keep-alive comments; also the longest a vanished browser stays subscribed.
 HEARTBEAT = 15.0

@@ -28,14 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..config import declare, positive
 from ..models import LoginAttempt
-
-declare("LOGIN_FAILURES", 5, positive(int),
-        "Failed console logins allowed per client address (IPv6: per /64) and window, "
-        "across all workers.")
-declare("LOGIN_WINDOW", 60, positive(int),
-        "Seconds of the login limit's window (TWITSOCKET_LOGIN_FAILURES per window).")
 
 ATTEMPTS = LoginAttempt.__table__
 

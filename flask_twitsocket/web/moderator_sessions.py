@@ -31,13 +31,8 @@ from datetime import datetime, timedelta, timezone
 from flask import Response, request, url_for
 from sqlalchemy import Engine, delete, insert, select
 
-from ..config import declare, positive
 from ..extension import TwitSocket
 from ..models import ModeratorSession
-
-declare("MODERATOR_SESSION_HOURS", 12.0, positive(float),
-        "Hours a console login (with TWITSOCKET_MODERATOR_PASSWORD) lasts at most; "
-        "logging out ends it at once.")
 
 COOKIE = "twitsocket_moderator"
 SESSIONS = ModeratorSession.__table__

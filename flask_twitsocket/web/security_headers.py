@@ -18,32 +18,12 @@ Headers a host app sets itself (its ``after_request`` runs after the blueprint's
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from flask import Blueprint, Response, request
 
-from ..config import as_str_list, declare
 from ..extension import TwitSocket
 
-#: A CSP host source: ``https://wall.example.org``, ``https://*.example.org:8443``, or ``*``.
-SOURCE = re.compile(r"\*|https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{1,5}|\*))?")
 CONSOLE_PREFIX = "twitsocket.moderate"
 REFERRER_POLICY = "same-origin"
-
-
-def as_frame_ancestors(value: Any) -> tuple[str, ...]:
-    sources = as_str_list(value)
-    for source in sources:
-        if not SOURCE.fullmatch(source):
-            raise ValueError(f"{source!r} is not an origin such as https://blog.example.org "
-                             "(scheme and host, optionally *. and :port; no path)")
-    return sources
-
-
-declare("FRAME_ANCESTORS", (), as_frame_ancestors,
-        "Other sites allowed to show the wall's pages in a frame (origins, e.g. "
-        "https://blog.example.org); default: this site only. Never the moderation console.")
 
 
 def frame_ancestors(console: bool) -> str:

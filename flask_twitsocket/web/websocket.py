@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, request
 from flask_sock import Sock
 
-from ..config import declare
 from ..extension import TwitSocket
 from ..moderation import pin_message, pinned_posts
 from ..serialise import count_message
@@ -27,15 +26,6 @@ from ..serialise import count_message
 log = logging.getLogger("flask_twitsocket.websocket")
 
 
-def as_client_limit(value) -> int:
-    number = int(value)
-    if number < 0:
-        raise ValueError(f"must be 0 (no limit) or more, got {value!r}")
-    return number
-
-
-declare("MAX_CLIENTS", 1000, as_client_limit,
-        "Websocket clients one worker process holds; more are refused (1013). 0 = no cap.")
 #: The close reason a refused browser gets; it retries with back-off (maybe another worker).
 FULL_REASON = "server full; try again shortly"
 #: Seconds a dropped client's handler gets to close politely before its socket is shut.

@@ -1,0 +1,257 @@
+"""Every ``TWITSOCKET_`` setting, in one table: name, default, converter, meaning, section.
+
+Why one table rather than keys declared next to the code that reads them: a key declared
+in a module imported late (a network's source) could only be validated late, so a typo
+could surface mid-keynote instead of at start-up; and the reference documentation drifted
+from the code. Here :func:`flask_twitsocket.config.load_settings` converts every row at
+``init_app`` time, and ``docs/configuration.md`` is generated from these rows.
+
+**To add a setting**, add one :class:`Setting` row to :data:`SETTINGS`, in the section
+its readers belong to (the rows of a section stay together: that is the docs' order),
+with a converter from :mod:`.converters` (or a new one there that raises ``ValueError``
+with a human sentence); then run ``make docs-config`` to regenerate the reference. The
+name is written without the ``TWITSOCKET_`` prefix and, once released, never renamed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .converters import (
+    as_api_url,
+    as_bool,
+    as_broker_url,
+    as_client_limit,
+    as_frame_ancestors,
+    as_hop_count,
+    as_http_url,
+    as_id_list,
+    as_optional_str,
+    as_path,
+    as_str_list,
+    as_url_prefix,
+    as_ws_url,
+    one_of,
+    positive,
+)
+
+BUNDLED_REPLAY_FILE = Path(__file__).parent / "fixtures" / "devconf2026.jsonl"
+#: Trust modes of ``TWITSOCKET_MODERATION`` (see :mod:`flask_twitsocket.moderation`).
+MODERATION_MODES = ("post", "delay", "pre", "off")
+BROKER_CHANNEL_DEFAULT = "twitsocket_journal"
+DEFAULT_X_API_URL = "https://api.twitter.com"
+DEFAULT_JETSTREAM = "wss://jetstream2.us-east.bsky.network"
+DEFAULT_APPVIEW = "https://public.api.bsky.app"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading of the reference, with one sentence saying whom its settings concern."""
+
+    title: str
+    intro: str = ""
+
+
+TRACKING = Section("Tracking and sources",
+                     "What the wall follows, and how `flask twitsocket stream` runs its sources.")
+X = Section("X", "`--source x`: the X API v2 filtered stream. The OAuth 1.0a keys are needed "
+                   "only by `flask twitsocket lister`.")
+MASTODON = Section("Mastodon", "`--source mastodon`: hashtags on one instance, streamed "
+                                 "with a token, else polled.")
+BLUESKY = Section("Bluesky", "`--source bluesky`: the whole network's posts from Jetstream, "
+                               "filtered by keyword and account.")
+REPLAY = Section("Replay", "`--source replay`: a JSON-lines recording played as if it were "
+                             "happening now (the demo).")
+WALL = Section("Wall and web", "The blueprint, the walls' live feed (websocket or "
+                                 "server-sent events) and the JSON API.")
+MODERATION = Section("Moderation", "What organisers allow on the projector; the console is "
+                                     "at `<prefix>/moderate`.")
+SCALE_OUT = Section("Scale-out and bus", "How web workers learn that the stream process "
+                                           "wrote something new to the journal.")
+LOGGING = Section("Logging")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting. ``convert`` turns the raw config value into the clean one or raises
+    ``ValueError``; the default is used as is (never converted)."""
+
+    name: str
+    default: Any
+    convert: Callable[[Any], Any]
+    doc: str
+    section: Section
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # --- Tracking and sources -------------------------------------------------------------
+    Setting("TRACK_KEYWORDS", (), as_str_list,
+            "Keywords and #hashtags to follow.",
+            TRACKING),
+    Setting("TRACK_USERS", (), as_id_list,
+            "Numeric X account ids whose posts are followed.",
+            TRACKING),
+    Setting("SOURCES", (), as_str_list,
+            "Sources run by 'stream' with no --source.",
+            TRACKING),
+    Setting("BACKOFF_SCALE", 1.0, positive(float),
+            "Multiplies every reconnect wait (shorten it in tests, lengthen it in trouble).",
+            TRACKING),
+    # --- X --------------------------------------------------------------------------------
+    Setting("X_BEARER_TOKEN", None, as_optional_str,
+            "App-only bearer token for the X stream.",
+            X),
+    Setting("X_STALL_TIMEOUT", 90.0, positive(float),
+            "Seconds without a byte (X sends a keep-alive every 20 s) before reconnecting.",
+            X),
+    Setting("X_API_URL", DEFAULT_X_API_URL, as_api_url,
+            "Base URL of every X API call (stream and REST): a proxy or a test server.",
+            X),
+    Setting("X_CONSUMER_KEY", None, as_optional_str,
+            "OAuth 1.0a consumer key (for list writes).",
+            X),
+    Setting("X_CONSUMER_SECRET", None, as_optional_str,
+            "OAuth 1.0a consumer secret.",
+            X),
+    Setting("X_ACCESS_TOKEN", None, as_optional_str,
+            "OAuth 1.0a access token of the list owner.",
+            X),
+    Setting("X_ACCESS_TOKEN_SECRET", None, as_optional_str,
+            "OAuth 1.0a access token secret.",
+            X),
+    Setting("X_LIST_ID", None, as_optional_str,
+            "The X list 'flask twitsocket lister' maintains.",
+            X),
+    # --- Mastodon -------------------------------------------------------------------------
+    Setting("MASTODON_URL", None, as_http_url,
+            "The Mastodon instance to follow, e.g. https://mastodon.social.",
+            MASTODON),
+    Setting("MASTODON_TOKEN", None, as_optional_str,
+            "User access token (read:statuses); without it the hashtag timeline is polled.",
+            MASTODON),
+    Setting("MASTODON_HASHTAGS", (), as_str_list,
+            "Hashtags to follow (no '#'); default: the #hashtags in TWITSOCKET_TRACK_KEYWORDS.",
+            MASTODON),
+    Setting("MASTODON_POLL_INTERVAL", 30.0, positive(float),
+            "Seconds between polls of the hashtag timeline when there is no token.",
+            MASTODON),
+    # --- Bluesky --------------------------------------------------------------------------
+    Setting("BLUESKY_JETSTREAM_URL", DEFAULT_JETSTREAM, as_ws_url,
+            "Jetstream instance (websocket) delivering the network's posts.",
+            BLUESKY),
+    Setting("BLUESKY_APPVIEW_URL", DEFAULT_APPVIEW, as_http_url,
+            "AppView answering app.bsky.actor.getProfiles (author names and avatars).",
+            BLUESKY),
+    Setting("BLUESKY_ACCOUNTS", (), as_str_list,
+            "Bluesky accounts (DIDs or handles) whose every post is shown.",
+            BLUESKY),
+    Setting("BLUESKY_ENABLED", False, as_bool,
+            "Run Bluesky with 'stream' and no --source even without tracked accounts.",
+            BLUESKY),
+    Setting("BLUESKY_STATE_FILE", "twitsocket-bluesky.json", as_optional_str,
+            "Where the Jetstream cursor is kept across restarts (empty: not kept).",
+            BLUESKY),
+    # --- Replay ---------------------------------------------------------------------------
+    Setting("REPLAY_FILE", BUNDLED_REPLAY_FILE, as_path,
+            "JSON-lines recording for --source replay.",
+            REPLAY),
+    Setting("REPLAY_RATE", 2.0, positive(float),
+            "Posts per second played by the replay source.",
+            REPLAY),
+    Setting("REPLAY_LOOP", False, as_bool,
+            "Start over at the end, with fresh ids and times.",
+            REPLAY),
+    Setting("REPLAY_RETIME", True, as_bool,
+            "Give replayed X posts the current time.",
+            REPLAY),
+    # --- Wall and web ---------------------------------------------------------------------
+    Setting("URL_PREFIX", "/twitsocket", as_url_prefix,
+            "Where the blueprint is mounted.",
+            WALL),
+    Setting("WEBSOCKET_URL", None, as_ws_url,
+            "Websocket URL for browsers; default same origin.",
+            WALL),
+    Setting("ALLOWED_ORIGINS", (), as_str_list,
+            "Extra origins allowed to open the websocket.",
+            WALL),
+    Setting("FALLBACK", "auto", one_of("auto", "always", "never"),
+            "Server-sent events when websockets fail: auto, always (SSE only) or never.",
+            WALL),
+    Setting("PING_INTERVAL", 25.0, positive(float),
+            "Websocket keep-alive ping, in seconds.",
+            WALL),
+    Setting("CLIENT_QUEUE_SIZE", 256, positive(int),
+            "Messages a slow client may lag before drop.",
+            WALL),
+    Setting("MAX_CLIENTS", 1000, as_client_limit,
+            "Websocket clients one worker process holds; more are refused (1013). 0 = no cap.",
+            WALL),
+    Setting("TRUSTED_PROXY_HOPS", 0, as_hop_count,
+            "Proxies in front of the site whose X-Forwarded-For is believed (nginx kit: 1); 0 = "
+            "the connection's own address is the client's.",
+            WALL),
+    Setting("FRAME_ANCESTORS", (), as_frame_ancestors,
+            "Other sites allowed to show the wall's pages in a frame (origins, e.g. "
+            "https://blog.example.org); default: this site only. Never the moderation console.",
+            WALL),
+    Setting("DEFAULT_LIMIT", 30, positive(int),
+            "Posts returned by the JSON API by default.",
+            WALL),
+    Setting("MAX_LIMIT", 200, positive(int),
+            "Upper bound for the JSON API's limit parameter.",
+            WALL),
+    # --- Moderation -----------------------------------------------------------------------
+    Setting("BANNED_USERS", (), as_str_list,
+            "Usernames or ids never stored or shown (also reposts of them; `network:name` for one"
+            " network only). Their posts already stored are hidden when `flask twitsocket stream`"
+            " starts, and open walls drop them.",
+            MODERATION),
+    Setting("MODERATION", "post", one_of(*MODERATION_MODES),
+            "Trust mode: post (show at once, moderate after), delay (show after "
+            "TWITSOCKET_MODERATION_DELAY s unless vetoed), pre (approve each post), off.",
+            MODERATION),
+    Setting("MODERATION_DELAY", 30.0, positive(float),
+            "delay mode: seconds a post waits, visible in the console, before it goes up.",
+            MODERATION),
+    Setting("TRUSTED_USERS", (), as_str_list,
+            "pre mode: authors whose posts skip the queue (same format as BANNED_USERS).",
+            MODERATION),
+    Setting("MODERATOR_PASSWORD", None, as_optional_str,
+            "Single moderator password for the console (when the app supplies no check); plain, "
+            "or a werkzeug password hash.",
+            MODERATION),
+    Setting("MODERATOR_SESSION_HOURS", 12.0, positive(float),
+            "Hours a console login (with TWITSOCKET_MODERATOR_PASSWORD) lasts at most; "
+            "logging out ends it at once.",
+            MODERATION),
+    Setting("LOGIN_FAILURES", 5, positive(int),
+            "Failed console logins allowed per client address (IPv6: per /64) and window, "
+            "across all workers.",
+            MODERATION),
+    Setting("LOGIN_WINDOW", 60, positive(int),
+            "Seconds of the login limit's window (TWITSOCKET_LOGIN_FAILURES per window).",
+            MODERATION),
+    # --- Scale-out and bus ----------------------------------------------------------------
+    Setting("BROKER_URL", None, as_broker_url,
+            "Wake-up bus: unset = poll the database; redis://… or postgresql://…",
+            SCALE_OUT),
+    Setting("BROKER_CHANNEL", BROKER_CHANNEL_DEFAULT, as_optional_str,
+            "Redis channel / PostgreSQL NOTIFY channel; one per wall sharing a broker.",
+            SCALE_OUT),
+    Setting("BUS_SAFETY_INTERVAL", 5.0, positive(float),
+            "With a broker: seconds between journal reads when no hint arrives (safety net).",
+            SCALE_OUT),
+    Setting("POLL_INTERVAL", 0.25, positive(float),
+            "Seconds between checks of the database bus.",
+            SCALE_OUT),
+    Setting("JOURNAL_KEEP", 10_000, positive(int),
+            "Bus messages kept for workers to catch up.",
+            SCALE_OUT),
+    # --- Logging --------------------------------------------------------------------------
+    Setting("LOGFILE", None, as_optional_str,
+            "File that logs clients, posts and reconnects.",
+            LOGGING),
+)

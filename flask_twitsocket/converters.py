@@ -1,0 +1,167 @@
+"""Converters for configuration values: the raw value from ``app.config`` in, the clean one out.
+
+Each raises ``ValueError`` with a human sentence (no traceback jargon): :mod:`.config` adds
+the key's name and stops start-up with a :class:`~flask_twitsocket.config.ConfigError`.
+Values from environment variables arrive as strings, so every converter accepts the
+string spelling of its type. This module is the bottom of the package: it imports nothing
+from it, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+#: Schemes ``TWITSOCKET_BROKER_URL`` accepts; the bus picks its backend by them.
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def as_str_list(value: Any) -> tuple[str, ...]:
+    """A list of strings; a comma-separated string is accepted (handy in env files)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, Iterable):
+        raise ValueError("expected a list of strings or a comma-separated string")
+    items = []
+    for item in value:
+        if not isinstance(item, (str, int)) or isinstance(item, bool):
+            raise ValueError(f"expected strings, got {item!r}")
+        text = str(item).strip()
+        if text:
+            items.append(text)
+    return tuple(items)
+
+
+def as_id_list(value: Any) -> tuple[str, ...]:
+    """Numeric account ids, kept as strings because X ids exceed 2**53."""
+    ids = as_str_list(value)
+    for item in ids:
+        if not item.isdigit():
+            raise ValueError(f"{item!r} is not a numeric account id")
+    return ids
+
+
+def as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    if isinstance(value, int):
+        return bool(value)
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def positive(kind: type) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a positive number, got {value!r}") from None
+        if number <= 0:
+            raise ValueError(f"must be greater than zero, got {value!r}")
+        return number
+
+    return convert
+
+
+def _whole(value: Any, meaning: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a whole number of {meaning}, got {value!r}") from None
+
+
+def as_client_limit(value: Any) -> int:
+    """Websocket clients one worker holds: 0 means no cap."""
+    number = _whole(value, "clients")
+    if number < 0:
+        raise ValueError(f"must be 0 (no limit) or more, got {value!r}")
+    return number
+
+
+def as_hop_count(value: Any) -> int:
+    """Trusted proxies in front of the site: 0 to 10."""
+    number = _whole(value, "proxies")
+    if not 0 <= number <= 10:
+        raise ValueError(f"must be between 0 and 10, got {value!r}")
+    return number
+
+
+def as_optional_str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {value!r}")
+    return value
+
+
+def as_url_prefix(value: Any) -> str:
+    if not isinstance(value, str) or not value.startswith("/") or value.endswith("/"):
+        raise ValueError("must start with '/' and not end with '/', e.g. '/twitsocket'")
+    return value
+
+
+def as_ws_url(value: Any) -> str | None:
+    url = as_optional_str(value)
+    if url is not None and not url.startswith(("ws://", "wss://")):
+        raise ValueError("must start with ws:// or wss://")
+    return url
+
+
+def as_http_url(value: Any) -> str | None:
+    """An optional http(s) URL, without its trailing slash (paths are appended to it)."""
+    url = as_optional_str(value)
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return url.rstrip("/") if url else url
+
+
+def as_api_url(value: Any) -> str:
+    """A required http(s) base URL, without its trailing slash."""
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/")
+
+
+def as_broker_url(value: Any) -> str | None:
+    url = as_optional_str(value)
+    if url is not None and not url.startswith(REDIS_SCHEMES + POSTGRES_SCHEMES):
+        raise ValueError(f"unsupported scheme in {url!r}; use redis:// or postgresql://, "
+                         "or leave it unset to poll the database")
+    return url
+
+
+def as_path(value: Any) -> Path:
+    if not isinstance(value, (str, Path)) or not str(value):
+        raise ValueError("expected a file path")
+    return Path(value)
+
+
+def one_of(*choices: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}; got {value!r}")
+        return value
+
+    return convert
+
+
+#: A CSP host source: ``https://wall.example.org``, ``https://*.example.org:8443``, or ``*``.
+CSP_SOURCE = re.compile(r"\*|https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{1,5}|\*))?")
+
+
+def as_frame_ancestors(value: Any) -> tuple[str, ...]:
+    """Origins allowed to frame the wall (CSP ``frame-ancestors`` sources)."""
+    sources = as_str_list(value)
+    for source in sources:
+        if not CSP_SOURCE.fullmatch(source):
+            raise ValueError(f"{source!r} is not an origin such as https://blog.example.org "
+                             "(scheme and host, optionally *. and :port; no path)")
+    return sources
