@@ -5,9 +5,13 @@ journal (woken by the bus, or polling) and hands the messages — already serial
 exact text to send — to every subscriber. A websocket wall has a *sink*: the hub thread
 writes to its socket itself, everything it read in one pass as one write. A server-sent
 events client has a bounded queue that its connection handler drains. A subscriber that
-cannot keep up (a full queue, a socket that takes nothing for ``SEND_TIMEOUT``) is
-dropped rather than allowed to hold memory or delay anyone else; its browser reconnects
-and catches up through the JSON API.
+cannot keep up (a full queue; a socket whose outbox overflows, see
+:mod:`flask_twitsocket.web.outbox`) is dropped rather than allowed to hold memory or delay
+anyone else; its browser reconnects and catches up through the JSON API. A sink must never
+block: the hub thread is every wall's only writer.
+
+The hub also says how far behind the journal it is (:attr:`Hub.caught_up_at`), so a
+worker whose hub stalled can report itself unready.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import logging
 import os
 import queue
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 
 from .bus import Bus
@@ -30,11 +36,24 @@ READ_ENTRIES = 100
 BATCH_BYTES = 128 * 1024
 
 
+class Refused(Exception):
+    """A new subscriber is not admitted; ``str(error)`` is the reason to tell the client."""
+
+
+#: Why a full worker refuses (the browser retries with back-off, maybe on another worker).
+FULL_REASON = "server full; try again shortly"
+#: Why a client over its address's share is refused.
+ADDRESS_FULL_REASON = "too many connections from your address; try again later"
+
+
 class Subscription:
     """One connected wall's (or moderator console's) mailbox."""
 
-    def __init__(self, maxsize: int, moderator: bool = False) -> None:
+    def __init__(self, maxsize: int, moderator: bool = False, address: str | None = None,
+                 ) -> None:
         self.queue: queue.Queue[str] = queue.Queue(maxsize)
+        #: The client's address, counted against ``per_address`` (see :meth:`Hub.join`).
+        self.address = address
         #: Also receives moderator-only messages; set only after the moderator check.
         self.moderator = moderator
         self.dropped = False
@@ -65,16 +84,21 @@ class Hub:
         self.queue_size = queue_size
         self._lock = threading.Lock()
         self._subscribers: set[Subscription] = set()
+        self._per_address: Counter[str] = Counter()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._stop = threading.Event()
         self.bus: Bus | None = None
         self.last_id: int | None = None
         self.delivered = 0
+        #: ``time.monotonic()`` when the hub last read the journal to its end (it does at
+        #: least every poll interval while healthy); see :meth:`lag_seconds`.
+        self.caught_up_at: float | None = None
         # The opening snapshot (see :meth:`snapshot`) and the count of broadcasts that
         # invalidates it.
         self._generation = 0
         self._snapshot: tuple[int, list[str]] | None = None
+        self._started_at = time.monotonic()
 
     # --- subscribers --------------------------------------------------------------------
 
@@ -88,20 +112,43 @@ class Hub:
                          moderator: bool = False) -> Subscription | None:
         """Like :meth:`subscribe`, but None when ``limit`` clients are connected already
         (0 = no limit): a full worker refuses, so the balancer sends the retry elsewhere."""
-        if limit and self.client_count >= limit:
+        try:
+            return self.join(limit, sink=sink, moderator=moderator)
+        except Refused:
             return None
+
+    def join(self, limit: int, sink: Callable[[tuple[str, ...]], None] | None = None,
+             moderator: bool = False, address: str | None = None, per_address: int = 0,
+             ) -> Subscription:
+        """Subscribe, or raise :class:`Refused` when ``limit`` clients are connected (0 = no
+        limit) or ``per_address`` of them come from ``address`` already (0 = no cap): one
+        client (a script, a misbehaving kiosk) must not take every slot of a worker."""
         self.start()
-        subscription = Subscription(self.queue_size, moderator=moderator)
+        subscription = Subscription(self.queue_size, moderator=moderator, address=address)
         subscription.sink = sink
         with self._lock:
             if limit and len(self._subscribers) >= limit:
-                return None
+                raise Refused(FULL_REASON)
+            if per_address and address is not None \
+                    and self._per_address[address] >= per_address:
+                raise Refused(ADDRESS_FULL_REASON)
             self._subscribers.add(subscription)
+            if address is not None:
+                self._per_address[address] += 1
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:
+            if subscription not in self._subscribers:
+                return  # twice is harmless (an SSE stream's finally and its on-close)
             self._subscribers.discard(subscription)
+            if subscription.address is not None:
+                self._per_address[subscription.address] -= 1
+                if not self._per_address[subscription.address]:
+                    del self._per_address[subscription.address]
+
+    def clients_from(self, address: str) -> int:
+        return self._per_address.get(address, 0)
 
     @property
     def client_count(self) -> int:
@@ -126,7 +173,7 @@ class Hub:
                 # measured at 1,000 walls, ~5 µs per delivery instead of ~250 µs.
                 try:
                     subscription.sink(messages)
-                except OSError as error:  # stopped reading (send timed out), or gone
+                except OSError as error:  # fell too far behind (outbox full), or gone
                     self._drop(subscription, f"could not be sent to ({error})")
                 continue
             try:
@@ -161,6 +208,15 @@ class Hub:
             subscription.on_drop()
         log.warning("Dropped a client that %s", why)
 
+    def lag_seconds(self, journal_head: int) -> float | None:
+        """Seconds since the hub last read the journal to its end, when ``journal_head``
+        (the newest entry now) was not delivered yet; None when nothing is waiting. A
+        healthy hub reads at least every poll interval, so this stays near zero."""
+        if self.last_id is None or journal_head <= self.last_id:
+            return None
+        since = self.caught_up_at if self.caught_up_at is not None else self._started_at
+        return max(0.0, time.monotonic() - since)
+
     # --- the reader thread --------------------------------------------------------------
 
     def start(self) -> None:
@@ -169,6 +225,8 @@ class Hub:
             if self._thread is not None and self._pid == os.getpid():
                 return
             self._pid = os.getpid()
+            self._started_at = time.monotonic()
+            self.caught_up_at = None
             self._stop.clear()
             self._snapshot = None  # a forked worker starts from the database, not a copy
             # Fix the starting point before the first subscriber returns: a post stored
@@ -228,4 +286,5 @@ class Hub:
                 self.last_id = entry_id
             self.broadcast_many(tuple(run), run_for_moderators)
             if len(entries) < READ_ENTRIES:
+                self.caught_up_at = time.monotonic()
                 return
