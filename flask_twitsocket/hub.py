@@ -10,8 +10,8 @@ cannot keep up (a full queue; a socket whose outbox overflows, see
 anyone else; its browser reconnects and catches up through the JSON API. A sink must never
 block: the hub thread is every wall's only writer.
 
-The hub also says how far behind the journal it is (:attr:`Hub.caught_up_at`), so a
-worker whose hub stalled can report itself unready.
+The hub also says how long the journal has been ahead of it (:meth:`Hub.lag_seconds`), so
+a worker whose hub stalled can report itself unready.
 """
 
 from __future__ import annotations
@@ -91,14 +91,12 @@ class Hub:
         self.bus: Bus | None = None
         self.last_id: int | None = None
         self.delivered = 0
-        #: ``time.monotonic()`` when the hub last read the journal to its end (it does at
-        #: least every poll interval while healthy); see :meth:`lag_seconds`.
-        self.caught_up_at: float | None = None
+        #: (journal id, when first seen undelivered): see :meth:`lag_seconds`.
+        self._waiting: tuple[int, float] | None = None
         # The opening snapshot (see :meth:`snapshot`) and the count of broadcasts that
         # invalidates it.
         self._generation = 0
         self._snapshot: tuple[int, list[str]] | None = None
-        self._started_at = time.monotonic()
 
     # --- subscribers --------------------------------------------------------------------
 
@@ -209,13 +207,23 @@ class Hub:
         log.warning("Dropped a client that %s", why)
 
     def lag_seconds(self, journal_head: int) -> float | None:
-        """Seconds since the hub last read the journal to its end, when ``journal_head``
-        (the newest entry now) was not delivered yet; None when nothing is waiting. A
-        healthy hub reads at least every poll interval, so this stays near zero."""
-        if self.last_id is None or journal_head <= self.last_id:
+        """Seconds for which an entry up to ``journal_head`` (the newest now) has been
+        waiting undelivered, as seen by the callers (the health probes); None when the hub
+        has delivered everything. A healthy hub delivers within its poll interval, so a
+        probe mostly sees None or a fraction of a second; a stalled one, a growing number.
+
+        Measured from the first probe that saw the entry rather than from the hub's last
+        read: a hub idle for its whole safety interval is not late for a post stored a
+        millisecond ago."""
+        delivered = self.last_id
+        if delivered is None or journal_head <= delivered:
+            self._waiting = None
             return None
-        since = self.caught_up_at if self.caught_up_at is not None else self._started_at
-        return max(0.0, time.monotonic() - since)
+        now = time.monotonic()
+        waiting = self._waiting
+        if waiting is None or waiting[0] <= delivered:  # delivered what we waited for
+            waiting = self._waiting = (journal_head, now)
+        return now - waiting[1]
 
     # --- the reader thread --------------------------------------------------------------
 
@@ -225,8 +233,6 @@ class Hub:
             if self._thread is not None and self._pid == os.getpid():
                 return
             self._pid = os.getpid()
-            self._started_at = time.monotonic()
-            self.caught_up_at = None
             self._stop.clear()
             self._snapshot = None  # a forked worker starts from the database, not a copy
             # Fix the starting point before the first subscriber returns: a post stored
@@ -275,16 +281,23 @@ class Hub:
             run: list[str] = []
             run_bytes = 0
             run_for_moderators = False
+            up_to = self.last_id
             for entry_id, kind, payload in entries:
                 moderator_only = is_moderator_kind(kind)
                 if run and (moderator_only != run_for_moderators or run_bytes >= BATCH_BYTES):
-                    self.broadcast_many(tuple(run), run_for_moderators)
+                    self._deliver(run, run_for_moderators, up_to)
                     run, run_bytes = [], 0
                 run_for_moderators = moderator_only
                 run.extend(journal_messages(payload))
                 run_bytes += len(payload)
-                self.last_id = entry_id
-            self.broadcast_many(tuple(run), run_for_moderators)
+                up_to = entry_id
+            if entries:
+                self._deliver(run, run_for_moderators, up_to)
             if len(entries) < READ_ENTRIES:
-                self.caught_up_at = time.monotonic()
                 return
+
+    def _deliver(self, run: list[str], moderator_only: bool, up_to: int) -> None:
+        """Broadcast a run, then count its entries (up to ``up_to``) as delivered: the
+        health probe must see a hub stuck in a broadcast as behind, not done."""
+        self.broadcast_many(tuple(run), moderator_only)
+        self.last_id = up_to
