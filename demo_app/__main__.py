@@ -1,8 +1,8 @@
 """``python -m demo_app``: the whole demo wall — tables, replay stream and web server.
 
-Starts ``flask twitsocket stream --source replay`` and gunicorn (one gthread worker, as a
-small production site would run) as two processes, like production, and refreshes the
-top lists every 30 s. Ctrl-C stops everything.
+Starts ``flask twitsocket stream --source replay`` and gunicorn (one gthread worker of 200
+threads, at most 150 of them holding walls, as a small production site would run) as two
+processes, like production, and refreshes the top lists every 30 s. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -17,16 +17,21 @@ from demo_app import create_app
 
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = os.environ.get("PORT", "5000")
+#: gthread's pool: each open wall (websocket or event stream) holds a thread for its life,
+#: so the walls are capped below it and the page and the API always find a free thread.
+THREADS = 200
+WALL_SLOTS = 150
 
 
 def main() -> int:
+    os.environ.setdefault("TWITSOCKET_MAX_CLIENTS", str(WALL_SLOTS))  # gunicorn inherits it
     app = create_app()
     state = app.extensions["twitsocket"]
     state.create_tables()
     flask = [sys.executable, "-m", "flask", "--app", "demo_app"]
     gunicorn = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--threads",
-                "200", "--workers", "1", "--bind", f"{HOST}:{PORT}", "--log-level", "warning",
-                "demo_app:create_app()"]
+                str(THREADS), "--workers", "1", "--bind", f"{HOST}:{PORT}", "--log-level",
+                "warning", "demo_app:create_app()"]
     processes = [
         subprocess.Popen([*flask, "twitsocket", "stream", "--source", "replay"]),
         subprocess.Popen(gunicorn),

@@ -6,8 +6,10 @@ Why these values (measured with benchmarks/bench_workers.py, see docs/deployment
 * ``gevent`` holds thousands of websockets per worker: each wall costs two greenlets
   (Flask-Sock's route and simple-websocket's reader) instead of two OS threads; the
   hub's single reader per worker fans each post out. ``gthread`` works too (set
-  GUNICORN_WORKER_CLASS=gthread): size ``threads`` above the walls a worker must hold,
-  because every open websocket occupies one pool thread for its whole life.
+  GUNICORN_WORKER_CLASS=gthread): size ``threads`` well above the walls a worker must
+  hold (TWITSOCKET_MAX_CLIENTS), because every open websocket or event stream occupies
+  one pool thread for its whole life, and the page and the API need threads left over
+  when the wall slots are full. A warning says so at start-up when the margin is thin.
 * ``worker_connections`` caps sockets per worker for both classes (gthread's default of
   1000 silently refuses more); keep TWITSOCKET_MAX_CLIENTS at or below it so a full
   worker says 1013 "try again" instead of leaving the browser hanging.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import sys
 
 
 def _env(name: str, default: str) -> str:
@@ -49,4 +52,22 @@ def _raise_fd_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+#: Pool threads (gthread) or connections (both) left for the page and the API when every
+#: wall slot of a worker is taken.
+HEADROOM = 50
+
+
+def _check_headroom() -> None:
+    """Say so when a full worker would have nothing left for the page and the API."""
+    walls = int(_env("TWITSOCKET_MAX_CLIENTS", "1000"))
+    room = min(worker_connections, threads) if worker_class == "gthread" \
+        else worker_connections
+    if walls == 0 or room - walls < HEADROOM:
+        print(f"gunicorn.conf.py: TWITSOCKET_MAX_CLIENTS={walls} leaves fewer than "
+              f"{HEADROOM} of the worker's {room} {worker_class} slots for the page and "
+              "the API; lower it or raise GUNICORN_THREADS / GUNICORN_WORKER_CONNECTIONS",
+              file=sys.stderr)
+
+
 _raise_fd_limit()
+_check_headroom()

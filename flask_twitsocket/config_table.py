@@ -189,6 +189,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_CLIENTS", 1000, as_client_limit,
             "Websocket clients one worker process holds; more are refused (1013). 0 = no cap.",
             WALL),
+    Setting("MAX_CLIENTS_PER_ADDRESS", 50, as_client_limit,
+            "Walls (websocket and event-stream) one client address may hold in a worker; more "
+            "are refused (1013 / HTTP 429). 0 = no cap.",
+            WALL),
+    Setting("WALL_BUFFER_BYTES", 1 << 20, positive(int),
+            "Bytes a websocket wall may leave unsent (beyond its socket buffer) before it is "
+            "dropped; it reconnects and catches up.",
+            WALL),
+    Setting("WALL_SEND_TIMEOUT", 10.0, positive(float),
+            "Seconds a websocket wall's oldest unsent byte may wait before the wall is dropped.",
+            WALL),
+    Setting("HUB_STALL_TIMEOUT", 30.0, positive(float),
+            "Seconds the journal may stay ahead of what a worker's hub delivered before its "
+            "/health says 503.",
+            WALL),
     Setting("TRUSTED_PROXY_HOPS", 0, as_hop_count,
             "Proxies in front of the site whose X-Forwarded-For is believed (nginx kit: 1); 0 = "
             "the connection's own address is the client's.",

@@ -5,9 +5,13 @@ journal (woken by the bus, or polling) and hands the messages — already serial
 exact text to send — to every subscriber. A websocket wall has a *sink*: the hub thread
 writes to its socket itself, everything it read in one pass as one write. A server-sent
 events client has a bounded queue that its connection handler drains. A subscriber that
-cannot keep up (a full queue, a socket that takes nothing for ``SEND_TIMEOUT``) is
-dropped rather than allowed to hold memory or delay anyone else; its browser reconnects
-and catches up through the JSON API.
+cannot keep up (a full queue; a socket whose outbox overflows, see
+:mod:`flask_twitsocket.web.outbox`) is dropped rather than allowed to hold memory or delay
+anyone else; its browser reconnects and catches up through the JSON API. A sink must never
+block: the hub thread is every wall's only writer.
+
+The hub also says how long the journal has been ahead of it (:meth:`Hub.lag_seconds`), so
+a worker whose hub stalled can report itself unready.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import logging
 import os
 import queue
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 
 from .bus import Bus
@@ -30,11 +36,24 @@ READ_ENTRIES = 100
 BATCH_BYTES = 128 * 1024
 
 
+class Refused(Exception):
+    """A new subscriber is not admitted; ``str(error)`` is the reason to tell the client."""
+
+
+#: Why a full worker refuses (the browser retries with back-off, maybe on another worker).
+FULL_REASON = "server full; try again shortly"
+#: Why a client over its address's share is refused.
+ADDRESS_FULL_REASON = "too many connections from your address; try again later"
+
+
 class Subscription:
     """One connected wall's (or moderator console's) mailbox."""
 
-    def __init__(self, maxsize: int, moderator: bool = False) -> None:
+    def __init__(self, maxsize: int, moderator: bool = False, address: str | None = None,
+                 ) -> None:
         self.queue: queue.Queue[str] = queue.Queue(maxsize)
+        #: The client's address, counted against ``per_address`` (see :meth:`Hub.join`).
+        self.address = address
         #: Also receives moderator-only messages; set only after the moderator check.
         self.moderator = moderator
         self.dropped = False
@@ -65,12 +84,15 @@ class Hub:
         self.queue_size = queue_size
         self._lock = threading.Lock()
         self._subscribers: set[Subscription] = set()
+        self._per_address: Counter[str] = Counter()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._stop = threading.Event()
         self.bus: Bus | None = None
         self.last_id: int | None = None
         self.delivered = 0
+        #: (journal id, when first seen undelivered): see :meth:`lag_seconds`.
+        self._waiting: tuple[int, float] | None = None
         # The opening snapshot (see :meth:`snapshot`) and the count of broadcasts that
         # invalidates it.
         self._generation = 0
@@ -88,20 +110,43 @@ class Hub:
                          moderator: bool = False) -> Subscription | None:
         """Like :meth:`subscribe`, but None when ``limit`` clients are connected already
         (0 = no limit): a full worker refuses, so the balancer sends the retry elsewhere."""
-        if limit and self.client_count >= limit:
+        try:
+            return self.join(limit, sink=sink, moderator=moderator)
+        except Refused:
             return None
+
+    def join(self, limit: int, sink: Callable[[tuple[str, ...]], None] | None = None,
+             moderator: bool = False, address: str | None = None, per_address: int = 0,
+             ) -> Subscription:
+        """Subscribe, or raise :class:`Refused` when ``limit`` clients are connected (0 = no
+        limit) or ``per_address`` of them come from ``address`` already (0 = no cap): one
+        client (a script, a misbehaving kiosk) must not take every slot of a worker."""
         self.start()
-        subscription = Subscription(self.queue_size, moderator=moderator)
+        subscription = Subscription(self.queue_size, moderator=moderator, address=address)
         subscription.sink = sink
         with self._lock:
             if limit and len(self._subscribers) >= limit:
-                return None
+                raise Refused(FULL_REASON)
+            if per_address and address is not None \
+                    and self._per_address[address] >= per_address:
+                raise Refused(ADDRESS_FULL_REASON)
             self._subscribers.add(subscription)
+            if address is not None:
+                self._per_address[address] += 1
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:
+            if subscription not in self._subscribers:
+                return  # twice is harmless (an SSE stream's finally and its on-close)
             self._subscribers.discard(subscription)
+            if subscription.address is not None:
+                self._per_address[subscription.address] -= 1
+                if not self._per_address[subscription.address]:
+                    del self._per_address[subscription.address]
+
+    def clients_from(self, address: str) -> int:
+        return self._per_address.get(address, 0)
 
     @property
     def client_count(self) -> int:
@@ -126,7 +171,7 @@ class Hub:
                 # measured at 1,000 walls, ~5 µs per delivery instead of ~250 µs.
                 try:
                     subscription.sink(messages)
-                except OSError as error:  # stopped reading (send timed out), or gone
+                except OSError as error:  # fell too far behind (outbox full), or gone
                     self._drop(subscription, f"could not be sent to ({error})")
                 continue
             try:
@@ -160,6 +205,25 @@ class Hub:
         if subscription.on_drop is not None:
             subscription.on_drop()
         log.warning("Dropped a client that %s", why)
+
+    def lag_seconds(self, journal_head: int) -> float | None:
+        """Seconds for which an entry up to ``journal_head`` (the newest now) has been
+        waiting undelivered, as seen by the callers (the health probes); None when the hub
+        has delivered everything. A healthy hub delivers within its poll interval, so a
+        probe mostly sees None or a fraction of a second; a stalled one, a growing number.
+
+        Measured from the first probe that saw the entry rather than from the hub's last
+        read: a hub idle for its whole safety interval is not late for a post stored a
+        millisecond ago."""
+        delivered = self.last_id
+        if delivered is None or journal_head <= delivered:
+            self._waiting = None
+            return None
+        now = time.monotonic()
+        waiting = self._waiting
+        if waiting is None or waiting[0] <= delivered:  # delivered what we waited for
+            waiting = self._waiting = (journal_head, now)
+        return now - waiting[1]
 
     # --- the reader thread --------------------------------------------------------------
 
@@ -217,15 +281,23 @@ class Hub:
             run: list[str] = []
             run_bytes = 0
             run_for_moderators = False
+            up_to = self.last_id
             for entry_id, kind, payload in entries:
                 moderator_only = is_moderator_kind(kind)
                 if run and (moderator_only != run_for_moderators or run_bytes >= BATCH_BYTES):
-                    self.broadcast_many(tuple(run), run_for_moderators)
+                    self._deliver(run, run_for_moderators, up_to)
                     run, run_bytes = [], 0
                 run_for_moderators = moderator_only
                 run.extend(journal_messages(payload))
                 run_bytes += len(payload)
-                self.last_id = entry_id
-            self.broadcast_many(tuple(run), run_for_moderators)
+                up_to = entry_id
+            if entries:
+                self._deliver(run, run_for_moderators, up_to)
             if len(entries) < READ_ENTRIES:
                 return
+
+    def _deliver(self, run: list[str], moderator_only: bool, up_to: int) -> None:
+        """Broadcast a run, then count its entries (up to ``up_to``) as delivered: the
+        health probe must see a hub stuck in a broadcast as behind, not done."""
+        self.broadcast_many(tuple(run), moderator_only)
+        self.last_id = up_to

@@ -25,9 +25,10 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, request
 
 from ..extension import TwitSocket
-from ..hub import Subscription
+from ..hub import FULL_REASON, Refused, Subscription
 from ..serialise import tweet_message
 from ..store import PostStore
+from .client_address import client_address
 from .params import lenient_int
 from .websocket import opening_messages
 
@@ -96,12 +97,16 @@ def events() -> Response | tuple[str, int, dict[str, str]]:
     if state.settings["FALLBACK"] == "never":
         return "Server-sent events are disabled (TWITSOCKET_FALLBACK=never)", 404, {}
     hub = state.hub
-    peer = request.headers.get("X-Forwarded-For", request.remote_addr) or "?"
-    subscription = hub.subscribe_within(state.settings["MAX_CLIENTS"])
-    if subscription is None:
-        log.warning("Refused an event-stream client from %s: %d connected is the cap", peer,
-                    hub.client_count)
-        return "server full; try again shortly", 503, {"Retry-After": "5"}
+    peer = client_address()
+    try:
+        subscription = hub.join(state.settings["MAX_CLIENTS"], address=peer,
+                                per_address=state.settings["MAX_CLIENTS_PER_ADDRESS"])
+    except Refused as refusal:
+        log.warning("Refused an event-stream client from %s (%s; %d connected)", peer,
+                    refusal, hub.client_count)
+        # a full worker: 503, the balancer may try another; one address's share: 429
+        status = 503 if str(refusal) == FULL_REASON else 429
+        return str(refusal), status, {"Retry-After": "5"}
     log.info("New event-stream client from %s (%d connected)", peer, hub.client_count)
     try:  # subscribed first, then the catch-up: nothing falls between (the client de-dups)
         first = [sse_event(message) for message in opening_messages(state)]
