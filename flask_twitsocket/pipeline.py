@@ -12,6 +12,7 @@ the caller, who waits for the database (:mod:`flask_twitsocket.stream`).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -214,6 +215,8 @@ def _event_id(event: RawEvent) -> str:
             payload = loads(payload) if len(payload) <= MAX_EVENT_CHARS else None
         except (ValueError, RecursionError):
             payload = None
+        if payload is None:  # unreadable as a whole: look for an id near its start
+            return _guessed_id(event.payload)
     if not isinstance(payload, dict):
         return "(no id)"
     commit = payload.get("commit")
@@ -225,6 +228,18 @@ def _event_id(event: RawEvent) -> str:
         if isinstance(place, (str, int)) and place is not payload:
             return repr(place)[:80]
     return "(no id)"
+
+
+_ID_NEAR_START = re.compile(r'"(id_str|id|rkey)"\s*:\s*"?([^",}\s]{1,80})')
+
+
+def _guessed_id(payload: str | bytes) -> str:
+    start = payload[:4096]
+    if isinstance(start, bytes):
+        start = start.decode("utf-8", "replace")
+    found = {key: value for key, value in _ID_NEAR_START.findall(start)[::-1]}
+    guess = found.get("id_str") or found.get("id") or found.get("rkey")
+    return f"{guess!r} (guessed)" if guess else "(no id)"
 
 
 #: Up to this many new posts in one batch, each gets its own log line; a bigger burst (a

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from ..sanitise import html_to_text, sanitise_html
 from . import Author, Deletion, Edit, MalformedEvent, Normalised, PostData, post_time, register
-from .storable import count
 
 NETWORK = "mastodon"
 
@@ -70,7 +69,7 @@ def status_to_post(status: dict[str, Any], instance: str | None) -> PostData:
         retweet_of=str(original["id"]) if original else None,
         retweet_of_author=(_acct(original["account"], instance)
                            if original and isinstance(original.get("account"), dict) else None),
-        retweet_count=count(shown.get("reblogs_count")),
+        retweet_count=shown.get("reblogs_count") or 0,  # storable clamps and logs it
         raw=status,
     )
 

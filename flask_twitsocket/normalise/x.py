@@ -12,7 +12,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from . import Author, Deletion, MalformedEvent, Normalised, PostData, post_time, register
-from .storable import count
 
 NETWORK = "x"
 SITE = "https://x.com"
@@ -81,7 +80,7 @@ def _from_v2(payload: dict[str, Any]) -> PostData:
         is_retweet=retweet_of is not None,
         retweet_of=retweet_of,
         retweet_of_author=str(retweet_of_author) if retweet_of_author else None,
-        retweet_count=count(metrics.get("retweet_count")),
+        retweet_count=metrics.get("retweet_count") or 0,  # storable clamps and logs it
         raw=payload,
     )
 
@@ -147,7 +146,7 @@ def _from_v1(status: dict[str, Any]) -> PostData:
         is_retweet=original is not None,
         retweet_of=str(original["id_str"]) if original else None,
         retweet_of_author=original["user"]["screen_name"] if original else None,
-        retweet_count=count(status.get("retweet_count")),
+        retweet_count=status.get("retweet_count") or 0,  # storable clamps and logs it
         raw=status,
     )
 
