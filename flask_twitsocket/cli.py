@@ -19,7 +19,7 @@ from .config import ConfigError
 from .extension import TwitSocket
 from .moderation import gate_for, hide_config_banned
 from .pipeline import Ingestor, IngestStats
-from .stream import StreamRunner, stop_on_signals
+from .stream import DatabaseDown, StreamRunner, stop_on_signals
 
 twitsocket_cli = AppGroup("twitsocket", help="Run and maintain the live social wall.")
 log = logging.getLogger("flask_twitsocket.cli")
@@ -90,8 +90,15 @@ def stream(source_names: tuple[str, ...]) -> None:
     stop_on_signals(stop)
     log.info("Streaming from %s into %s (bus: %s)", ", ".join(names),
              state.engine.url.render_as_string(hide_password=True), bus.name)
-    stats = StreamRunner(sources, ingestor, stop).run()
-    bus.close()
+    runner = StreamRunner(sources, ingestor, stop,
+                          database_down_exit=settings["DATABASE_DOWN_EXIT"])
+    try:
+        stats = runner.run()
+    except DatabaseDown as error:  # exit non-zero: systemd restarts the stream
+        log.error("Stream stopped: %s", error)
+        raise click.ClickException(f"Stream stopped: {error}") from None
+    finally:
+        bus.close()
     log.info("Stopped: %s", _summary(stats))
     click.echo(f"Stream stopped: {_summary(stats)}")
 

@@ -97,6 +97,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SOURCES", (), as_str_list,
             "Sources run by 'stream' with no --source.",
             TRACKING),
+    Setting("DATABASE_DOWN_EXIT", 300.0, positive(float),
+            "Seconds the stream waits for an unreachable database before it exits with an "
+            "error (for systemd to restart it). Five minutes outlast a database restart or a "
+            "managed failover, and are far within Jetstream's 36 h replay window.",
+            TRACKING),
     Setting("BACKOFF_SCALE", 1.0, positive(float),
             "Multiplies every reconnect wait (shorten it in tests, lengthen it in trouble).",
             TRACKING),

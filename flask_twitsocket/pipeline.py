@@ -3,22 +3,26 @@
 Each step is one call, and a batch of events goes through together so a burst of posts
 costs one transaction, not one per post. Nothing a network sends can stop the pipeline:
 a malformed event is logged with the reason and skipped, and the rest of its batch is
-stored as usual.
+stored as usual. Should the database still refuse a batch for any other reason than a
+lost connection, the batch is split in halves until the offending event is found, which
+is logged as malformed and dropped (:meth:`Ingestor.ingest`); only connection errors reach
+the caller, who waits for the database (:mod:`flask_twitsocket.stream`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from contextlib import suppress
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .bus import Bus
 from .filters import BanList
 from .normalise import Edit, MalformedEvent, Normalised, PostData, normalise
-from .serialise import loads
-from .store import ApplyResult, PostStore
+from .normalise.storable import MAX_EVENT_CHARS, raw_json
+from .serialise import dumps, loads
+from .store import ApplyResult, PostStore, is_connection_error
 
 if TYPE_CHECKING:
     from .moderation import Gate
@@ -32,6 +36,9 @@ class RawEvent:
 
     network: str
     payload: Any
+    #: Called by the stream runner once the batch holding this event is stored (or the
+    #: event was skipped): a source moves its saved resume position only then.
+    acknowledge: Callable[[], None] | None = None
 
 
 @dataclass
@@ -53,22 +60,38 @@ class IngestStats:
 
 
 def parse(event: RawEvent) -> Normalised:
+    """One raw event normalised and storable, or :class:`MalformedEvent`."""
     payload = event.payload
     if not isinstance(payload, (bytes, str)):
-        return normalise(event.network, payload)
+        return _with_raw_text(normalise(event.network, payload))
+    if len(payload) > MAX_EVENT_CHARS:
+        raise MalformedEvent(f"the event is {len(payload)} long, over the {MAX_EVENT_CHARS} "
+                             "allowed")
+    try:
+        if isinstance(payload, bytes):
+            payload = payload.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedEvent(f"not UTF-8 text ({error.reason} at byte {error.start})") from None
     try:
         parsed = loads(payload)
-    except ValueError as error:
-        raise MalformedEvent(f"not JSON: {error}") from None
+    except (ValueError, RecursionError) as error:  # RecursionError: deeply nested JSON
+        raise MalformedEvent(f"not JSON: {str(error)[:200]}") from None
     item = normalise(event.network, parsed)
     # The text just parsed IS the raw JSON of the event: keep it for the ``raw`` column
     # rather than encoding the dict back (that was 5% of ingest). Only when the post's
     # ``raw`` is the whole event; a normaliser that keeps a part of it is left alone.
     post = item.post if isinstance(item, Edit) else item
     if isinstance(post, PostData) and post.raw is parsed:
-        # (bytes that are not UTF-8 can be JSON for the stdlib parser: then re-encode)
-        with suppress(UnicodeDecodeError):
-            post.raw_text = (payload if isinstance(payload, str) else payload.decode()).strip()
+        post.raw_text = payload.strip()
+    return _with_raw_text(item)
+
+
+def _with_raw_text(item: Normalised) -> Normalised:
+    """Encode a post's raw event now, not in the store: an event that cannot be encoded
+    or is too big is malformed here, like any other, instead of failing its batch."""
+    post = item.post if isinstance(item, Edit) else item
+    if isinstance(post, PostData) and post.raw_text is None:
+        post.raw_text = raw_json(post.raw, dumps)
     return item
 
 
@@ -95,6 +118,33 @@ class Ingestor:
         return self.gate is not None and self.gate.waiting()
 
     def ingest(self, events: Sequence[RawEvent]) -> IngestStats:
+        """Store a batch; only a lost database connection raises (nothing was dropped).
+
+        Any other failure means the database (or moderation) refuses something in the
+        batch that normalising did not catch: the batch is split in halves, each ingested
+        on its own, down to the single offending event, which is logged as malformed and
+        dropped. A poison post among 500 costs about 18 transactions, once.
+        """
+        try:
+            return self._ingest(events)
+        except Exception as error:
+            if is_connection_error(error):
+                raise
+            if len(events) == 1:
+                return self._refused(events[0], error)
+            half = len(events) // 2
+            stats = self.ingest(events[:half])
+            stats.add(self.ingest(events[half:]))
+            return stats
+
+    @staticmethod
+    def _refused(event: RawEvent, error: Exception) -> IngestStats:
+        log.warning("Skipped a malformed %s event %s: the database refused it (%s: %s)",
+                    event.network, _event_id(event), type(error).__name__,
+                    str(error).strip().splitlines()[0][:200] if str(error).strip() else "")
+        return IngestStats(received=1, malformed=1)
+
+    def _ingest(self, events: Sequence[RawEvent]) -> IngestStats:
         stats = IngestStats(received=len(events))
         items: list[Normalised] = []
         for event in events:
@@ -102,7 +152,8 @@ class Ingestor:
                 item = parse(event)
             except MalformedEvent as error:
                 stats.malformed += 1
-                log.warning("Skipped a malformed %s event: %s", event.network, error)
+                log.warning("Skipped a malformed %s event %s: %s", event.network,
+                            _event_id(event), error)
                 continue
             if isinstance(item, PostData) and self.banned.rejects(item):
                 stats.banned += 1
@@ -152,6 +203,43 @@ class Ingestor:
         stats.edited = result.edited
         stats.deleted = result.deleted
         log_new_posts(result.stored)
+
+
+def _event_id(event: RawEvent) -> str:
+    """The post id a raw event names, for log lines: a best guess from the usual places
+    (X's ``data.id``/``id_str``, Mastodon's status, Bluesky's DID and record key), because
+    the event may be too broken to normalise."""
+    payload = event.payload
+    if isinstance(payload, (str, bytes)):
+        try:
+            payload = loads(payload) if len(payload) <= MAX_EVENT_CHARS else None
+        except (ValueError, RecursionError):
+            payload = None
+        if payload is None:  # unreadable as a whole: look for an id near its start
+            return _guessed_id(event.payload)
+    if not isinstance(payload, dict):
+        return "(no id)"
+    commit = payload.get("commit")
+    if isinstance(commit, dict) and "rkey" in commit:
+        return f"at://{payload.get('did')}/{commit.get('collection')}/{commit['rkey']}"[:200]
+    for place in (payload.get("data"), payload.get("payload"), payload):
+        if isinstance(place, dict) and (place.get("id_str") or place.get("id")) is not None:
+            return repr(place.get("id_str") or place.get("id"))[:80]
+        if isinstance(place, (str, int)) and place is not payload:
+            return repr(place)[:80]
+    return "(no id)"
+
+
+_ID_NEAR_START = re.compile(r'"(id_str|id|rkey)"\s*:\s*"?([^",}\s]{1,80})')
+
+
+def _guessed_id(payload: str | bytes) -> str:
+    start = payload[:4096]
+    if isinstance(start, bytes):
+        start = start.decode("utf-8", "replace")
+    found = {key: value for key, value in _ID_NEAR_START.findall(start)[::-1]}
+    guess = found.get("id_str") or found.get("id") or found.get("rkey")
+    return f"{guess!r} (guessed)" if guess else "(no id)"
 
 
 #: Up to this many new posts in one batch, each gets its own log line; a bigger burst (a

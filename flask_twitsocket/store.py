@@ -71,6 +71,23 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+#: DB-API and SQLAlchemy errors that mean "the database cannot be reached (now)", as
+#: opposed to "it refuses this data". psycopg, sqlite3 and SQLAlchemy all use these names.
+_CONNECTION_ERRORS = frozenset({"OperationalError", "InterfaceError", "DisconnectionError"})
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """Whether ``error`` is the database being unreachable, worth waiting for and retrying.
+
+    Anything else (a value the database refuses, a bug) would fail again on retry: the
+    caller must drop the offending data instead of retrying for ever. The store's fast
+    paths call the DB-API driver directly, so its own (unwrapped) errors count too.
+    """
+    if getattr(error, "connection_invalidated", False):
+        return True
+    return any(kind.__name__ in _CONNECTION_ERRORS for kind in type(error).__mro__)
+
+
 class PostStore:
     """Reads and writes the extension's tables on one SQLAlchemy engine."""
 

@@ -5,6 +5,14 @@ takes whatever has accumulated (up to ``BATCH_SIZE``) and ingests it in one tran
 At a few posts per second that is one post per batch and no added latency; in a burst,
 batches grow and the database keeps up. A source that crashes is logged and restarted
 after a back-off, so one network's trouble never stops the others.
+
+Nothing a network sends can stop this loop: the ingestor drops what it cannot store, and
+only a lost database connection comes back here. Then the batch is kept and retried until
+the database answers — for at most ``TWITSOCKET_DATABASE_DOWN_EXIT`` seconds, after which
+:class:`DatabaseDown` ends the process with a non-zero status, so that systemd (or any
+supervisor) restarts it and the outage shows as a failed unit rather than as a log that
+merely looks busy. Nothing is lost by exiting: sources save their resume position only
+for events already stored (``RawEvent.acknowledge``), so a restart reads the rest again.
 """
 
 from __future__ import annotations
@@ -18,20 +26,29 @@ from collections.abc import Callable, Iterable
 
 from .pipeline import Ingestor, IngestStats, RawEvent
 from .sources.base import Backoff, Source
+from .store import is_connection_error
 
 log = logging.getLogger("flask_twitsocket.stream")
 
 BATCH_SIZE = 500
+#: Seconds between two tries to store a batch while the database is unreachable.
+RETRY_WAIT = 2.0
 _DONE = object()
+
+
+class DatabaseDown(RuntimeError):
+    """The database stayed unreachable longer than the bound: the process should exit."""
 
 
 class StreamRunner:
     def __init__(self, sources: Iterable[Source], ingestor: Ingestor,
-                 stop: threading.Event, restart_crashed: bool = True) -> None:
+                 stop: threading.Event, restart_crashed: bool = True,
+                 database_down_exit: float = 300.0) -> None:
         self.sources = list(sources)
         self.ingestor = ingestor
         self.stop = stop
         self.restart_crashed = restart_crashed
+        self.database_down_exit = database_down_exit
         self.events: queue.Queue = queue.Queue(maxsize=10 * BATCH_SIZE)
         self.stats = IngestStats()
 
@@ -52,8 +69,12 @@ class StreamRunner:
             batch, finished = self._next_batch()
             running -= finished
             if batch:
-                stats = self._ingest(batch)
-                if on_batch:
+                try:
+                    stats = self._ingest(batch)
+                except DatabaseDown:
+                    self.stop.set()  # the sources stop too; their positions stay saved
+                    raise
+                if on_batch and stats is not None:
                     on_batch(stats)
             self._tick()
         self.stop.set()
@@ -64,17 +85,41 @@ class StreamRunner:
             thread.join(timeout=5)
         return self.stats
 
-    def _ingest(self, batch: list[RawEvent]) -> IngestStats:
+    def _ingest(self, batch: list[RawEvent]) -> IngestStats | None:
+        """Store a batch, waiting for the database while it is unreachable (bounded);
+        None if asked to stop meanwhile (the batch is not acknowledged: read again later).
+        """
+        down_since: float | None = None
         while True:
             try:
                 stats = self.ingestor.ingest(batch)
                 break
-            except Exception:  # the database is down: keep the batch, retry, never drop it
-                log.exception("Could not store %d events; retrying in 2 s", len(batch))
-                if self.stop.wait(2.0):
-                    raise
+            except Exception as error:
+                if not is_connection_error(error):
+                    raise  # the ingestor drops what the database refuses: this is a bug
+                down_since = down_since or time.monotonic()
+                if not self._wait_for_database(error, len(batch),
+                                               time.monotonic() - down_since):
+                    return None
+        if down_since is not None:
+            log.info("The database is back; stored the waiting batch")
+        for event in batch:  # only now may the sources move their resume positions
+            if event.acknowledge is not None:
+                event.acknowledge()
         self.stats.add(stats)
         return stats
+
+    def _wait_for_database(self, error: Exception, size: int, down_for: float) -> bool:
+        """Wait before the next try; False if asked to stop, DatabaseDown past the bound."""
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        if down_for >= self.database_down_exit:
+            raise DatabaseDown(
+                f"the database has been unreachable for {down_for:.0f} s (limit "
+                f"TWITSOCKET_DATABASE_DOWN_EXIT = {self.database_down_exit:g} s): "
+                f"{type(error).__name__}: {reason}") from error
+        log.warning("Could not store %d events, the database is unreachable (%s: %s); "
+                    "retrying in %.0f s", size, type(error).__name__, reason, RETRY_WAIT)
+        return not self.stop.wait(RETRY_WAIT)
 
     def _tick(self) -> bool:
         """The ingestor's periodic work; True while it still has some waiting."""

@@ -82,17 +82,28 @@ def register(network: str) -> Callable[[Normaliser], Normaliser]:
 
 
 def normalise(network: str, payload: Any) -> Normalised:
-    """Turn one raw event into the common shape; ``None`` means "nothing to do" (keep-alive)."""
+    """Turn one raw event into the common shape; ``None`` means "nothing to do" (keep-alive).
+
+    Whatever goes wrong while normalising one event — any exception at all, a
+    ``RecursionError`` from a deeply nested payload included — makes that event
+    malformed: a network's payload must never reach the stream runner as an error, which
+    would take it for a database outage. What comes out is storable (see ``storable``).
+    """
     try:
         normaliser = _NORMALISERS[network]
-    except KeyError:
+    except (KeyError, TypeError):
         raise MalformedEvent(f"no normaliser for network {network!r}") from None
     try:
-        return normaliser(payload)
+        item = normaliser(payload)
+        if isinstance(item, (PostData, Edit)):
+            storable.make_storable(item.post if isinstance(item, Edit) else item)
+        elif isinstance(item, Deletion):
+            storable.identifier(item.post_id, "deleted post id")
+        return item
     except MalformedEvent:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-        raise MalformedEvent(f"{type(error).__name__}: {error}") from error
+    except Exception as error:
+        raise MalformedEvent(f"{type(error).__name__}: {str(error)[:200]}") from error
 
 
 def parse_time(value: Any) -> datetime:
@@ -101,14 +112,31 @@ def parse_time(value: Any) -> datetime:
         raise MalformedEvent(f"bad timestamp {value!r}")
     try:
         moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
-    except ValueError:
-        raise MalformedEvent(f"bad timestamp {value!r}") from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    if moment.tzinfo is timezone.utc:  # the usual case: no conversion to make
-        return moment
-    return moment.astimezone(timezone.utc)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=timezone.utc)
+        if moment.tzinfo is timezone.utc:  # the usual case: no conversion to make
+            return moment
+        # year 1 at +01:00 is before datetime.min in UTC: OverflowError
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise MalformedEvent(f"bad timestamp {value[:80]!r}") from None
+
+
+def post_time(value: Any, network: str, post_id: str,
+              fallback: datetime | None = None) -> datetime:
+    """A post's date from ``value`` (ISO text or a datetime), or — when it is unreadable
+    or out of range (posters' clients choose it freely) — the event's own time
+    ``fallback``, or now; a replacement is logged."""
+    try:
+        moment = value if isinstance(value, datetime) else parse_time(value)
+        if storable.in_range(moment):
+            return moment
+    except (MalformedEvent, TypeError):  # TypeError: a naive datetime compared
+        pass
+    storable.repaired(network, post_id, f"date {str(value)[:80]!r} unusable, replaced by "
+                      + ("the event's time" if fallback else "now"))
+    return fallback or datetime.now(timezone.utc)
 
 
 # Each network module registers its normaliser on import.
-from . import bluesky, mastodon, x  # noqa: E402,F401
+from . import bluesky, mastodon, storable, x  # noqa: E402,F401

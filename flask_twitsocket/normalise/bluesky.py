@@ -13,10 +13,10 @@ and what a delete commit names.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
-from . import Author, Deletion, Edit, MalformedEvent, Normalised, PostData, parse_time, register
+from . import Author, Deletion, Edit, MalformedEvent, Normalised, PostData, post_time, register
+from .storable import from_epoch_us
 
 NETWORK = "bluesky"
 POST = "app.bsky.feed.post"
@@ -62,26 +62,19 @@ def _post(event: dict[str, Any], did: str, rkey: str, record: Any) -> PostData:
         avatar_url=profile.get("avatar") if isinstance(profile.get("avatar"), str) else None,
     )
     text = record["text"]
+    post_id = at_uri(did, rkey)
     return PostData(
         network=NETWORK,
-        post_id=at_uri(did, rkey),
+        post_id=post_id,
         author=author,
         text=text,
-        created_at=_created_at(record.get("createdAt"), event.get("time_us")),
+        # the record's own time is set by the poster's client: Jetstream's is the fallback
+        created_at=post_time(record.get("createdAt"), NETWORK, post_id,
+                             from_epoch_us(event.get("time_us"))),
         url=f"{SITE}/profile/{handle or did}/post/{rkey}",
         entities=facet_entities(text, record.get("facets")),
         raw=event,
     )
-
-
-def _created_at(created: Any, time_us: Any) -> datetime:
-    """The record's own time; it is set by the client, so fall back to Jetstream's."""
-    try:
-        return parse_time(created)
-    except MalformedEvent:
-        if isinstance(time_us, int):
-            return datetime.fromtimestamp(time_us / 1_000_000, timezone.utc)
-        return datetime.now(timezone.utc)
 
 
 def facet_entities(text: str, facets: Any) -> list[dict[str, Any]]:

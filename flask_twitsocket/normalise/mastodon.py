@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..sanitise import html_to_text, sanitise_html
-from . import Author, Deletion, Edit, MalformedEvent, Normalised, PostData, parse_time, register
+from . import Author, Deletion, Edit, MalformedEvent, Normalised, PostData, post_time, register
 
 NETWORK = "mastodon"
 
@@ -55,20 +55,21 @@ def status_to_post(status: dict[str, Any], instance: str | None) -> PostData:
                     for e in entities]
         text = prefix + text
         html = f"<p>CW: {sanitise_html(warning)}</p>{html}"
+    post_id = str(status["id"])
     return PostData(
         network=NETWORK,
-        post_id=str(status["id"]),
+        post_id=post_id,
         author=_author(status["account"], instance),
         text=text,
         html=html,
         entities=entities,
-        created_at=parse_time(status.get("created_at")),
+        created_at=post_time(status.get("created_at"), NETWORK, post_id),
         url=shown.get("url") or shown.get("uri"),
         is_retweet=original is not None,
         retweet_of=str(original["id"]) if original else None,
         retweet_of_author=(_acct(original["account"], instance)
                            if original and isinstance(original.get("account"), dict) else None),
-        retweet_count=int(shown.get("reblogs_count") or 0),
+        retweet_count=shown.get("reblogs_count") or 0,  # storable clamps and logs it
         raw=status,
     )
 

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from . import Author, Deletion, MalformedEvent, Normalised, PostData, parse_time, register
+from . import Author, Deletion, MalformedEvent, Normalised, PostData, post_time, register
 
 NETWORK = "x"
 SITE = "https://x.com"
@@ -73,13 +73,14 @@ def _from_v2(payload: dict[str, Any]) -> PostData:
         post_id=post_id,
         author=author,
         text=text,
-        created_at=parse_time(data["created_at"]) if "created_at" in data else _now(),
+        created_at=post_time(data.get("created_at"), NETWORK, post_id) if "created_at" in data
+        else _now(),
         url=post_url(username, post_id),
         entities=entities,
         is_retweet=retweet_of is not None,
         retweet_of=retweet_of,
         retweet_of_author=str(retweet_of_author) if retweet_of_author else None,
-        retweet_count=int(metrics.get("retweet_count") or 0),
+        retweet_count=metrics.get("retweet_count") or 0,  # storable clamps and logs it
         raw=payload,
     )
 
@@ -139,24 +140,25 @@ def _from_v1(status: dict[str, Any]) -> PostData:
         post_id=post_id,
         author=author,
         text=text,
-        created_at=_v1_time(status.get("created_at")),
+        created_at=_v1_time(status.get("created_at"), post_id),
         url=post_url(author.username, post_id),
         entities=entities,
         is_retweet=original is not None,
         retweet_of=str(original["id_str"]) if original else None,
         retweet_of_author=original["user"]["screen_name"] if original else None,
-        retweet_count=int(status.get("retweet_count") or 0),
+        retweet_count=status.get("retweet_count") or 0,  # storable clamps and logs it
         raw=status,
     )
 
 
-def _v1_time(value: Any) -> datetime:
+def _v1_time(value: Any, post_id: str) -> datetime:
     if not value:
         return _now()
     try:
-        return parsedate_to_datetime(value).astimezone(timezone.utc)
-    except (TypeError, ValueError):
-        return parse_time(value)
+        return post_time(parsedate_to_datetime(value).astimezone(timezone.utc), NETWORK,
+                         post_id)
+    except (TypeError, ValueError, OverflowError):
+        return post_time(value, NETWORK, post_id)
 
 
 def _now() -> datetime:

@@ -14,13 +14,16 @@ cached, so one author costs one request an hour however much they post. When the
 fails, posts go out at once with the DID as the name; the AppView is left alone for a
 while rather than slowing every post.
 
-Resuming: Jetstream replays from a ``cursor`` (a ``time_us``) up to 36 h back. The newest
-``time_us`` seen is kept in ``TWITSOCKET_BLUESKY_STATE_FILE`` (a small JSON file written
+Resuming: Jetstream replays from a ``cursor`` (a ``time_us``) up to 36 h back. The resume
+position is kept in ``TWITSOCKET_BLUESKY_STATE_FILE`` (a small JSON file written
 atomically every few seconds: the extension's tables stay the same for every network and a
-cursor is per process, not per site) and used on every reconnect and restart, rewound by a
-few seconds on restart because the last events read may not have been stored yet; the
-store keeps a replayed post once. The same file keeps the AT URIs of recently forwarded
-posts, so a delete is forwarded only for a post the wall has, not the network's every one.
+cursor is per process, not per site). It is the newest ``time_us`` read, except while a
+forwarded event is not stored yet: then it is the oldest such event's ``time_us`` (the
+stream runner acknowledges each stored event), so a restart after the database was stuck
+reads again every post it had not stored. Reconnects within the process resume from the
+newest read (what was read is still in memory). The store keeps a replayed post once.
+The same file keeps the AT URIs of recently forwarded posts, so a delete is forwarded only
+for a post the wall has, not the network's every one.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ import os
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Container, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -41,6 +46,7 @@ from websockets.sync.client import connect
 
 from ..config import ConfigError
 from ..normalise.bluesky import POST, at_uri
+from ..normalise.storable import MAX_EVENT_CHARS
 from ..pipeline import RawEvent
 from .base import Backoff, Source
 from .mastodon import USER_AGENT
@@ -51,7 +57,7 @@ PROFILE_CACHE_SIZE = 20_000
 APPVIEW_PAUSE = 30.0  # seconds without AppView requests after a failure
 BATCH_WAIT = 0.25  # seconds a matched post may wait for others to share a profile request
 SAVE_EVERY = 2.0
-REWIND_US = 5_000_000  # rewind on restart: events read but perhaps not yet stored
+REWIND_US = 5_000_000  # rewind on restart too: cheap insurance (replays are stored once)
 KNOWN_POSTS = 5_000
 
 _TIME_US = re.compile(r'"time_us"\s*:\s*(\d+)')
@@ -142,7 +148,7 @@ class JetstreamFilter:
 def _loads(line: str) -> Any:
     try:
         return json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: deeply nested JSON
         return None
 
 
@@ -225,7 +231,11 @@ class BlueskySource(Source):
         self.dids = {a for a in self.accounts if a.startswith("did:")}
         state = settings["BLUESKY_STATE_FILE"]
         self.state_file = Path(state) if state else None
+        #: The newest ``time_us`` read: where a reconnect resumes.
         self.cursor: int | None = None
+        #: ``time_us`` of forwarded events not yet stored, oldest first (see _resume_at).
+        self.unstored: deque[int] = deque()
+        self.unstored_lock = threading.Lock()
         self.known: dict[str, None] = {}
         self.pending: list[dict[str, Any]] = []
         self.pending_since = 0.0
@@ -264,15 +274,38 @@ class BlueskySource(Source):
         if found:
             self.cursor = int(found.group(1))
 
+    def _forward(self, payload: dict[str, Any] | str, time_us: Any) -> RawEvent:
+        """The raw event for the pipeline, counted as unstored until acknowledged."""
+        if not isinstance(time_us, int) or isinstance(time_us, bool):
+            return RawEvent(self.network, payload)
+        with self.unstored_lock:
+            self.unstored.append(time_us)
+        return RawEvent(self.network, payload, acknowledge=partial(self._stored, time_us))
+
+    def _stored(self, time_us: int) -> None:
+        """The runner stored the event of ``time_us`` (and, in order, every one before)."""
+        with self.unstored_lock:
+            while self.unstored and self.unstored[0] <= time_us:
+                self.unstored.popleft()
+
+    def _resume_at(self) -> int | None:
+        """Where a restart must resume: the oldest event read but not stored, if any."""
+        waiting = [event["time_us"] for event in self.pending[:1]
+                   if isinstance(event.get("time_us"), int)]
+        with self.unstored_lock:
+            waiting += list(self.unstored)[:1]
+        return min(waiting) if waiting else self.cursor
+
     def _save_state(self, force: bool = False) -> None:
         now = time.monotonic()
         if self.state_file is None or (not force and now - self.saved_at < SAVE_EVERY):
             return
         self.saved_at = now
         self._track_cursor()
-        if self.cursor is None:
+        cursor = self._resume_at()
+        if cursor is None:
             return
-        state = {"cursor": self.cursor, "posts": list(self.known)[-KNOWN_POSTS:]}
+        state = {"cursor": cursor, "posts": list(self.known)[-KNOWN_POSTS:]}
         temporary = self.state_file.with_name(self.state_file.name + ".tmp")
         try:
             temporary.write_text(json.dumps(state), encoding="utf-8")
@@ -345,8 +378,11 @@ class BlueskySource(Source):
                     else message
                 self.last_line = line
                 selected = self.filter.select(line)
-                if isinstance(selected, str):
-                    yield RawEvent(self.network, selected)  # the pipeline logs it
+                if isinstance(selected, str) or (selected is not None
+                                                 and len(line) > MAX_EVENT_CHARS):
+                    time_us = _TIME_US.search(line)
+                    # not JSON, or too big to store: the pipeline logs it
+                    yield self._forward(line, int(time_us.group(1)) if time_us else None)
                 elif selected is not None:
                     self._hold(selected)
             if self.pending and (message is None or len(self.pending) >= PROFILE_BATCH
@@ -380,4 +416,4 @@ class BlueskySource(Source):
                 self.known[at_uri(str(event.get("did")), str(commit.get("rkey")))] = None
                 if len(self.known) > KNOWN_POSTS:
                     del self.known[next(iter(self.known))]
-            yield RawEvent(self.network, event)
+            yield self._forward(event, event.get("time_us"))

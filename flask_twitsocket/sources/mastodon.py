@@ -320,7 +320,7 @@ class MastodonSource(Source):
             return None
         try:
             status = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return RawEvent(self.network, data)  # the pipeline logs and counts it
         if name == "update" and isinstance(status, dict) and "id" in status:
             self._saw(tag, str(status["id"]))

@@ -2,7 +2,8 @@
 
 Each line is one raw event: an X API v2 stream event, a legacy v1.1 status, or an envelope
 ``{"network": "mastodon", "payload": {...}}`` for other networks. Lines are handed to the
-pipeline untouched (a broken line is logged and skipped there), except that X posts get
+pipeline untouched (a broken line — not UTF-8, not JSON, too long — is logged and skipped
+there; the file is read as bytes so one bad byte never stops the replay), except that X posts get
 today's time (``TWITSOCKET_REPLAY_RETIME``) and, on every pass after the first of a
 looping replay, a fresh id so the wall keeps filling.
 """
@@ -16,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..config import ConfigError
+from ..normalise.storable import MAX_EVENT_CHARS
 from ..pipeline import RawEvent
 from .base import Source
 
@@ -42,7 +44,7 @@ class ReplaySource(Source):
             self.log.info("Replaying %s at %.1f posts/s (pass %d)", path.name,
                           self.settings["REPLAY_RATE"], passes + 1)
             next_at = time.monotonic()
-            with path.open(encoding="utf-8") as lines:
+            with path.open("rb") as lines:
                 for line in lines:
                     line = line.strip()
                     if not line:
@@ -57,10 +59,12 @@ class ReplaySource(Source):
                 self.log.info("Replay finished after one pass")
                 return
 
-    def _event(self, line: str, passes: int) -> RawEvent:
+    def _event(self, line: bytes, passes: int) -> RawEvent:
+        if len(line) > MAX_EVENT_CHARS:
+            return RawEvent(self.network, line)  # the pipeline reports it (too long)
         try:
-            event = json.loads(line)
-        except ValueError:
+            event = json.loads(line.decode("utf-8"))
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, too deeply nested
             return RawEvent(self.network, line)  # the pipeline reports it
         if isinstance(event, dict) and "network" in event and "payload" in event:
             return RawEvent(str(event["network"]), event["payload"])

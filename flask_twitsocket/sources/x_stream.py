@@ -182,7 +182,7 @@ def _error_notice(line: bytes) -> str | None:
         return None
     try:
         payload = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(payload, dict) or "data" in payload or "errors" not in payload:
         return None
