@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import IN_CI, ROOT, free_port, wait_until
+from conftest import IN_CI, ROOT, free_port, fresh_app, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -113,10 +113,7 @@ def wall_env() -> dict[str, str]:
 @pytest.fixture
 def wall_server(cli_env: dict[str, str], wall_env: dict[str, str], database_url: str,
                 ) -> Iterator[WallServer]:
-    from demo_app import create_app
-
-    create_app({"SQLALCHEMY_DATABASE_URI": database_url}).extensions[
-        "twitsocket"].create_tables()
+    fresh_app(database_url).extensions["twitsocket"].engine.dispose()  # empty tables
     server = WallServer({**cli_env, **wall_env})
     server.start()
     yield server

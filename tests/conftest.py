@@ -96,15 +96,23 @@ def app_config() -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture
-def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
-    app = make_app(database_url, **app_config)
+def fresh_app(database_url: str, **config: Any) -> Flask:
+    """:func:`make_app` on empty tables: a shared PostgreSQL test database keeps the rows of
+    earlier tests, so its tables are dropped and created again (SQLite files are new)."""
+    app = make_app(database_url, **config)
     state = app.extensions["twitsocket"]
     if not database_url.startswith("sqlite"):
         from flask_twitsocket.models import metadata
 
         metadata.drop_all(state.engine)
     state.create_tables()
+    return app
+
+
+@pytest.fixture
+def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = fresh_app(database_url, **app_config)
+    state = app.extensions["twitsocket"]
     yield app
     state.hub.stop()
     state.engine.dispose()

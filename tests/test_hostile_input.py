@@ -72,10 +72,9 @@ def test_a_bad_resume_point_on_the_event_stream_replays_nothing(live_server, app
 
 @pytest.mark.parametrize("value", UNICODE_DIGITS + TOO_BIG + ["0", "abc"])
 def test_undo_of_a_bad_action_id_is_a_400(database_url, value):
-    from conftest import make_app
+    from conftest import fresh_app
 
-    app = make_app(database_url, **MODERATED)
-    app.extensions["twitsocket"].create_tables()
+    app = fresh_app(database_url, **MODERATED)
     console = Console(app.test_client()).open()
     answer = console.act("undo", value, status=400)
     assert "action id" in answer["error"]
@@ -96,10 +95,9 @@ DISGUISED = {
 
 @pytest.fixture
 def moderated(database_url):
-    from conftest import make_app
+    from conftest import fresh_app
 
-    app = make_app(database_url, **MODERATED)
-    app.extensions["twitsocket"].create_tables()
+    app = fresh_app(database_url, **MODERATED)
     yield app
     app.extensions["twitsocket"].engine.dispose()
 

@@ -4,7 +4,7 @@ and the websocket messages walls and consoles receive from a live server."""
 from __future__ import annotations
 
 import pytest
-from conftest import make_app, wait_until, x_post
+from conftest import fresh_app, make_app, wait_until, x_post
 from flask import Flask, request
 from moderation_helpers import (
     MODERATED,
@@ -252,8 +252,7 @@ def test_a_ban_hides_the_authors_posts_and_reposts_of_them(app, console):
 
 
 def test_config_bans_and_console_bans_are_one_list(database_url):
-    app = make_app(database_url, **MODERATED, TWITSOCKET_BANNED_USERS=["x:eve"])
-    app.extensions["twitsocket"].create_tables()
+    app = fresh_app(database_url, **MODERATED, TWITSOCKET_BANNED_USERS=["x:eve"])
     console = Console(app.test_client()).open()
     assert console.state()["config"]["banned"] == ["x:eve"]
     eve = x_post(1, username="Eve", user_id="5")
