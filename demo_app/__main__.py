@@ -23,18 +23,22 @@ THREADS = 200
 WALL_SLOTS = 150
 
 
+def web_server_command(bind: str) -> list[str]:
+    """The demo's web server (also what the tests start to check its sizing)."""
+    return [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--threads",
+            str(THREADS), "--workers", "1", "--bind", bind, "--log-level", "warning",
+            "demo_app:create_app()"]
+
+
 def main() -> int:
     os.environ.setdefault("TWITSOCKET_MAX_CLIENTS", str(WALL_SLOTS))  # gunicorn inherits it
     app = create_app()
     state = app.extensions["twitsocket"]
     state.create_tables()
     flask = [sys.executable, "-m", "flask", "--app", "demo_app"]
-    gunicorn = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--threads",
-                str(THREADS), "--workers", "1", "--bind", f"{HOST}:{PORT}", "--log-level",
-                "warning", "demo_app:create_app()"]
     processes = [
         subprocess.Popen([*flask, "twitsocket", "stream", "--source", "replay"]),
-        subprocess.Popen(gunicorn),
+        subprocess.Popen(web_server_command(f"{HOST}:{PORT}")),
     ]
     print(f"\n  The DevConf 2026 wall is live at http://{HOST}:{PORT}/  (Ctrl-C to stop)\n",
           flush=True)
