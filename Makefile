@@ -1,4 +1,4 @@
-# Two commands for a fresh machine:  `make demo`  and  `make test`.
+# Two commands for a fresh machine:  `make demo`  and  `make test`  (`make docs`: the site).
 # Both create the project's own virtualenv (.venv) on first use.
 
 PYTHON ?= python3
@@ -6,12 +6,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint browser clean docs-config
+.PHONY: demo test lint browser clean docs docs-config
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,redis,postgres]"
+	$(PY) -m pip install --quiet -e ".[dev,docs,redis,postgres]"
 	touch $(STAMP)
 
 ## The demo wall: SQLite, a bundled replay, no credentials, no services.
@@ -24,16 +24,17 @@ PG_REACHABLE = $(PY) -c "import socket, sys; from sqlalchemy.engine import make_
 	u = make_url(sys.argv[1]); socket.create_connection((u.host or '127.0.0.1', u.port or 5432), 2)" \
 	"$(PG_TEST_URL)" 2>/dev/null
 
-## Every test: lint, the suite on SQLite, then again on PostgreSQL when it is reachable
-## (always in CI). Browser tests need Chromium (see `browser`); the PostgreSQL round
-## leaves them out: they test the page, not the database, and would double its time.
-test: $(STAMP) browser
+## Every test: lint, the documentation site (warnings are errors), the suite on SQLite,
+## then again on PostgreSQL when it is reachable (always in CI). Browser tests need
+## Chromium (see `browser`); the PostgreSQL round leaves them out, and the package test
+## (`slow`): they test the page and the wheel, not the database.
+test: $(STAMP) browser docs
 	$(PY) -m ruff check flask_twitsocket tests demo_app benchmarks
 	$(PY) -m pytest
 	@if [ "$$CI" = "true" ] || $(PG_REACHABLE); then \
 	  echo "== Again on PostgreSQL ($(PG_TEST_URL)), browser tests left out =="; \
 	  TWITSOCKET_TEST_DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest \
-	    --ignore-glob='tests/test_browser_*.py'; \
+	    --ignore-glob='tests/test_browser_*.py' -m 'not slow'; \
 	else \
 	  echo "PostgreSQL is not reachable: skipped the PostgreSQL round (CI runs it)"; \
 	fi
@@ -56,6 +57,12 @@ bench: $(STAMP) browser
 	cd benchmarks/loadgen && npm ci --no-audit --no-fund --silent
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
+## The documentation site in docs/_build/html (Sphinx, MyST, the Pallets theme): warnings,
+## missing references and broken links between pages are errors. No network needed.
+DOCS_OUT ?= docs/_build/html
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -n -q -b html docs $(DOCS_OUT)
+
 ## docs/configuration.md, generated from the settings table (flask_twitsocket/config_table.py).
 docs-config: $(STAMP)
 	$(PY) -c 'from flask_twitsocket.config import configuration_markdown as doc; \
@@ -65,4 +72,4 @@ lint: $(STAMP)
 	$(PY) -m ruff check flask_twitsocket tests demo_app benchmarks
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache docs/_build build dist

@@ -7,4 +7,5 @@ from .config import ConfigError
 from .extension import TwitSocket, TwitSocketState
 
 __all__ = ["ConfigError", "TwitSocket", "TwitSocketState", "__version__"]
+#: The one place the version is written: pyproject.toml reads it at build time (dynamic).
 __version__ = "0.1.0"
