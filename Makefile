@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint browser clean docs docs-config
+.PHONY: demo test lint browser clean docs docs-config translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ docs: $(STAMP)
 docs-config: $(STAMP)
 	$(PY) -c 'from flask_twitsocket.config import configuration_markdown as doc; \
 	print(doc(), end="")' > docs/configuration.md
+
+## The compiled catalogues the wheel ships, from the .po files (a test checks they agree).
+translations: $(STAMP)
+	$(PY) -m flask_twitsocket.i18n
 
 lint: $(STAMP)
 	$(PY) -m ruff check flask_twitsocket tests demo_app benchmarks

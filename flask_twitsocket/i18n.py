@@ -9,8 +9,10 @@ messages.
 The ``.po`` files under ``translations/`` are the source of truth; they are compiled with
 Babel's pure-Python compiler when first needed (an in-memory ``.mo``), so a checkout, an
 editable install and a wheel all use exactly the text that was reviewed, and no stale
-binary file can drift from it. ``python -m flask_twitsocket.i18n`` writes the ``.mo`` files
-for packagers who want them on disk.
+binary file can drift from it. The ``.mo`` files beside them are for the wheel (tools and
+packagers read gettext catalogues from disk); ``make translations`` (``python -m
+flask_twitsocket.i18n``) rewrites them, and a test fails when one says anything its ``.po``
+does not.
 """
 
 from __future__ import annotations

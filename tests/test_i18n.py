@@ -100,3 +100,26 @@ def test_catalogues_compile_to_mo_files(tmp_path, monkeypatch):
 
     french = gettext.translation("twitsocket", tmp_path, languages=["fr"])
     assert french.gettext("Hide retweets") == "Masquer les retweets"
+
+
+def test_the_compiled_catalogues_say_what_the_po_files_say():
+    """The wheel ships the committed ``.mo`` files: each must translate every message
+    exactly as its ``.po`` does (``make translations`` rewrites them)."""
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
+    from flask_twitsocket.i18n import TRANSLATIONS
+
+    po_files = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/twitsocket.po"))
+    assert len(po_files) >= 3
+    for po_file in po_files:
+        locale = po_file.parent.parent.name
+        with po_file.open("rb") as source:
+            catalog = read_po(source, locale=locale)
+        with po_file.with_suffix(".mo").open("rb") as compiled:
+            shipped = Translations(compiled)
+        messages = [message for message in catalog if message.id and message.string]
+        assert messages or locale == "en"
+        for message in messages:
+            assert shipped.gettext(message.id) == message.string, (
+                f"{locale}: {message.id!r} differs; run `make translations`")
