@@ -18,7 +18,8 @@ ARCHITECTURE = ROOT / "docs" / "architecture.md"
 #: Bottom to top. A module may import from its own layer or any layer below, never above.
 #: Names are top-level modules or packages of ``flask_twitsocket``.
 LAYERS: list[tuple[str, ...]] = [
-    ("config", "shapes", "backoff", "serialise", "i18n", "models", "render"),
+    ("config", "config_table", "converters", "integers", "shapes", "backoff", "serialise",
+     "i18n", "models", "render"),
     ("sanitise", "messages", "migrations"),
     ("normalise", "x_client", "bus"),
     ("sources", "x_lister"),

@@ -44,11 +44,12 @@ import requests
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
+from ..backoff import Backoff
 from ..config import ConfigError
 from ..normalise.bluesky import POST, at_uri
 from ..normalise.storable import MAX_EVENT_CHARS
-from ..pipeline import RawEvent
-from .base import Backoff, Source
+from ..shapes import RawEvent
+from .base import Source
 from .mastodon import USER_AGENT
 
 PROFILE_BATCH = 25  # getProfiles accepts at most 25 actors
