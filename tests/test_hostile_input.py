@@ -75,7 +75,12 @@ def test_undo_of_a_bad_action_id_is_a_400(database_url, value):
     from conftest import make_app
 
     app = make_app(database_url, **MODERATED)
-    app.extensions["twitsocket"].create_tables()
+    state = app.extensions["twitsocket"]
+    if not database_url.startswith("sqlite"):  # as the app fixture: start from empty tables
+        from flask_twitsocket.models import metadata
+
+        metadata.drop_all(state.engine)
+    state.create_tables()
     console = Console(app.test_client()).open()
     answer = console.act("undo", value, status=400)
     assert "action id" in answer["error"]
@@ -99,7 +104,12 @@ def moderated(database_url):
     from conftest import make_app
 
     app = make_app(database_url, **MODERATED)
-    app.extensions["twitsocket"].create_tables()
+    state = app.extensions["twitsocket"]
+    if not database_url.startswith("sqlite"):  # as the app fixture: start from empty tables
+        from flask_twitsocket.models import metadata
+
+        metadata.drop_all(state.engine)
+    state.create_tables()
     yield app
     app.extensions["twitsocket"].engine.dispose()
 
