@@ -102,14 +102,14 @@ class XFeed:
 
     def start(self, app) -> None:
         from flask_twitsocket.bus import create_bus
-        from flask_twitsocket.pipeline import Ingestor
         from flask_twitsocket.sources.x_stream import XSource
+        from flask_twitsocket.state import build_ingestor
         from flask_twitsocket.stream import StreamRunner
 
         state = app.extensions["twitsocket"]
         self.bus = create_bus(state.settings)
         source = XSource(state.settings, self.stop)
-        runner = StreamRunner([source], Ingestor(state.store, self.bus, state.banned),
+        runner = StreamRunner([source], build_ingestor(state, self.bus),
                               self.stop, restart_crashed=False)
         self.thread = threading.Thread(target=runner.run, daemon=True)
         self.thread.start()

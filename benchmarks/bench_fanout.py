@@ -172,11 +172,11 @@ class OurPublisher:
 
     def __init__(self, app) -> None:
         from flask_twitsocket.bus import create_bus
-        from flask_twitsocket.pipeline import Ingestor
+        from flask_twitsocket.state import build_ingestor
 
         state = app.extensions["twitsocket"]
         self.bus = create_bus(state.settings)
-        self.ingestor = Ingestor(state.store, self.bus, state.banned)
+        self.ingestor = build_ingestor(state, self.bus)
 
     def publish(self, event: dict[str, Any]) -> None:
         from flask_twitsocket.pipeline import RawEvent
@@ -199,9 +199,10 @@ class BaselinePublisher:
     def publish(self, event: dict[str, Any]) -> None:
         from types import SimpleNamespace
 
+        from flask_twitsocket.messages import tweet_message
         from flask_twitsocket.pipeline import RawEvent, parse
-        from flask_twitsocket.serialise import post_json, tweet_message
-        from flask_twitsocket.store import _row
+        from flask_twitsocket.serialise import post_json
+        from flask_twitsocket.store import post_row as _row
 
         post = parse(RawEvent("x", with_mark(event)))
         row = SimpleNamespace(seq=1, **_row(post))

@@ -30,11 +30,12 @@ def make_lines(count: int, first_id: int = 1_862_000_000_000_000_000) -> list[st
 
 def run_ours(app, lines: list[str]) -> dict[str, Any]:
     from flask_twitsocket.bus import create_bus
-    from flask_twitsocket.pipeline import Ingestor, IngestStats, RawEvent
+    from flask_twitsocket.pipeline import IngestStats, RawEvent
+    from flask_twitsocket.state import build_ingestor
 
     state = app.extensions["twitsocket"]
     bus = create_bus(state.settings)
-    ingestor = Ingestor(state.store, bus, state.banned)
+    ingestor = build_ingestor(state, bus)
     events = [RawEvent("x", line) for line in lines]
     total = IngestStats()
     started = time.perf_counter()
@@ -51,7 +52,7 @@ def prepared_rows(lines: list[str]) -> list[dict[str, Any]]:
     """The rows the store would write, computed before the clock starts."""
     from flask_twitsocket.normalise import PostData
     from flask_twitsocket.pipeline import RawEvent, parse
-    from flask_twitsocket.store import _row
+    from flask_twitsocket.store import post_row as _row
 
     rows = []
     for line in lines:

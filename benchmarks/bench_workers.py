@@ -261,12 +261,11 @@ def main(argv: list[str] | None = None) -> int:
     config = {"TWITSOCKET_BROKER_URL": broker, "TWITSOCKET_MAX_CLIENTS": "0",
               "TWITSOCKET_BROKER_CHANNEL": f"bench_{os.getpid()}"}
     app = make_app(database, **{k: v for k, v in config.items() if v})
-    from flask_twitsocket.bus import create_bus
-    from flask_twitsocket.filters import BanList
-    from flask_twitsocket.pipeline import Ingestor, RawEvent
+    from flask_twitsocket.pipeline import RawEvent
+    from flask_twitsocket.state import build_ingestor
 
     state = app.extensions["twitsocket"]
-    ingestor = Ingestor(state.store, create_bus(state.settings), BanList())
+    ingestor = build_ingestor(state)
     serial = iter(range(1, 10**9))
 
     def ingest(_n: int) -> None:

@@ -213,7 +213,7 @@ only matters for replays and catch-up.
    browser offers it and simple-websocket accepted it, giving each connection its own zlib
    context and compressing each post once per client: ~160 KiB → ~65 KiB per connection.
 2. **One sender per worker instead of one woken thread per client** (`hub.py`
-   `Subscription.sink`, `web/websocket.py` `direct_sink`): at 1,000 clients × 5 posts/s
+   `Subscription.sink`, `web/websocket.py` `_sink`): at 1,000 clients × 5 posts/s
    (gthread) p50 697 → 16 ms, p99 1,839 → 113 ms.
 3. **Idle handlers wake every 5 s, not every second** (`IDLE_WAKE`): with 5,000 walls,
    5,000 wake-ups a second starved the hub thread of the GIL.

@@ -1,7 +1,8 @@
 """``flask twitsocket …``: the operator's commands.
 
 ``stream`` is the long-lived process (run it under systemd); ``top`` and ``lister`` are
-periodic jobs (cron or a systemd timer); ``init-db`` creates the tables.
+periodic jobs (cron or a systemd timer); ``init-db`` creates the tables or brings them to
+the newest schema (``upgrade-db`` is an alias of it).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import threading
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from . import sources as source_registry
-from .bus import create_bus
 from .config import ConfigError
-from .extension import TwitSocket
-from .moderation import gate_for, hide_config_banned
-from .pipeline import Ingestor, IngestStats
+from .migrations import upgrade
+from .moderation import hide_config_banned
+from .pipeline import IngestStats
+from .sources import REGISTRY, configured, source_class
+from .state import build_ingestor, current_state
 from .stream import DatabaseDown, StreamRunner, stop_on_signals
 
 twitsocket_cli = AppGroup("twitsocket", help="Run and maintain the live social wall.")
@@ -42,51 +43,43 @@ def _show_logs() -> None:
 @twitsocket_cli.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create the extension's tables, or bring them to the newest schema (safe to re-run)."""
-    _migrate()
-
-
-@twitsocket_cli.command("upgrade-db")
-@with_appcontext
-def upgrade_db() -> None:
-    """Apply the extension's schema migrations (run it once per release, before restarts)."""
-    _migrate()
-
-
-def _migrate() -> None:
-    from .migrations import upgrade
-
-    state = TwitSocket.state()
+    """Create the extension's tables, or bring them to the newest schema (safe to re-run;
+    also run it once per release, before restarts). ``upgrade-db`` is the same command."""
+    state = current_state()
     done = upgrade(state.engine)
     click.echo(f"Tables ready in {state.engine.url.render_as_string(hide_password=True)}: "
                f"{done}")
 
 
+#: The same command under the name operators use at an upgrade (both names are public).
+twitsocket_cli.add_command(init_db, "upgrade-db")
+
+
 @twitsocket_cli.command("stream")
 @click.option("--source", "source_names", multiple=True,
-              type=click.Choice(list(source_registry.REGISTRY)),
+              type=click.Choice(list(REGISTRY)),
               help="Source to run (repeatable). Default: every configured source.")
 @with_appcontext
 def stream(source_names: tuple[str, ...]) -> None:
     """Follow the networks and feed the wall until stopped (SIGTERM or Ctrl-C)."""
     _show_logs()
-    state = TwitSocket.state()
+    state = current_state()
     settings = state.settings
     stop = threading.Event()
-    names = list(source_names) or source_registry.configured(settings)
+    names = list(source_names) or configured(settings)
     try:
-        sources = [source_registry.source_class(name)(settings, stop) for name in names]
+        sources = [source_class(name)(settings, stop) for name in names]
         for source in sources:
             source.check()
     except ConfigError as error:
         _fail(error)
     state.create_tables()
-    bus = create_bus(settings)
+    bus = state.bus
     hidden, journal_id = hide_config_banned(state.store, settings["BANNED_USERS"])
     if hidden:
         bus.notify(journal_id)
         log.info("Hid %d stored posts by users in TWITSOCKET_BANNED_USERS", hidden)
-    ingestor = Ingestor(state.store, bus, state.banned, gate=gate_for(state))
+    ingestor = build_ingestor(state, bus)
     stop_on_signals(stop)
     log.info("Streaming from %s into %s (bus: %s)", ", ".join(names),
              state.engine.url.render_as_string(hide_password=True), bus.name)
@@ -115,7 +108,7 @@ def _summary(stats: IngestStats) -> str:
 @with_appcontext
 def top(limit: int) -> None:
     """Refresh the cached top users and top posts."""
-    state = TwitSocket.state()
+    state = current_state()
     state.create_tables()
     users, posts = state.store.refresh_top(limit)
     click.echo(f"Top lists refreshed: {users} users, {posts} posts")
@@ -130,7 +123,7 @@ def lister() -> None:
     from .x_lister import Lister
 
     _show_logs()
-    state = TwitSocket.state()
+    state = current_state()
     state.create_tables()
     try:
         result = Lister(state.settings, state.engine).run()

@@ -1,8 +1,10 @@
 """The Flask extension object: ``TwitSocket(app)`` or ``twitsocket.init_app(app)``.
 
 Modelled on Flask-SQLAlchemy 3: the extension object holds no per-app state; everything an
-app needs lives in a :class:`TwitSocketState` stored in ``app.extensions["twitsocket"]``,
-so one extension object can serve several apps (tests, app factories).
+app needs lives in a :class:`~flask_twitsocket.state.TwitSocketState` stored in
+``app.extensions["twitsocket"]``, so one extension object can serve several apps (tests,
+app factories). The top layer: it imports the web routes and the CLI, which find the state
+through :func:`~flask_twitsocket.state.current_state`.
 """
 
 from __future__ import annotations
@@ -11,73 +13,18 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Engine, event
+from sqlalchemy import event
 
-from .bus import create_bus
+from .cli import twitsocket_cli
 from .config import ConfigError, Settings, load_settings
-from .filters import BanList
-from .hub import Hub
-from .models import metadata
-from .moderation import Moderation
-from .store import PostStore
+from .state import TwitSocketState, current_state
+from .web import create_blueprint
+
+__all__ = ["TwitSocket", "TwitSocketState"]
 
 log = logging.getLogger("flask_twitsocket")
-
-
-class TwitSocketState:
-    """Everything the extension keeps for one app."""
-
-    def __init__(self, app: Flask, settings: Settings, db: SQLAlchemy) -> None:
-        self.app = app
-        self.settings = settings
-        self.db = db
-        self._store: PostStore | None = None
-        self.hub = Hub(self._hub_store, self._create_bus, settings["CLIENT_QUEUE_SIZE"])
-        self.banned = BanList(settings["BANNED_USERS"])
-        self.hooks: dict[str, Callable[..., Any]] = {}
-        #: The host app's moderator check (see ``TwitSocket(moderator_required=…)``).
-        self.moderator_required: Callable[[], Any] | None = None
-        self._moderation: Moderation | None = None
-
-    @property
-    def moderation(self) -> Moderation:
-        """The moderator actions (hide, ban, block, pin, approve, undo…)."""
-        if self._moderation is None:
-            self._moderation = Moderation(self.store, self.settings)
-        return self._moderation
-
-    @property
-    def engine(self) -> Engine:
-        with self.app.app_context():
-            return self.db.engine
-
-    @property
-    def store(self) -> PostStore:
-        if self._store is None:
-            self._store = PostStore(self.engine, self.settings["JOURNAL_KEEP"])
-        return self._store
-
-    def _hub_store(self) -> PostStore:
-        return self.store
-
-    def _create_bus(self):
-        return create_bus(self.settings)
-
-    def create_tables(self) -> None:
-        """Create the extension's tables if missing (idempotent).
-
-        On a database managed by the migrations (``init-db`` ran), bring it to the newest
-        revision instead: a table created behind Alembic's back would make the next
-        upgrade fail.
-        """
-        from . import migrations
-
-        if migrations.is_managed(self.engine):
-            migrations.upgrade(self.engine)
-        else:
-            metadata.create_all(self.engine)
 
 
 class TwitSocket:
@@ -133,10 +80,7 @@ class TwitSocket:
             "SOCK_SERVER_OPTIONS",
             {"ping_interval": settings["PING_INTERVAL"], "max_message_size": 4096},
         )
-        from .cli import twitsocket_cli
-        from .web import create_blueprint
-
-        app.register_blueprint(create_blueprint(settings), url_prefix=settings["URL_PREFIX"])
+        app.register_blueprint(create_blueprint(), url_prefix=settings["URL_PREFIX"])
         app.cli.add_command(twitsocket_cli)
         return state
 
@@ -146,7 +90,8 @@ class TwitSocket:
 
     @staticmethod
     def state(app: Flask | None = None) -> TwitSocketState:
-        return (app or current_app).extensions["twitsocket"]
+        """The state of ``app`` (default: the current app); see :func:`.state.current_state`."""
+        return current_state(app)
 
 
 def _existing_db(app: Flask) -> SQLAlchemy | None:

@@ -25,14 +25,15 @@ from collections import Counter
 from collections.abc import Callable
 
 from .bus import Bus
-from .store import PostStore, is_moderator_kind, journal_messages
+from .messages import Delivery, deliveries, is_moderator_kind, journal_messages
+from .store import PostStore
 
 log = logging.getLogger("flask_twitsocket.hub")
 
 #: Journal entries read at a time.
 READ_ENTRIES = 100
 #: About this much text goes to each wall in one write; a burst beyond it goes in several,
-#: so one write never holds more than a phone's socket takes in ``SEND_TIMEOUT``.
+#: so one write stays well within a wall's outbox (``TWITSOCKET_WALL_BUFFER_BYTES``).
 BATCH_BYTES = 128 * 1024
 
 
@@ -51,7 +52,8 @@ class Subscription:
 
     def __init__(self, maxsize: int, moderator: bool = False, address: str | None = None,
                  ) -> None:
-        self.queue: queue.Queue[str] = queue.Queue(maxsize)
+        #: Messages for a handler thread to send, each with its seq (SSE's ``id:``).
+        self.queue: queue.Queue[Delivery] = queue.Queue(maxsize)
         #: The client's address, counted against ``per_address`` (see :meth:`Hub.join`).
         self.address = address
         #: Also receives moderator-only messages; set only after the moderator check.
@@ -68,7 +70,7 @@ class Subscription:
         #: raising OSError drops the subscriber.
         self.sink: Callable[[tuple[str, ...]], None] | None = None
 
-    def get(self, timeout: float) -> str | None:
+    def get(self, timeout: float) -> Delivery | None:
         """The next message, or None when none came within ``timeout`` seconds."""
         try:
             return self.queue.get(timeout=timeout)
@@ -100,16 +102,11 @@ class Hub:
 
     # --- subscribers --------------------------------------------------------------------
 
-    def subscribe(self) -> Subscription:
-        subscription = self.subscribe_within(0)
-        assert subscription is not None  # without a limit nobody is refused
-        return subscription
-
     def subscribe_within(self, limit: int,
                          sink: Callable[[tuple[str, ...]], None] | None = None,
                          moderator: bool = False) -> Subscription | None:
-        """Like :meth:`subscribe`, but None when ``limit`` clients are connected already
-        (0 = no limit): a full worker refuses, so the balancer sends the retry elsewhere."""
+        """:meth:`join`, but None when ``limit`` clients are connected already (0 = no
+        limit): a full worker refuses, so the balancer sends the retry elsewhere."""
         try:
             return self.join(limit, sink=sink, moderator=moderator)
         except Refused:
@@ -165,6 +162,7 @@ class Hub:
             subscribers = list(self._subscribers)
         if moderator_only:
             subscribers = [each for each in subscribers if each.moderator]
+        queued: tuple[Delivery, ...] | None = None  # read once, for every queued client
         for subscription in subscribers:
             if subscription.sink is not None:
                 # One thread writing to every socket beats waking a thread per client:
@@ -174,9 +172,11 @@ class Hub:
                 except OSError as error:  # fell too far behind (outbox full), or gone
                     self._drop(subscription, f"could not be sent to ({error})")
                 continue
+            if queued is None:
+                queued = deliveries(messages)
             try:
-                for message in messages:
-                    subscription.queue.put_nowait(message)
+                for delivery in queued:
+                    subscription.queue.put_nowait(delivery)
             except queue.Full:
                 self._drop(subscription, f"fell {self.queue_size} messages behind")
         self.delivered += len(subscribers) * len(messages)

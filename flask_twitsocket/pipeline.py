@@ -1,4 +1,4 @@
-"""The ingest pipeline: raw events → normalise → filter → store → announce on the bus.
+"""The ingest pipeline: raw events → normalise → moderate → store → announce on the bus.
 
 Each step is one call, and a batch of events goes through together so a burst of posts
 costs one transaction, not one per post. Nothing a network sends can stop the pipeline:
@@ -13,32 +13,21 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .bus import Bus
-from .filters import BanList
-from .normalise import Edit, MalformedEvent, Normalised, PostData, normalise
+from .moderation import Gate
+from .normalise import normalise
 from .normalise.storable import MAX_EVENT_CHARS, raw_json
 from .serialise import dumps, loads
+from .shapes import Edit, MalformedEvent, Normalised, PostData, RawEvent
 from .store import ApplyResult, PostStore, is_connection_error
 
-if TYPE_CHECKING:
-    from .moderation import Gate
+__all__ = ["Ingestor", "IngestStats", "RawEvent", "parse"]
 
 log = logging.getLogger("flask_twitsocket.pipeline")
-
-
-@dataclass(frozen=True)
-class RawEvent:
-    """One event exactly as a network sent it: a JSON text/bytes or an already-parsed dict."""
-
-    network: str
-    payload: Any
-    #: Called by the stream runner once the batch holding this event is stored (or the
-    #: event was skipped): a source moves its saved resume position only then.
-    acknowledge: Callable[[], None] | None = None
 
 
 @dataclass
@@ -96,26 +85,27 @@ def _with_raw_text(item: Normalised) -> Normalised:
 
 
 class Ingestor:
-    """Normalise, filter and store batches. With a moderation ``gate`` (the stream
-    process has one unless moderation is off), console bans and blocked words drop posts
-    too, and the delay/pre trust modes hold posts back instead of storing them."""
+    """Normalise, screen and store batches. The moderation ``gate`` drops posts by banned
+    authors (configuration and console bans: one check) and with blocked words, and the
+    delay/pre trust modes hold posts back instead of storing them.
 
-    def __init__(self, store: PostStore, bus: Bus, banned: BanList,
-                 gate: Gate | None = None) -> None:
+    Built by :func:`flask_twitsocket.state.build_ingestor`, the one way the stream
+    command, the demo, the benchmarks and the tests assemble it."""
+
+    def __init__(self, store: PostStore, bus: Bus, gate: Gate) -> None:
         self.store = store
         self.bus = bus
-        self.banned = banned
         self.gate = gate
 
     def tick(self) -> None:
         """Periodic work between batches: release delayed posts that are due."""
-        journal_id = self.gate.release_due() if self.gate is not None else None
+        journal_id = self.gate.release_due()
         if journal_id is not None:
             self.bus.notify(journal_id)
 
     def waiting(self) -> bool:
         """Whether posts still wait for the release timer (keep the process running)."""
-        return self.gate is not None and self.gate.waiting()
+        return self.gate.waiting()
 
     def ingest(self, events: Sequence[RawEvent]) -> IngestStats:
         """Store a batch; only a lost database connection raises (nothing was dropped).
@@ -155,16 +145,9 @@ class Ingestor:
                 log.warning("Skipped a malformed %s event %s: %s", event.network,
                             _event_id(event), error)
                 continue
-            if isinstance(item, PostData) and self.banned.rejects(item):
-                stats.banned += 1
-                log.info("Dropped a post by banned user @%s (%s)", item.author.username,
-                         item.network)
-                continue
             if item is not None:
                 items.append(item)
-        held_id = None
-        if self.gate is not None:
-            items, held_id = self._moderate(items, stats)
+        items, held_id = self._moderate(items, stats)
         if not items:
             if held_id is not None:
                 self.bus.notify(held_id)
@@ -177,8 +160,7 @@ class Ingestor:
 
     def _moderate(self, items: list[Normalised], stats: IngestStats,
                   ) -> tuple[list[Normalised], int | None]:
-        """The gate's say on new posts; edits and deletions go on to the store."""
-        assert self.gate is not None
+        """The gate's say on new posts and edits; deletions go on to the store."""
         posts = [item for item in items if isinstance(item, PostData)]
         # an edit that brings in a blocked word (or a banned author's text) is not shown:
         # the post is hidden instead, its earlier text with it

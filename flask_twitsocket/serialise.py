@@ -1,4 +1,4 @@
-"""The JSON shape of a post and of the messages sent to walls.
+"""JSON text, and the JSON shape of a post (messages are built in :mod:`.messages`).
 
 A post is serialised once — when it is stored — and that exact text travels through the bus
 to every worker and every browser; nobody re-encodes it per client. Post ids are strings
@@ -65,20 +65,3 @@ def post_json(row: Any) -> dict[str, Any]:
         "retweet_of_author": row.retweet_of_author,
         "retweet_count": int(row.retweet_count or 0),
     }
-
-
-def tweet_message(post: dict[str, Any]) -> str:
-    return dumps({"type": "tweet", "tweet": post})
-
-
-def update_message(post: dict[str, Any]) -> str:
-    return dumps({"type": "update", "tweet": post})
-
-
-def delete_message(network: str, post_id: str, seq: int | None) -> str:
-    return dumps({"type": "delete", "id": str(post_id), "network": network,
-                  "seq": None if seq is None else str(seq)})
-
-
-def count_message(count: int) -> str:
-    return dumps({"type": "count", "count": count})

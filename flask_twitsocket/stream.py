@@ -24,8 +24,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from .pipeline import Ingestor, IngestStats, RawEvent
-from .sources.base import Backoff, Source
+from .backoff import Backoff
+from .pipeline import Ingestor, IngestStats
+from .shapes import RawEvent
+from .sources.base import Source
 from .store import is_connection_error
 
 log = logging.getLogger("flask_twitsocket.stream")

@@ -134,12 +134,12 @@ class Publisher:
     def publish(self, *events: dict[str, Any]) -> None:
         """X stream events through the real pipeline (normalise, store, journal, bus)."""
         from flask_twitsocket.bus import create_bus
-        from flask_twitsocket.filters import BanList
-        from flask_twitsocket.pipeline import Ingestor, RawEvent
+        from flask_twitsocket.pipeline import RawEvent
+        from flask_twitsocket.state import build_ingestor
 
         bus = create_bus(self.state.settings)
         try:
-            Ingestor(self.state.store, bus, BanList()).ingest(
+            build_ingestor(self.state, bus).ingest(
                 [RawEvent("x", json.dumps(event)) for event in events])
         finally:
             bus.close()

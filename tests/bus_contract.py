@@ -21,8 +21,8 @@ from conftest import free_port, wait_until, write_jsonl, x_post
 from scaleout import Wall
 
 from flask_twitsocket.bus import Bus, create_bus
-from flask_twitsocket.filters import BanList
-from flask_twitsocket.pipeline import Ingestor, RawEvent
+from flask_twitsocket.pipeline import RawEvent
+from flask_twitsocket.state import build_ingestor
 
 __all__ = [
     "app_config", "channel", "walls", "writer",
@@ -68,7 +68,7 @@ def writer(app) -> Iterator[Callable[..., None]]:
     """Store posts the way the stream process does, hint included."""
     state = app.extensions["twitsocket"]
     bus = create_bus(state.settings)
-    ingestor = Ingestor(state.store, bus, BanList())
+    ingestor = build_ingestor(state, bus)
 
     def store(*posts: dict[str, Any]) -> None:
         ingestor.ingest([RawEvent("x", json.dumps(post)) for post in posts])

@@ -11,9 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from websockets.sync.client import ClientConnection, connect
 
-from flask_twitsocket.bus import create_bus
-from flask_twitsocket.moderation import gate_for
-from flask_twitsocket.pipeline import Ingestor, IngestStats, RawEvent
+from flask_twitsocket.pipeline import IngestStats, RawEvent
+from flask_twitsocket.state import build_ingestor
 
 PREFIX = "/twitsocket"
 MODERATOR_COOKIE = "twitsocket_moderator"
@@ -24,12 +23,8 @@ MODERATED = {"SECRET_KEY": "test-secret", "TWITSOCKET_MODERATOR_PASSWORD": PASSW
 def ingest(app: Flask, *events: dict[str, Any], network: str = "x") -> IngestStats:
     """Events through the real pipeline, with the moderation gate of the stream process."""
     state = app.extensions["twitsocket"]
-    bus = create_bus(state.settings)
-    try:
-        return Ingestor(state.store, bus, state.banned, gate=gate_for(state)).ingest(
-            [RawEvent(network, json.dumps(event)) for event in events])
-    finally:
-        bus.close()
+    return build_ingestor(state).ingest(
+        [RawEvent(network, json.dumps(event)) for event in events])
 
 
 def csrf_of(html: str) -> str:

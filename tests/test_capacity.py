@@ -15,9 +15,8 @@ from scaleout import Wall
 from websockets.exceptions import ConnectionClosedError
 from websockets.sync.client import connect
 
-from flask_twitsocket.bus import create_bus
-from flask_twitsocket.filters import BanList
-from flask_twitsocket.pipeline import Ingestor, RawEvent
+from flask_twitsocket.pipeline import RawEvent
+from flask_twitsocket.state import build_ingestor
 
 
 @pytest.fixture
@@ -62,7 +61,7 @@ def never_reading_client(live_server) -> socket.socket:
 def test_a_client_that_never_reads_is_dropped_and_the_others_get_everything(
         live_server, app, caplog):
     state = app.extensions["twitsocket"]
-    ingestor = Ingestor(state.store, create_bus(state.settings), BanList())
+    ingestor = build_ingestor(state)
     wall = Wall(f"{live_server.ws_url}/twitsocket/ws")
     slow = never_reading_client(live_server)
     wait_until(lambda: clients(live_server) == 2, message="both clients connected")
@@ -90,7 +89,7 @@ def test_bursts_reach_every_wall_in_order_once_with_the_counts(live_server, app)
     """The hub sends what piled up since its last read in one write per wall: the walls
     must still see every message once, in journal order, the count after its posts."""
     state = app.extensions["twitsocket"]
-    ingestor = Ingestor(state.store, create_bus(state.settings), BanList())
+    ingestor = build_ingestor(state)
     walls = [Wall(f"{live_server.ws_url}/twitsocket/ws") for _ in range(2)]
     expected = [str(n) for n in range(1, 121)]
     # three batches back to back; the first is more than one journal entry holds

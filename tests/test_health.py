@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from conftest import LiveServer, make_app, wait_until, x_post
 
-from flask_twitsocket.bus import create_bus
-from flask_twitsocket.filters import BanList
-from flask_twitsocket.pipeline import Ingestor, RawEvent
+from flask_twitsocket.pipeline import RawEvent
+from flask_twitsocket.state import build_ingestor
 
 
 @pytest.fixture
@@ -57,7 +56,7 @@ def test_a_stalled_hub_fails_readiness_until_it_delivers_again(live_server, app)
     release = threading.Event()
     # a subscriber whose writes hang (what a blocking send to a dead phone used to do)
     stuck = state.hub.subscribe_within(0, sink=lambda messages: release.wait(60))
-    ingestor = Ingestor(state.store, create_bus(state.settings), BanList())
+    ingestor = build_ingestor(state)
     ingestor.ingest([RawEvent("x", json.dumps(x_post(1)))])
 
     def unready() -> dict[str, Any] | None:

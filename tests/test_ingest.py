@@ -8,17 +8,16 @@ import json
 import pytest
 from conftest import write_jsonl, x_post
 
-from flask_twitsocket.bus import create_bus
-from flask_twitsocket.filters import BanList
-from flask_twitsocket.pipeline import Ingestor, RawEvent
+from flask_twitsocket.pipeline import RawEvent
+from flask_twitsocket.state import build_ingestor
 
 
 @pytest.fixture
 def ingest(app):
     state = app.extensions["twitsocket"]
 
-    def run(*events, banned=()):
-        ingestor = Ingestor(state.store, create_bus(state.settings), BanList(banned))
+    def run(*events):
+        ingestor = build_ingestor(state)
         return ingestor.ingest([RawEvent("x", e if isinstance(e, str) else json.dumps(e))
                                 for e in events])
 
@@ -47,6 +46,7 @@ def test_malformed_events_are_skipped_and_the_rest_stored(app, ingest, caplog):
     assert "malformed" in caplog.text
 
 
+@pytest.mark.parametrize("app_config", [{"TWITSOCKET_BANNED_USERS": "@troll,31337"}])
 def test_banned_users_are_never_stored_nor_shown(app, ingest):
     original = x_post(10, username="Troll", user_id="666")
     retweet = x_post(11, text="RT @Troll: Hello", username="bob", user_id="7",
@@ -54,8 +54,7 @@ def test_banned_users_are_never_stored_nor_shown(app, ingest):
     retweet["includes"]["users"].append({"id": "666", "username": "Troll"})
     retweet["includes"]["tweets"] = [original["data"]]
     stats = ingest(original, retweet, x_post(12, username="carol", user_id="99"),
-                   x_post(13, username="dave", user_id="31337"),
-                   banned=["@troll", "31337"])
+                   x_post(13, username="dave", user_id="31337"))
     assert stats.banned == 3
     assert [t["author"]["username"] for t in api(app)["tweets"]] == ["carol"]
 

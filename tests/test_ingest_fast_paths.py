@@ -10,17 +10,16 @@ import pytest
 from conftest import x_post
 from sqlalchemy import select
 
-from flask_twitsocket.bus import create_bus
-from flask_twitsocket.filters import BanList
+from flask_twitsocket.messages import journal_messages
 from flask_twitsocket.models import JournalEntry, Post
-from flask_twitsocket.pipeline import Ingestor, RawEvent
+from flask_twitsocket.pipeline import RawEvent
 from flask_twitsocket.render import _safe_str_url, render_html, safe_url
-from flask_twitsocket.store import journal_messages
+from flask_twitsocket.state import build_ingestor
 
 
 def ingest(app, events):
     state = app.extensions["twitsocket"]
-    return Ingestor(state.store, create_bus(state.settings), BanList()).ingest(events)
+    return build_ingestor(state).ingest(events)
 
 
 def stored_raw(app) -> dict[str, str]:

@@ -17,9 +17,8 @@ import pytest
 from conftest import wait_until, x_post
 from websockets.sync.client import connect
 
-from flask_twitsocket.bus import create_bus
-from flask_twitsocket.filters import BanList
 from flask_twitsocket.pipeline import Ingestor, RawEvent
+from flask_twitsocket.state import build_ingestor
 
 STUCK = 30
 #: Latencies under this count as this: on a loaded two-core machine the scheduler alone
@@ -100,7 +99,7 @@ def worst_latency(walls: list[TimedWall], stored: dict[str, float]) -> float:
 @pytest.mark.parametrize("app_config", [SLOW_PINGS])
 def test_walls_that_never_read_delay_nobody_and_are_dropped(live_server, app):
     state = app.extensions["twitsocket"]
-    ingestor = Ingestor(state.store, create_bus(state.settings), BanList())
+    ingestor = build_ingestor(state)
     walls = [TimedWall(f"{live_server.ws_url}/twitsocket/ws") for _ in range(3)]
     wait_until(lambda: clients(live_server) == 3, message="the reading walls")
 

@@ -13,9 +13,8 @@ from flask import render_template_string
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from flask_twitsocket.bus import create_bus
-from flask_twitsocket.filters import BanList
-from flask_twitsocket.pipeline import Ingestor, RawEvent
+from flask_twitsocket.pipeline import RawEvent
+from flask_twitsocket.state import build_ingestor
 
 MACROS = ('{% from "twitsocket/macros.html" import render_tweets, websocket_client, count, '
           'top_users, top_tweets, retweet_switch, stylesheet %}')
@@ -23,7 +22,7 @@ MACROS = ('{% from "twitsocket/macros.html" import render_tweets, websocket_clie
 
 def store(app, *events):
     state = app.extensions["twitsocket"]
-    Ingestor(state.store, create_bus(state.settings), BanList()).ingest(
+    build_ingestor(state).ingest(
         [RawEvent("x", json.dumps(e)) for e in events])
 
 
@@ -179,7 +178,7 @@ def test_websocket_delivers_deletions(live_server, app):
     with connect(f"{live_server.ws_url}/twitsocket/ws") as ws:
         assert json.loads(ws.recv(timeout=5))["count"] == 2
         state = app.extensions["twitsocket"]
-        Ingestor(state.store, create_bus(state.settings), BanList()).ingest(
+        build_ingestor(state).ingest(
             [RawEvent("x", {"delete": {"status": {"id_str": "1"}}})])
         messages = receive_until(ws, lambda m: any(x["type"] == "count" for x in m))
     assert messages[0] == {"type": "delete", "id": "1", "network": "x", "seq": "1"}

@@ -9,8 +9,8 @@ from conftest import x_post
 from fake_x_server import FakeX
 
 from flask_twitsocket.bus import create_bus
-from flask_twitsocket.filters import BanList
-from flask_twitsocket.pipeline import Ingestor, RawEvent
+from flask_twitsocket.pipeline import RawEvent
+from flask_twitsocket.state import build_ingestor
 
 OAUTH = {"TWITSOCKET_X_CONSUMER_KEY": "ck", "TWITSOCKET_X_CONSUMER_SECRET": "cs-s3cret",
          "TWITSOCKET_X_ACCESS_TOKEN": "at", "TWITSOCKET_X_ACCESS_TOKEN_SECRET": "ats-s3cret"}
@@ -32,7 +32,7 @@ def posted(app) -> None:
                      referenced_tweets=[{"type": "retweeted", "id": "1"}])]
     state = app.extensions["twitsocket"]
     bus = create_bus(state.settings)
-    Ingestor(state.store, bus, BanList()).ingest([RawEvent("x", e) for e in events])
+    build_ingestor(state, bus).ingest([RawEvent("x", e) for e in events])
     bus.close()
 
 

@@ -13,43 +13,15 @@ worker's hub calls :meth:`Bus.wait` in its single reader thread.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from ..config import Settings
 from ..converters import REDIS_SCHEMES
+from .base import Bus, DatabaseBus
+from .postgres import PostgresBus
+from .redis import RedisBus
 
-
-class Bus:
-    """Base class: no hints; readers fall back to polling every ``poll_interval`` seconds."""
-
-    #: Shown by the health endpoint and in logs.
-    name = "database"
-
-    def __init__(self, settings: Settings) -> None:
-        self.poll_interval: float = settings["POLL_INTERVAL"]
-        self._closed = threading.Event()
-
-    @property
-    def connected(self) -> bool:
-        return not self._closed.is_set()
-
-    def notify(self, journal_id: int | None = None) -> None:
-        """Called by a writer after it committed journal entries (up to ``journal_id``)."""
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until a hint arrives or ``timeout`` (default: the poll interval) passes.
-
-        Returns True when a hint arrived. Must return promptly after :meth:`close`.
-        """
-        self._closed.wait(self.poll_interval if timeout is None else timeout)
-        return False
-
-    def close(self) -> None:
-        self._closed.set()
-
-
-DatabaseBus = Bus
+__all__ = ["Bus", "DatabaseBus", "create_bus"]
 
 
 def create_bus(settings: Settings, **options: Any) -> Bus:
@@ -58,9 +30,5 @@ def create_bus(settings: Settings, **options: Any) -> Bus:
     if not url:
         return DatabaseBus(settings)
     if url.startswith(REDIS_SCHEMES):
-        from .redis import RedisBus
-
         return RedisBus(settings, url, **options)
-    from .postgres import PostgresBus
-
     return PostgresBus(settings, url, **options)

@@ -16,9 +16,10 @@ import threading
 import time
 from typing import Any
 
+from ..backoff import Backoff
 from ..config import Settings
 from ..config_table import BROKER_CHANNEL_DEFAULT
-from . import Bus
+from .base import Bus
 
 
 def close_quietly(resource: Any) -> None:
@@ -38,8 +39,6 @@ class Reconnect:
 
     def __init__(self, settings: Settings, closed: threading.Event,
                  first: float = 0.5, limit: float = 30.0) -> None:
-        from ..sources.base import Backoff  # imported late: sources import the pipeline
-
         self._backoff = Backoff(first * settings["BACKOFF_SCALE"],
                                 limit * settings["BACKOFF_SCALE"])
         self._closed = closed

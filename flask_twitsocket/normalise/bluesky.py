@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Author, Deletion, Edit, MalformedEvent, Normalised, PostData, post_time, register
-from .storable import from_epoch_us
+from ..shapes import Author, Deletion, Edit, MalformedEvent, Normalised, PostData
+from .storable import from_epoch_us, post_time
 
 NETWORK = "bluesky"
 POST = "app.bsky.feed.post"
@@ -27,7 +27,6 @@ def at_uri(did: str, rkey: str) -> str:
     return f"at://{did}/{POST}/{rkey}"
 
 
-@register(NETWORK)
 def normalise_bluesky(payload: Any) -> Normalised:
     if not isinstance(payload, dict):
         raise MalformedEvent("a Jetstream event must be a JSON object")

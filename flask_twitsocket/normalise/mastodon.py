@@ -15,12 +15,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..sanitise import html_to_text, sanitise_html
-from . import Author, Deletion, Edit, MalformedEvent, Normalised, PostData, post_time, register
+from ..shapes import Author, Deletion, Edit, MalformedEvent, Normalised, PostData
+from .storable import post_time
 
 NETWORK = "mastodon"
 
 
-@register(NETWORK)
 def normalise_mastodon(payload: Any) -> Normalised:
     if not isinstance(payload, dict):
         raise MalformedEvent("a Mastodon event must be a JSON object")

@@ -30,7 +30,7 @@ from bisect import bisect_left
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from . import MalformedEvent, PostData
+from ..shapes import MalformedEvent, PostData
 
 log = logging.getLogger("flask_twitsocket.normalise")
 
@@ -193,3 +193,35 @@ def raw_json(raw: Any, encode: Any) -> str:
         raise MalformedEvent(f"the event is {len(encoded)} characters long, over the "
                              f"{MAX_EVENT_CHARS} allowed")
     return text(encoded)
+
+
+def parse_time(value: Any) -> datetime:
+    """ISO 8601 (``Z`` accepted) to an aware UTC datetime."""
+    if not isinstance(value, str):
+        raise MalformedEvent(f"bad timestamp {value!r}")
+    try:
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=timezone.utc)
+        if moment.tzinfo is timezone.utc:  # the usual case: no conversion to make
+            return moment
+        # year 1 at +01:00 is before datetime.min in UTC: OverflowError
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise MalformedEvent(f"bad timestamp {value[:80]!r}") from None
+
+
+def post_time(value: Any, network: str, post_id: str,
+              fallback: datetime | None = None) -> datetime:
+    """A post's date from ``value`` (ISO text or a datetime), or — when it is unreadable
+    or out of range (posters' clients choose it freely) — the event's own time
+    ``fallback``, or now; a replacement is logged."""
+    try:
+        moment = value if isinstance(value, datetime) else parse_time(value)
+        if in_range(moment):
+            return moment
+    except (MalformedEvent, TypeError):  # TypeError: a naive datetime compared
+        pass
+    repaired(network, post_id, f"date {str(value)[:80]!r} unusable, replaced by "
+                      + ("the event's time" if fallback else "now"))
+    return fallback or datetime.now(timezone.utc)

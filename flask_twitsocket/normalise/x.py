@@ -11,13 +11,13 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from . import Author, Deletion, MalformedEvent, Normalised, PostData, post_time, register
+from ..shapes import Author, Deletion, MalformedEvent, Normalised, PostData
+from .storable import post_time
 
 NETWORK = "x"
 SITE = "https://x.com"
 
 
-@register(NETWORK)
 def normalise_x(payload: Any) -> Normalised:
     if not isinstance(payload, dict):
         raise MalformedEvent("an X event must be a JSON object")

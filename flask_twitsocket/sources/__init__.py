@@ -1,4 +1,4 @@
-"""Sources: where posts come from. Each yields :class:`~flask_twitsocket.pipeline.RawEvent`.
+"""Sources: where posts come from. Each yields :class:`~flask_twitsocket.shapes.RawEvent`.
 
 A source owns its connection to one network and its reconnection policy; it yields raw
 events (as the network sent them) until the ``stop`` event is set. Sources are found by

@@ -1,14 +1,13 @@
-"""The interface every source implements, and the back-off they share."""
+"""The interface every source implements (the back-off they share is :mod:`..backoff`)."""
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from collections.abc import Iterator
 
 from ..config import Settings
-from ..pipeline import RawEvent
+from ..shapes import RawEvent
 
 
 class Source:
@@ -39,28 +38,3 @@ class Source:
     def sleep(self, seconds: float) -> bool:
         """Wait, scaled by ``TWITSOCKET_BACKOFF_SCALE``; returns False if asked to stop."""
         return not self.stop.wait(seconds * self.settings["BACKOFF_SCALE"])
-
-
-class Backoff:
-    """Growing waits between reconnects, reset after a connection works.
-
-    ``linear`` adds ``step`` each time (network errors); otherwise the wait doubles (HTTP
-    errors). A little jitter keeps many walls from reconnecting in lock-step.
-    """
-
-    def __init__(self, first: float, limit: float, linear: bool = False,
-                 jitter: float = 0.1) -> None:
-        self.first, self.limit, self.linear, self.jitter = first, limit, linear, jitter
-        self.attempts = 0
-
-    def next(self) -> float:
-        self.attempts += 1
-        if self.linear:
-            wait = self.first * self.attempts
-        else:
-            wait = self.first * 2 ** (self.attempts - 1)
-        wait = min(wait, self.limit)
-        return wait * (1 + random.uniform(0, self.jitter))
-
-    def reset(self) -> None:
-        self.attempts = 0

@@ -2,11 +2,8 @@
 
 Jetstream (``/subscribe?wantedCollections=app.bsky.feed.post``, Jetstream v1; the ``atproto``
 SDK speaks only v2 and stops on a clean close) sends every new post of the network, tens
-per second, so the filter runs on every message and must be cheap: a case-insensitive
-substring pre-check on the raw JSON line skips almost everything without parsing it, and
-only candidates are parsed and matched properly (whole words in the text, hashtags also
-from facets and the record's tags, tracked accounts by DID). ``benchmarks/
-bench_jetstream_filter.py`` measures it.
+per second, so the filter (:mod:`.jetstream_filter`) runs on every message and must be
+cheap.
 
 Authors arrive as DIDs. Names come from the AppView's ``app.bsky.actor.getProfiles``,
 batched (up to 25 actors a request) over the posts that matched in the last moment, and
@@ -34,7 +31,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -44,11 +41,13 @@ import requests
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
+from ..backoff import Backoff
 from ..config import ConfigError
 from ..normalise.bluesky import POST, at_uri
 from ..normalise.storable import MAX_EVENT_CHARS
-from ..pipeline import RawEvent
-from .base import Backoff, Source
+from ..shapes import RawEvent
+from .base import Source
+from .jetstream_filter import JetstreamFilter, commit_of
 from .mastodon import USER_AGENT
 
 PROFILE_BATCH = 25  # getProfiles accepts at most 25 actors
@@ -61,111 +60,6 @@ REWIND_US = 5_000_000  # rewind on restart too: cheap insurance (replays are sto
 KNOWN_POSTS = 5_000
 
 _TIME_US = re.compile(r'"time_us"\s*:\s*(\d+)')
-_DELETE = re.compile(r'"operation"\s*:\s*"delete"')
-_RKEY = re.compile(r'"rkey"\s*:\s*"([^"]+)"')
-
-
-class JetstreamFilter:
-    """Decides, per raw Jetstream line, whether it concerns the wall.
-
-    ``select`` returns the parsed event for a post that matches (or any post delete: the
-    caller knows which posts it has), the line itself if a candidate is not valid JSON
-    (the pipeline logs it), else ``None``.
-    """
-
-    def __init__(self, keywords: Iterable[str], dids: Iterable[str] = (),
-                 known: Container[str] | None = None) -> None:
-        #: AT URIs of the posts the wall has: deletes of others are skipped unparsed.
-        self.known = known
-        words = sorted({k.strip().lower() for k in keywords if k.strip()}, key=len,
-                       reverse=True)
-        self.dids = frozenset(dids)
-        self.tags = frozenset(w.lstrip("#") for w in words if " " not in w.strip("#"))
-        alternatives = "|".join(map(re.escape, words))
-        self.text = (re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-                     if words else None)
-        # The pre-check: plain substrings of the lower-cased raw line. No word boundaries
-        # (in raw JSON a word may follow an escape such as "\n"), and no needle that
-        # contains another ("devconf" covers "devconf26"): str.__contains__ is far cheaper
-        # than a case-insensitive regex alternation, which tries every needle everywhere.
-        needles: set[str] = set()
-        for word in words:
-            bare = word.lstrip("#@").lower()
-            needles.update({bare, json.dumps(bare)[1:-1]})  # as a JSON writer may escape it
-        self.needles = tuple(sorted(n for n in needles
-                                    if n and not any(o != n and o in n for o in needles)))
-
-    def select(self, line: str) -> dict[str, Any] | str | None:
-        if _DELETE.search(line):
-            if self.known is not None and self._deleted_uri(line) not in self.known:
-                return None  # the network deletes posts all the time; not ours
-            event = _loads(line)
-            if isinstance(event, dict) and _commit(event).get("operation") == "delete":
-                return event if _commit(event).get("collection") == POST else None
-        elif (self.dids and self._author(line) in self.dids) or self._mentions_a_keyword(line):
-            event = _loads(line)
-        else:
-            return None
-        if event is None:
-            return line
-        return event if self.matches(event) else None
-
-    def _deleted_uri(self, line: str) -> str | None:
-        rkey = _RKEY.search(line)
-        did = self._author(line)
-        return at_uri(did, rkey.group(1)) if rkey and did else None
-
-    def _author(self, line: str) -> str | None:
-        """The DID without parsing: Jetstream lines start with ``{"did":"did:…",``."""
-        if line.startswith('{"did":"'):
-            end = line.find('"', 8)
-            return line[8:end] if end > 0 else None
-        event = _loads(line)  # another layout: pay for a parse
-        return event.get("did") if isinstance(event, dict) else None
-
-    def _mentions_a_keyword(self, line: str) -> bool:
-        if not self.needles:
-            return False
-        lowered = line.lower()
-        return any(needle in lowered for needle in self.needles)
-
-    def matches(self, event: dict[str, Any]) -> bool:
-        commit = _commit(event)
-        if commit.get("collection") != POST or commit.get("operation") not in ("create",
-                                                                               "update"):
-            return False
-        if event.get("did") in self.dids:
-            return True
-        record = commit.get("record")
-        if not isinstance(record, dict):
-            return False
-        text = record.get("text")
-        if self.text is not None and isinstance(text, str) and self.text.search(text):
-            return True
-        return bool(self.tags) and any(tag.lower() in self.tags for tag in _tags(record))
-
-
-def _loads(line: str) -> Any:
-    try:
-        return json.loads(line)
-    except (ValueError, RecursionError):  # RecursionError: deeply nested JSON
-        return None
-
-
-def _commit(event: dict[str, Any]) -> dict[str, Any]:
-    commit = event.get("commit") if event.get("kind") == "commit" else None
-    return commit if isinstance(commit, dict) else {}
-
-
-def _tags(record: dict[str, Any]) -> Iterator[str]:
-    """Hashtags from facets and the record's extra ``tags`` (not shown in the text)."""
-    for tag in record.get("tags") or ():
-        if isinstance(tag, str):
-            yield tag
-    for facet in record.get("facets") or ():
-        for feature in (facet.get("features") or ()) if isinstance(facet, dict) else ():
-            if isinstance(feature, dict) and isinstance(feature.get("tag"), str):
-                yield feature["tag"]
 
 
 class ProfileCache:
@@ -391,7 +285,7 @@ class BlueskySource(Source):
             self._save_state()
 
     def _hold(self, event: dict[str, Any]) -> None:
-        commit = _commit(event)
+        commit = commit_of(event)
         uri = at_uri(str(event.get("did")), str(commit.get("rkey")))
         if commit.get("operation") == "delete" and uri not in self.known:
             return
@@ -405,9 +299,9 @@ class BlueskySource(Source):
         if not pending:
             return
         self.profiles.fetch(str(event.get("did")) for event in pending
-                            if _commit(event).get("operation") != "delete")
+                            if commit_of(event).get("operation") != "delete")
         for event in pending:
-            commit = _commit(event)
+            commit = commit_of(event)
             if commit.get("operation") != "delete":
                 profile = self.profiles.get(str(event.get("did")))
                 if profile:

@@ -28,9 +28,10 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from ..backoff import Backoff
 from ..config import ConfigError, require
-from ..pipeline import RawEvent
-from .base import Backoff, Source
+from ..shapes import RawEvent
+from .base import Source
 
 PAGE = 40  # the hashtag timeline's maximum page size
 MAX_CATCH_UP_PAGES = 25  # 1,000 posts: more than a wall shows after an outage

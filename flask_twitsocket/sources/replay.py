@@ -18,7 +18,7 @@ from typing import Any
 
 from ..config import ConfigError
 from ..normalise.storable import MAX_EVENT_CHARS
-from ..pipeline import RawEvent
+from ..shapes import RawEvent
 from .base import Source
 
 

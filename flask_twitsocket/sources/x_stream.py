@@ -24,10 +24,11 @@ import requests
 import tweepy
 from tweepy import StreamRule
 
+from ..backoff import Backoff
 from ..config import Settings, require
-from ..pipeline import RawEvent
+from ..shapes import RawEvent
 from ..x_client import XClient
-from .base import Backoff, Source
+from .base import Source
 
 RULE_TAG = "twitsocket"
 #: X's rule length limit on the basic access levels.

@@ -10,13 +10,12 @@ from pathlib import Path
 
 from flask import Blueprint
 
-from ..config import Settings
 from . import api, events, health, moderation, security_headers, templating, wall, websocket
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
 
-def create_blueprint(settings: Settings) -> Blueprint:
+def create_blueprint() -> Blueprint:
     blueprint = Blueprint(
         "twitsocket",
         __name__,

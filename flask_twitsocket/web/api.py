@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from ..extension import TwitSocket
+from ..state import current_state
 from .params import int_arg
 
 
 def tweets() -> Response:
-    state = TwitSocket.state()
+    state = current_state()
     settings = state.settings
     limit = int_arg("limit", settings["DEFAULT_LIMIT"], 1, settings["MAX_LIMIT"], clamp=True)
     since = int_arg("since_id", None)
@@ -25,7 +25,7 @@ def tweets() -> Response:
 
 
 def top() -> Response:
-    state = TwitSocket.state()
+    state = current_state()
     limit = int_arg("limit", 10, 1, state.settings["MAX_LIMIT"], clamp=True)
     users = [
         {"rank": row.rank, "network": row.network, "id": row.author_id,

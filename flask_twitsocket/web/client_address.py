@@ -14,7 +14,7 @@ import ipaddress
 
 from flask import request
 
-from ..extension import TwitSocket
+from ..state import current_state
 
 
 def forwarded_client(remote: str | None, forwarded_for: str | None, hops: int) -> str:
@@ -36,5 +36,5 @@ def forwarded_client(remote: str | None, forwarded_for: str | None, hops: int) -
 
 def client_address() -> str:
     """The current request's client address (see the module docstring)."""
-    hops = TwitSocket.state().settings["TRUSTED_PROXY_HOPS"]
+    hops = current_state().settings["TRUSTED_PROXY_HOPS"]
     return forwarded_client(request.remote_addr, request.headers.get("X-Forwarded-For"), hops)

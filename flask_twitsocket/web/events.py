@@ -17,16 +17,15 @@ Each ``tweet`` message carries its post's ``seq`` as the event id, so a reconnec
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
 
-from ..extension import TwitSocket
 from ..hub import FULL_REASON, Refused, Subscription
-from ..serialise import tweet_message
+from ..messages import tweet_message
+from ..state import current_state
 from ..store import PostStore
 from .client_address import client_address
 from .params import lenient_int
@@ -45,16 +44,6 @@ def sse_event(message: str, event_id: str | None = None) -> str:
     lines = [f"id: {event_id}"] if event_id else []
     lines.extend(f"data: {line}" for line in message.splitlines() or [""])
     return "\n".join(lines) + "\n\n"
-
-
-def event_id(message: str) -> str | None:
-    """A ``tweet`` message's post seq: what ``Last-Event-ID`` will resume after."""
-    if not message.startswith('{"type":"tweet"'):
-        return None
-    try:
-        return str(json.loads(message)["tweet"]["seq"])
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 def _resume_from() -> int | None:
@@ -80,8 +69,8 @@ def stream(subscription: Subscription, first: list[str], unsubscribe, peer: str,
         last_write = time.monotonic()
         while not subscription.dropped:
             message = subscription.get(timeout=1.0)
-            if message is not None:
-                yield sse_event(message, event_id(message))
+            if message is not None:  # the hub read the seq once for every client
+                yield sse_event(message.text, message.seq)
                 last_write = time.monotonic()
             elif time.monotonic() - last_write >= HEARTBEAT:
                 yield ": heartbeat\n\n"
@@ -93,7 +82,7 @@ def stream(subscription: Subscription, first: list[str], unsubscribe, peer: str,
 
 
 def events() -> Response | tuple[str, int, dict[str, str]]:
-    state = TwitSocket.state()
+    state = current_state()
     if state.settings["FALLBACK"] == "never":
         return "Server-sent events are disabled (TWITSOCKET_FALLBACK=never)", 404, {}
     hub = state.hub

@@ -24,8 +24,8 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..extension import TwitSocket
 from ..models import Post
+from ..state import current_state
 
 #: How long a probe waits for a worker's first bus connection attempt (after start-up).
 FIRST_CONNECT_WAIT = 2.0
@@ -68,7 +68,7 @@ def _hub_status(hub: Any, database: dict[str, Any], bound: float) -> dict[str, A
 
 
 def health() -> tuple[Response, int]:
-    state = TwitSocket.state()
+    state = current_state()
     hub = state.hub
     bus = _bus_status(hub)
     database = _database_status(state)

@@ -43,8 +43,8 @@ from flask import (
 )
 from werkzeug.security import check_password_hash
 
-from ..extension import TwitSocket
-from ..moderation import ModerationError
+from ..moderation.actions import ModerationError
+from ..state import current_state
 from .client_address import client_address
 from .login_limit import LoginLimiter
 from .moderator_sessions import clear_cookie, cookie_token, served_over_https, sessions, set_cookie
@@ -78,7 +78,7 @@ def _password_proof(password: str) -> str:
 
 def current_moderator() -> str | None:
     """The moderator behind this request (the host's check first, then the password)."""
-    state = TwitSocket.state()
+    state = current_state()
     verdict = state.moderator_required()
     if verdict:
         return verdict if isinstance(verdict, str) else "moderator"
@@ -124,7 +124,7 @@ def _secure(response: Response) -> Response:
 
 
 def _page(template: str, status: int, **context: Any) -> Response:
-    state = TwitSocket.state()
+    state = current_state()
     response = make_response(render_template(
         template, csrf_token=csrf_token(), mode=state.settings["MODERATION"],
         has_password=bool(state.settings["MODERATOR_PASSWORD"]), **context), status)
@@ -138,7 +138,7 @@ def _login_page(status: int, error: str | None = None) -> Response:
 def console() -> Response:
     who = current_moderator()
     if who is None:
-        has_password = bool(TwitSocket.state().settings["MODERATOR_PASSWORD"])
+        has_password = bool(current_state().settings["MODERATOR_PASSWORD"])
         return _login_page(401 if has_password else 403)
     # a path: the console picks ws:// or wss:// from its own page's scheme
     ws_path = urlsplit(url_for("twitsocket.moderate_ws")).path
@@ -146,13 +146,13 @@ def console() -> Response:
 
 
 def _limiter() -> LoginLimiter:
-    state = TwitSocket.state()
+    state = current_state()
     return LoginLimiter(state.engine, state.settings["LOGIN_FAILURES"],
                         state.settings["LOGIN_WINDOW"])
 
 
 def login() -> Response:
-    password = TwitSocket.state().settings["MODERATOR_PASSWORD"]
+    password = current_state().settings["MODERATOR_PASSWORD"]
     if not password:
         return _login_page(403)
     address = client_address()
@@ -186,7 +186,7 @@ def logout() -> Response:
 
 
 def state_json() -> Response:
-    return _secure(jsonify(TwitSocket.state().moderation.snapshot()))
+    return _secure(jsonify(current_state().moderation.snapshot()))
 
 
 def action(name: str) -> Response:
@@ -197,7 +197,7 @@ def action(name: str) -> Response:
     if not isinstance(target, str):
         return _refuse(400, "target must be a string")
     try:
-        entry = TwitSocket.state().moderation.act(current_moderator() or "?", name, target)
+        entry = current_state().moderation.act(current_moderator() or "?", name, target)
     except ModerationError as error:
         return _refuse(error.status, str(error))
     return _secure(jsonify({"ok": True, "entry": entry}))
@@ -213,7 +213,7 @@ def register(blueprint: Blueprint) -> None:
         endpoint = request.endpoint or ""
         if not endpoint.startswith("twitsocket.moderate"):
             return None
-        state = TwitSocket.state()
+        state = current_state()
         if state.settings["MODERATION"] == "off":
             abort(404)
         if not origin_allowed(()):  # this site only: ALLOWED_ORIGINS is for walls

@@ -31,8 +31,8 @@ from datetime import datetime, timedelta, timezone
 from flask import Response, request, url_for
 from sqlalchemy import Engine, delete, insert, select
 
-from ..extension import TwitSocket
 from ..models import ModeratorSession
+from ..state import current_state
 
 COOKIE = "twitsocket_moderator"
 SESSIONS = ModeratorSession.__table__
@@ -81,7 +81,7 @@ class ModeratorSessions:
 
 
 def sessions() -> ModeratorSessions:
-    state = TwitSocket.state()
+    state = current_state()
     hours = state.settings["MODERATOR_SESSION_HOURS"]
     return ModeratorSessions(state.engine, timedelta(hours=hours))
 
@@ -91,7 +91,7 @@ def served_over_https() -> bool:
     nearest proxy set, the last one) only when proxies are trusted."""
     if request.is_secure:
         return True
-    if not TwitSocket.state().settings["TRUSTED_PROXY_HOPS"]:
+    if not current_state().settings["TRUSTED_PROXY_HOPS"]:
         return False
     forwarded = request.headers.get("X-Forwarded-Proto", "")
     return forwarded.rsplit(",", 1)[-1].strip().lower() == "https"

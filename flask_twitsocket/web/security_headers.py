@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from ..extension import TwitSocket
+from ..state import current_state
 
 CONSOLE_PREFIX = "twitsocket.moderate"
 REFERRER_POLICY = "same-origin"
@@ -29,7 +29,7 @@ REFERRER_POLICY = "same-origin"
 def frame_ancestors(console: bool) -> str:
     if console:
         return "'none'"
-    return " ".join(("'self'", *TwitSocket.state().settings["FRAME_ANCESTORS"]))
+    return " ".join(("'self'", *current_state().settings["FRAME_ANCESTORS"]))
 
 
 def _with_frame_ancestors(policy: str | None, ancestors: str) -> str:

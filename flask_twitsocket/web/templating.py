@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, url_for
 
-from .. import i18n
-from ..extension import TwitSocket, TwitSocketState
+from ..i18n import client_messages, current_locale, gettext
 from ..render import safe_url
 from ..sanitise import clean_label
 from ..serialise import dumps
+from ..state import TwitSocketState, current_state
 
 
 class TemplateHelpers:
@@ -24,7 +24,7 @@ class TemplateHelpers:
 
     @property
     def state(self) -> TwitSocketState:
-        return TwitSocket.state()
+        return current_state()
 
     def recent(self, limit: int) -> list[dict[str, Any]]:
         return self.state.store.recent(int(limit))
@@ -51,10 +51,10 @@ class TemplateHelpers:
 
     def t(self, message: str, **values: Any) -> str:
         """The wall's own words in the host site's language (see :mod:`..i18n`)."""
-        return i18n.gettext(message, **values)
+        return gettext(message, **values)
 
     def locale(self) -> str:
-        return i18n.current_locale()
+        return current_locale()
 
     def client_config(self) -> dict[str, str]:
         """What the JS client needs, delivered as data- attributes (no inline script)."""
@@ -66,8 +66,8 @@ class TemplateHelpers:
             # Server-sent events, for venues whose proxy blocks websockets.
             "events-url": url_for("twitsocket.events"),
             "fallback": settings["FALLBACK"],
-            "lang": i18n.current_locale(),
-            "i18n": dumps(i18n.client_messages()),
+            "lang": current_locale(),
+            "i18n": dumps(client_messages()),
         }
 
 

@@ -21,10 +21,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, request
 from flask_sock import Sock
 
-from ..extension import TwitSocket
 from ..hub import Hub, Refused, Subscription
-from ..moderation import pin_message, pinned_posts
-from ..serialise import count_message
+from ..messages import count_message, pin_message
+from ..state import current_state
 from .client_address import client_address
 from .liveness import check_pongs
 from .outbox import Outbox, OutboxOverflow, OutboxSocket, shut, writable_selector
@@ -92,13 +91,13 @@ def opening_messages(state) -> list[str]:
     (shared by the walls that connect between two broadcasts: see ``Hub.snapshot``)."""
     store = state.store
     return state.hub.snapshot(lambda: [count_message(store.count()),
-                                       *(pin_message(post) for post in pinned_posts(store))])
+                                       *(pin_message(post) for post in store.pinned_posts())])
 
 
 def feed(ws, moderator: bool = False) -> None:
     """A wall's live feed; with ``moderator`` (the console's socket, whose route checked
     the moderator first) moderator-only messages too."""
-    state = TwitSocket.state()
+    state = current_state()
     settings = state.settings
     hub = state.hub
     peer = client_address()
@@ -193,7 +192,7 @@ def _queued_feed(ws, hub: Hub, subscription: Subscription, state) -> None:
                 hang_up(ws, 1013, "too far behind; reconnect and catch up")
                 break
             if message is not None:
-                ws.send(message)
+                ws.send(message.text)
             while ws.connected and ws.receive(timeout=0) is not None:
                 pass  # walls only listen
     finally:
@@ -219,7 +218,7 @@ def register(blueprint: Blueprint) -> None:
     @blueprint.before_request
     def _check_origin() -> None:
         if request.endpoint == "twitsocket.ws" and not origin_allowed(
-            TwitSocket.state().settings["ALLOWED_ORIGINS"]
+            current_state().settings["ALLOWED_ORIGINS"]
         ):
             abort(403)
 

@@ -1,0 +1,162 @@
+"""The stream process's moderation: screen new posts, hold them back, release them.
+
+:class:`Gate` runs between the normaliser and the store. It drops posts by banned authors
+(configuration and console bans alike: one :class:`~.rules.Rules`) or with a blocked word,
+and, in the ``delay`` and ``pre`` trust modes, holds posts back (:mod:`.pending`) instead
+of storing them. With moderation ``off`` it applies the configuration's bans only, and
+reads no table.
+
+The stream process also runs the ``delay`` release timer (:meth:`Gate.release_due`, called
+from the runner's loop, which wakes at least every half second): it is the one long-lived
+writer already, needs no extra thread or process, and a web worker (of which there are
+many, and which may be recycled) would otherwise have to elect who releases.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from ..messages import Outgoing
+from ..models import ModerationAction, ModerationRule
+from ..serialise import loads
+from ..shapes import Edit, PostData
+from ..store import PostStore, post_row
+from .actions import Moderation, ModerationError
+from .pending import (
+    due_posts,
+    hold_rows,
+    now,
+    queue_messages,
+    release_held,
+    set_vetoed,
+)
+from .rules import Facts, Rules
+
+log = logging.getLogger("flask_twitsocket.moderation")
+
+RULES = ModerationRule.__table__
+LOG = ModerationAction.__table__
+#: How often the stream process looks for delayed posts that are due.
+RELEASE_CHECK_SECONDS = 0.25
+
+
+def load_rules(conn: Connection, settings: Any) -> Rules:
+    """The configuration's rules plus the console's."""
+    rules = Rules.configured(settings)
+    for row in conn.execute(select(RULES.c.kind, RULES.c.value)):
+        rules.add(row.kind, row.value)
+    return rules
+
+
+class Gate:
+    """Screen new posts, hold them back, release them (see the module docstring)."""
+
+    def __init__(self, store: PostStore, settings: Any, actions: Moderation) -> None:
+        self.store = store
+        self.settings = settings
+        self.actions = actions
+        self.mode: str = settings["MODERATION"]
+        self.delay: float = settings["MODERATION_DELAY"]
+        self._rules = Rules.configured(settings)
+        self._rules_version: int | None = -1
+        self._next_check = 0.0
+        self._waiting = True  # unknown until the first check: look once
+
+    @property
+    def rules(self) -> Rules:
+        """The current rules, reloaded when the action log has grown (a console change);
+        with moderation off, the configuration's only."""
+        if self.mode == "off":
+            return self._rules
+        with self.store.engine.connect() as conn:
+            version = conn.execute(select(func.max(LOG.c.id))).scalar()
+            if version != self._rules_version:
+                self._rules = load_rules(conn, self.settings)
+                self._rules_version = version
+        return self._rules
+
+    def screen(self, posts: Sequence[PostData]) -> tuple[list[PostData], list[PostData],
+                                                          dict[str, int]]:
+        """Split new posts into ``(store now, hold back, rejected counts by reason)``."""
+        rules = self.rules
+        holding = self.mode in ("delay", "pre")
+        if not holding and not rules.screening:
+            return list(posts), [], {}  # the usual case: nothing to look at per post
+        direct: list[PostData] = []
+        held: list[PostData] = []
+        rejected: dict[str, int] = {}
+        for post in posts:
+            facts = Facts.of(post)
+            reason = rules.rejects(facts)
+            if reason:
+                rejected[reason] = rejected.get(reason, 0) + 1
+                log.info("Dropped a post by @%s (%s): %s", post.author.username,
+                         post.network, "banned author" if reason == "ban" else "blocked word")
+            elif holding and not (self.mode == "pre" and rules.trusts(facts)):
+                held.append(post)
+            else:
+                direct.append(post)
+        return direct, held, rejected
+
+    def police_edits(self, edits: Sequence[Edit]) -> list[Edit]:
+        """The edits whose new text the rules reject (none with moderation off: the
+        console, which could show them again, is closed then)."""
+        if not edits or self.mode == "off":
+            return []
+        rules = self.rules
+        return [edit for edit in edits if rules.rejects(Facts.of(edit.post))]
+
+    def hide_edited(self, edits: Sequence[Edit]) -> None:
+        """Hide the posts of rejected edits, logged (and announced) like a moderator's."""
+        for edit in edits:
+            try:
+                self.actions.act("rules (edited post)", "hide",
+                                 f"{edit.post.network}:{edit.post.post_id}")
+            except ModerationError:  # not stored, or hidden already
+                continue
+
+    def hold(self, posts: Sequence[PostData]) -> int | None:
+        """Queue posts (once each; not if stored or tombstoned); returns the journal id."""
+        if not posts:
+            return None
+        stamp = now()
+        release_at = stamp + timedelta(seconds=self.delay) if self.mode == "delay" else None
+        rows = {(post.network, post.post_id): post_row(post) for post in posts}
+
+        def work(conn: Connection) -> tuple[list[Outgoing], int]:
+            return hold_rows(conn, rows, stamp, release_at), 0
+
+        journal_id = self.store.change(work)
+        self._waiting = self._waiting or release_at is not None
+        return journal_id
+
+    def release_due(self) -> int | None:
+        """Release delayed posts whose time has come (at most every 0.25 s); journal id."""
+        if self.mode != "delay" or time.monotonic() < self._next_check:
+            return None
+        self._next_check = time.monotonic() + RELEASE_CHECK_SECONDS
+        rules = self.rules
+
+        def work(conn: Connection) -> tuple[list[Outgoing], int]:
+            due, self._waiting = due_posts(conn)
+            if not due:
+                return [], 0
+            # a rule made while it waited (a ban, a blocked word) still applies
+            allowed = [row for row in due
+                       if not rules.rejects(Facts.of(loads(row.row)))]
+            vetoed = set_vetoed(conn, [row.id for row in due if row not in allowed])
+            messages, stored = release_held(conn, allowed)
+            messages += queue_messages(conn, vetoed, "vetoed")
+            return messages, len(stored)
+
+        return self.store.change(work)
+
+    def waiting(self) -> bool:
+        """Whether delayed posts still wait: the stream keeps running to release them."""
+        return self.mode == "delay" and self._waiting

@@ -1,0 +1,147 @@
+"""The held-back queue (``twitsocket_pending``): moderation's own table.
+
+A held post is not in the posts table, so no wall, catch-up or JSON API can see it; it
+waits here as the posts-table row it will become (JSON), and enters the posts table only
+when released (:func:`flask_twitsocket.store.visibility.release`), with a fresh ``seq``.
+A vetoed post stays here, ``vetoed``, with a tombstone so no re-delivery brings it in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from ..messages import Outgoing, queue_message, released_message
+from ..models import PendingPost
+from ..serialise import dumps, iso, loads, post_json
+from ..store import visibility
+from ..store.tables import Key, insert_ignore
+from .rules import Facts, Rules
+
+PENDING = PendingPost.__table__
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def row_json(row: dict[str, Any]) -> str:
+    """A posts-table row (from ``store.post_row``) as JSON, to keep in the pending table."""
+    return dumps({**row, "created_at": iso(row["created_at"]), "stored_at": None})
+
+
+def row_from_json(text: str) -> dict[str, Any]:
+    row = loads(text)
+    row["created_at"] = datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
+    row["stored_at"] = now()
+    row["hidden"] = False
+    return row
+
+
+class _Row:
+    """Attribute access over a dict, which is what ``post_json`` reads."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def pending_json(pending: Any) -> dict[str, Any]:
+    """A held-back post as the console shows it: the post's JSON (no seq yet) + queue data."""
+    row = loads(pending.row)
+    row["created_at"] = datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
+    post = post_json(_Row({**row, "seq": 0}))
+    post["seq"] = None
+    return {"pending_id": str(pending.id), "state": pending.state, "tweet": post,
+            "received_at": iso(pending.received_at), "release_at": iso(pending.release_at)}
+
+
+def queue_messages(conn: Connection, pending_ids: Iterable[int], event: str,
+                   ) -> list[Outgoing]:
+    ids = list(pending_ids)
+    if not ids:
+        return []
+    rows = conn.execute(select(PENDING).where(PENDING.c.id.in_(ids)))
+    return [queue_message(event, pending_json(row)) for row in rows]
+
+
+def hold_rows(conn: Connection, rows: dict[Key, dict[str, Any]], received_at: datetime,
+         release_at: datetime | None) -> list[Outgoing]:
+    """Queue posts-table rows (once each; not if stored or tombstoned already)."""
+    known = visibility.known(conn, rows)
+    values = [{"network": network, "post_id": post_id, "state": "waiting",
+               "row": row_json(row), "received_at": received_at, "release_at": release_at}
+              for (network, post_id), row in rows.items() if (network, post_id) not in known]
+    if not values:
+        return []
+    ids = [row.id for row in conn.execute(
+        insert_ignore(conn, PENDING).returning(PENDING.c.id), values)]
+    return queue_messages(conn, ids, "held")
+
+
+def release_held(conn: Connection, pending: Sequence[Any],
+            ) -> tuple[list[Outgoing], list[dict[str, Any]]]:
+    """Move held-back posts out of the queue into the posts table (through the store)."""
+    if not pending:
+        return [], []
+    messages = [released_message(row.id) for row in pending]
+    conn.execute(delete(PENDING).where(PENDING.c.id.in_([row.id for row in pending])))
+    shown, stored = visibility.release(conn, [row_from_json(row.row) for row in pending])
+    return messages + shown, stored
+
+
+def due_posts(conn: Connection) -> tuple[list[Any], bool]:
+    """The delayed posts whose time has come, and whether any other still waits."""
+    rows = conn.execute(select(PENDING).where(
+        PENDING.c.state == "waiting", PENDING.c.release_at.is_not(None),
+        PENDING.c.release_at <= now()).order_by(PENDING.c.id)).all()
+    waiting = bool(conn.execute(select(PENDING.c.id).where(
+        PENDING.c.state == "waiting", PENDING.c.release_at.is_not(None)).limit(1)).first())
+    return rows, waiting
+
+
+def find_held(conn: Connection, key: Key, state: str | None = None) -> list[Any]:
+    query = select(PENDING).where(PENDING.c.network == key[0], PENDING.c.post_id == key[1])
+    if state is not None:
+        query = query.where(PENDING.c.state == state)
+    return conn.execute(query).all()
+
+
+def queue_json(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
+    return [pending_json(row) for row in conn.execute(
+        select(PENDING).order_by(PENDING.c.id.desc()).limit(limit))]
+
+
+def veto_matching(conn: Connection, kind: str, value: str) -> list[int]:
+    """Held-back posts that a new ban or blocked word now forbids are vetoed too."""
+    waiting = conn.execute(select(PENDING.c.id, PENDING.c.row).where(
+        PENDING.c.state == "waiting")).all()
+    rules = Rules()
+    rules.add(kind, value)
+    return set_vetoed(conn, [row.id for row in waiting
+                             if rules.rejects(Facts.of(loads(row.row)))])
+
+
+def set_vetoed(conn: Connection, ids: Sequence[int]) -> list[int]:
+    """Veto held-back posts, with a tombstone: a re-delivery (or the author trusted
+    since) must not bring them in past the veto."""
+    ids = list(ids)
+    if not ids:
+        return ids
+    rows = conn.execute(update(PENDING).where(PENDING.c.id.in_(ids)).values(state="vetoed")
+                        .returning(PENDING.c.network, PENDING.c.post_id)).all()
+    visibility.tombstone(conn, [(row.network, row.post_id) for row in rows], "vetoed")
+    return ids
+
+
+def unset_vetoed(conn: Connection, ids: Sequence[int]) -> list[int]:
+    """Undo :func:`set_vetoed` for those of ``ids`` that are vetoed."""
+    rows = conn.execute(update(PENDING).where(PENDING.c.id.in_(list(ids)),
+                                              PENDING.c.state == "vetoed")
+                        .values(state="waiting")
+                        .returning(PENDING.c.id, PENDING.c.network, PENDING.c.post_id)).all()
+    if rows:
+        visibility.untombstone(conn, [(row.network, row.post_id) for row in rows], "vetoed")
+    return [row.id for row in rows]

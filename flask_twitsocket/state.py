@@ -1,0 +1,106 @@
+"""Everything the extension keeps for one app, and the one way to reach it.
+
+:class:`TwitSocketState` assembles the parts — the store, the hub, the process's bus, the
+moderation actions — and is stored in ``app.extensions["twitsocket"]``. It imports the
+parts, never the other way round; the web routes and the CLI find it with
+:func:`current_state` rather than importing the extension, so the extension (the top
+layer) imports them without a cycle.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Engine
+
+from .bus import Bus, create_bus
+from .config import Settings
+from .hub import Hub
+from .migrations import is_managed, upgrade
+from .models import metadata
+from .moderation import Gate, Moderation
+from .pipeline import Ingestor
+from .store import PostStore
+
+
+class TwitSocketState:
+    """Everything the extension keeps for one app."""
+
+    def __init__(self, app: Flask, settings: Settings, db: SQLAlchemy) -> None:
+        self.app = app
+        self.settings = settings
+        self.db = db
+        self._store: PostStore | None = None
+        self._bus: Bus | None = None
+        self._bus_pid: int | None = None
+        self._bus_lock = threading.Lock()
+        self.hub = Hub(lambda: self.store, lambda: self.bus, settings["CLIENT_QUEUE_SIZE"])
+        self.hooks: dict[str, Callable[..., Any]] = {}
+        #: The host app's moderator check (see ``TwitSocket(moderator_required=…)``).
+        self.moderator_required: Callable[[], Any] | None = None
+        self._moderation: Moderation | None = None
+
+    @property
+    def moderation(self) -> Moderation:
+        """The moderator actions (hide, ban, block, pin, approve, undo…)."""
+        if self._moderation is None:
+            self._moderation = Moderation(self.store, self.settings, notify=self._notify)
+        return self._moderation
+
+    @property
+    def engine(self) -> Engine:
+        with self.app.app_context():
+            return self.db.engine
+
+    @property
+    def store(self) -> PostStore:
+        if self._store is None:
+            self._store = PostStore(self.engine, self.settings["JOURNAL_KEEP"])
+        return self._store
+
+    @property
+    def bus(self) -> Bus:
+        """The process's one bus: the hub waits on it, moderation actions and the stream
+        publish on it. Per process: a worker forked after the bus was opened (gunicorn's
+        preload) opens its own rather than share its parent's connections; one closed
+        (the hub stopped) is replaced on the next use."""
+        with self._bus_lock:
+            if self._bus is None or self._bus_pid != os.getpid() or self._bus.closed:
+                self._bus = create_bus(self.settings)
+                self._bus_pid = os.getpid()
+            return self._bus
+
+    def _notify(self, journal_id: int) -> None:
+        self.bus.notify(journal_id)
+
+    def create_tables(self) -> None:
+        """Create the extension's tables if missing (idempotent).
+
+        On a database managed by the migrations (``init-db`` ran), bring it to the newest
+        revision instead: a table created behind Alembic's back would make the next
+        upgrade fail.
+        """
+        if is_managed(self.engine):
+            upgrade(self.engine)
+        else:
+            metadata.create_all(self.engine)
+
+
+def current_state(app: Flask | None = None) -> TwitSocketState:
+    """The state of ``app`` (default: the current app)."""
+    return (app or current_app).extensions["twitsocket"]
+
+
+def build_ingestor(state: TwitSocketState, bus: Bus | None = None) -> Ingestor:
+    """The production ingest pipeline: the store, the bus (default: the process's) and
+    the moderation gate as the settings say. The stream command, the demo, the benchmarks
+    and the tests all build it here, so every ingest test runs the pipeline production
+    runs."""
+    bus = bus or state.bus
+    actions = Moderation(state.store, state.settings, notify=bus.notify)
+    return Ingestor(state.store, bus, Gate(state.store, state.settings, actions))

@@ -1,0 +1,199 @@
+"""The store: posts and the journal entries that announce each change to the walls.
+
+Writes go through :meth:`PostStore.apply`, which handles a whole batch in ONE transaction:
+new posts are inserted with ``ON CONFLICT DO NOTHING`` (a post delivered twice is stored
+once), edits and deletions are applied, and a journal entry per visible change is written
+in the same transaction. A change is therefore announced if and only if it was stored:
+the bus can drop a wake-up hint, but never a post.
+
+The package owns its tables — posts, tombstones, pins, the top lists and the journal —
+and nobody else writes them: moderation's changes run through :meth:`PostStore.change`
+with the functions of :mod:`.visibility`. Modules: :mod:`.tables` (tables, row format),
+:mod:`.posts` (insert, edit, delete), :mod:`.fast` (the driver-level insert paths),
+:mod:`.journal`, :mod:`.visibility` (hide, show, pin, release), :mod:`.top`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..messages import Outgoing, count_message, tweet_message
+from ..serialise import post_json
+from ..shapes import Deletion, Edit, Normalised, PostData
+from . import top, visibility
+from .journal import Journal
+from .posts import delete_post, edit, insert_posts, insert_rows
+from .tables import POSTS, is_connection_error, post_row
+
+__all__ = ["ApplyResult", "PostStore", "is_connection_error", "post_row"]
+
+log = logging.getLogger("flask_twitsocket.store")
+
+#: ``count(*)`` faster than this is run every time (exact); slower, its result is reused.
+CHEAP_COUNT_SECONDS = 0.002
+#: How long readers (pages, the JSON API, a wall's greeting) reuse an expensive count.
+COUNT_READ_TTL = 1.0
+#: How often a writer recounts for real when it otherwise adds its own changes.
+COUNT_RESYNC_SECONDS = 10.0
+
+
+@dataclass
+class ApplyResult:
+    """What a batch changed: the posts newly stored (as JSON) and the counts of the rest."""
+
+    stored: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: int = 0
+    edited: int = 0
+    deleted: int = 0
+    #: The newest journal id this batch wrote (the bus hint), or None if it wrote none.
+    journal_id: int | None = None
+
+
+
+class PostStore:
+    """Reads and writes the extension's tables on one SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine, journal_keep: int = 10_000) -> None:
+        self.engine = engine
+        self.journal = Journal(engine, journal_keep)
+        # The visible-post count, reused while counting is expensive (see count()).
+        self._count_value: int | None = None
+        self._count_at = 0.0
+        self._count_cost = 0.0
+
+    # --- writing ------------------------------------------------------------------------
+
+    def apply(self, items: Sequence[Normalised]) -> ApplyResult:
+        """Store a batch of normalised events atomically and journal what changed."""
+        result = ApplyResult()
+        posts = [item for item in items if isinstance(item, PostData)]
+        with self.engine.begin() as conn:
+            self.journal.lock(conn)
+            messages: list[Outgoing] = []
+            if posts:
+                stored = insert_posts(conn, posts)
+                result.duplicates = len(posts) - len(stored)
+                result.stored = stored
+                messages += [("tweet", tweet_message(post)) for post in stored]
+            for item in items:
+                if isinstance(item, Edit):
+                    message = edit(conn, item.post)
+                    if message:
+                        result.edited += 1
+                        messages.append(("update", message))
+                elif isinstance(item, Deletion):
+                    message = delete_post(conn, item)
+                    if message:
+                        result.deleted += 1
+                        messages.append(("delete", message))
+            if messages:
+                delta = len(result.stored) - result.deleted
+                messages.append(("count", count_message(self._count_after_write(conn, delta))))
+                result.journal_id = self.journal.write(conn, messages)
+        return result
+
+    @staticmethod
+    def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert prepared rows (see :func:`.posts.insert_rows`)."""
+        return insert_rows(conn, rows)
+
+    def change(self, work: Callable[[Connection], tuple[list[Outgoing], int]],
+               ) -> int | None:
+        """Run a change (a moderator's action) in one transaction with its journal entries.
+
+        ``work(conn)`` changes the tables through :mod:`.visibility` (and its caller's own
+        tables), and returns the messages to journal and how many posts it made visible
+        (positive) or invisible (negative); a ``count`` message is added when that is not
+        zero. Returns the newest journal id (the bus hint), or None if nothing was written.
+        """
+        with self.engine.begin() as conn:
+            self.journal.lock(conn)
+            messages, delta = work(conn)
+            if delta:
+                messages = [*messages,
+                            ("count", count_message(self._count_after_write(conn, delta)))]
+            return self.journal.write(conn, messages) if messages else None
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _count(self, conn: Connection) -> int:
+        return conn.execute(
+            select(func.count()).select_from(POSTS).where(POSTS.c.hidden.is_(False))
+        ).scalar_one()
+
+    def _fresh_count(self, conn: Connection) -> int:
+        started = time.perf_counter()
+        value = self._count(conn)
+        self._count_cost = time.perf_counter() - started
+        self._count_value, self._count_at = value, time.monotonic()
+        return value
+
+    def _expensive_count_cached(self, max_age: float) -> bool:
+        return (self._count_value is not None and self._count_cost >= CHEAP_COUNT_SECONDS
+                and time.monotonic() - self._count_at < max_age)
+
+    def _count_after_write(self, conn: Connection, delta: int) -> int:
+        """The count for a batch's count message: exact while ``count(*)`` is cheap; on a
+        big archive (~30 ms at 1M posts on SQLite, paid per batch, i.e. per post at a
+        normal pace) the last count plus this process's own changes, recounted every
+        ``COUNT_RESYNC_SECONDS`` to take in other writers (moderators, other streams)."""
+        if not self._expensive_count_cached(COUNT_RESYNC_SECONDS):
+            return self._fresh_count(conn)
+        self._count_value = (self._count_value or 0) + delta
+        return self._count_value
+
+    def count(self) -> int:
+        """Visible posts. On a big archive a count up to ``COUNT_READ_TTL`` seconds old is
+        reused: it was 80% of the wall page's and the JSON API's server time at 1M posts."""
+        if self._expensive_count_cached(COUNT_READ_TTL):
+            return self._count_value  # type: ignore[return-value]
+        with self.engine.connect() as conn:
+            return self._fresh_count(conn)
+
+    def recent(self, limit: int, since_seq: int | None = None) -> list[dict[str, Any]]:
+        """Visible posts, newest first; with ``since_seq`` only those stored after it."""
+        query = select(POSTS).where(POSTS.c.hidden.is_(False))
+        if since_seq is not None:
+            query = query.where(POSTS.c.seq > since_seq)
+        query = query.order_by(POSTS.c.seq.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [post_json(row) for row in conn.execute(query)]
+
+    def journal_head(self) -> int:
+        return self.journal.head()
+
+    def journal_entries_after(self, last_id: int, limit: int = 100,
+                              ) -> list[tuple[int, str, str]]:
+        """Journal entries after ``last_id``, oldest first: ``(id, kind, payload)``."""
+        return self.journal.entries_after(last_id, limit)
+
+    def pinned_posts(self) -> list[dict[str, Any]]:
+        """The pinned posts (visible ones), oldest pin first: what a wall is told on connect.
+
+        Empty (and logged) when the table is missing — a worker restarted before
+        ``upgrade-db`` ran must still serve its walls."""
+        try:
+            with self.engine.connect() as conn:
+                return [post_json(row) for row in conn.execute(visibility.pinned_query())]
+        except SQLAlchemyError as error:
+            log.warning("Could not read the pinned posts (run upgrade-db?): %s", error)
+            return []
+
+    # --- the cached top lists -----------------------------------------------------------
+
+    def top_users(self, limit: int) -> list[Any]:
+        return top.top_users(self.engine, limit)
+
+    def top_posts(self, limit: int) -> list[dict[str, Any]]:
+        return top.top_posts(self.engine, limit)
+
+    def refresh_top(self, limit: int = 100) -> tuple[int, int]:
+        """Recompute the top users and top posts with SQL aggregation; returns their sizes."""
+        return top.refresh_top(self.engine, limit)
