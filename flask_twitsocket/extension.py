@@ -48,12 +48,15 @@ class TwitSocket:
             self.init_app(app)
 
     def moderator_check(self, check: Callable[[], Any]) -> Callable[[], Any]:
-        """Decorator (Flask-Login style) registering the moderator check, e.g.::
+        """Decorator (Flask-Login style) registering the moderator check.
+
+        The same as passing it as ``moderator_required=``. It may be applied after
+        ``init_app``: the check is read at request time. For example::
 
             @twitsocket.moderator_check
             def is_moderator():
-                return current_user.is_authenticated and current_user.is_admin and \\
-                    current_user.name
+                return current_user.is_authenticated and current_user.is_admin and (
+                    current_user.name)
         """
         self.moderator_required = check
         return check
@@ -90,7 +93,7 @@ class TwitSocket:
 
     @staticmethod
     def state(app: Flask | None = None) -> TwitSocketState:
-        """The state of ``app`` (default: the current app); see :func:`.state.current_state`."""
+        """The state of ``app`` (default: the current app), from ``app.extensions["twitsocket"]``."""
         return current_state(app)
 
 
