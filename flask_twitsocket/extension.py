@@ -93,7 +93,7 @@ class TwitSocket:
 
     @staticmethod
     def state(app: Flask | None = None) -> TwitSocketState:
-        """The state of ``app`` (default: the current app), from ``app.extensions["twitsocket"]``."""
+        """The state of ``app`` (default: the current app): ``app.extensions["twitsocket"]``."""
         return current_state(app)
 
 
