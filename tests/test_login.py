@@ -13,7 +13,7 @@ import requests
 from conftest import make_app, wait_until
 from moderation_helpers import MODERATED, MODERATOR_COOKIE, PASSWORD, PREFIX, Console, csrf_of
 from sqlalchemy import func, select
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 from werkzeug.security import generate_password_hash
 
@@ -190,6 +190,20 @@ def test_logout_revokes_a_copied_cookie(app, live_server):
     assert refused.value.response.status_code == 401
     # logging in again works, with a new session
     assert Console(app.test_client()).open().state() is not None
+
+
+def test_logout_closes_a_console_socket_already_open(app, live_server):
+    console = Console(app.test_client()).open()
+    copied = {"Cookie": console.session_cookie()}
+    with connect(f"{live_server.ws_url}{PREFIX}/moderate/ws", open_timeout=10,
+                 additional_headers=copied) as socket:
+        socket.recv(timeout=10)  # the opening count: the console is live
+        console.client.post(f"{PREFIX}/moderate/logout", data={"csrf_token": console.token})
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:  # whatever was already on its way, then the close
+                socket.recv(timeout=15)
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "logged out")
 
 
 def test_a_forged_session_token_is_refused(app):

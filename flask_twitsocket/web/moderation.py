@@ -204,7 +204,15 @@ def action(name: str) -> Response:
 
 
 def moderator_feed(ws) -> None:
-    feed(ws, moderator=True)
+    """The console's live feed, for as long as its moderator's session lasts: a console
+    left open on a laptop stops receiving the queue once the session is logged out or
+    expires (the route checked it when the socket opened)."""
+    feed(ws, moderator=True, still_allowed=_still_a_moderator)
+
+
+def _still_a_moderator() -> bool:
+    g.pop("twitsocket_moderator", None)  # ask the sessions table again, not this request's
+    return current_moderator() is not None
 
 
 def register(blueprint: Blueprint) -> None:

@@ -94,9 +94,12 @@ def opening_messages(state) -> list[str]:
                                        *(pin_message(post) for post in store.pinned_posts())])
 
 
-def feed(ws, moderator: bool = False) -> None:
+def feed(ws, moderator: bool = False,
+         still_allowed: Callable[[], bool] | None = None) -> None:
     """A wall's live feed; with ``moderator`` (the console's socket, whose route checked
-    the moderator first) moderator-only messages too."""
+    the moderator first) moderator-only messages too. ``still_allowed`` is asked again at
+    every idle wake-up (at most every ``IDLE_WAKE`` seconds): once it says no (the
+    moderator logged out, everywhere), the socket is closed with 1008."""
     state = current_state()
     settings = state.settings
     hub = state.hub
@@ -116,9 +119,9 @@ def feed(ws, moderator: bool = False) -> None:
     log.info("New client from %s (%d connected)", peer, hub.client_count)
     try:
         if outbox is None:
-            _queued_feed(ws, hub, subscription, state)
+            _queued_feed(ws, hub, subscription, state, still_allowed)
         else:
-            _direct_feed(ws, outbox, subscription, state, peer)
+            _direct_feed(ws, outbox, subscription, state, peer, still_allowed)
     except OSError as error:  # the socket was shut down under a stuck send, or reset
         log.info("Connection to %s broke: %s", peer, error)
     finally:
@@ -139,7 +142,8 @@ def _sink(outbox: Outbox, wake: Callable[[], None]) -> Callable[[tuple[str, ...]
     return sink
 
 
-def _direct_feed(ws, outbox: Outbox, subscription: Subscription, state, peer: str) -> None:
+def _direct_feed(ws, outbox: Outbox, subscription: Subscription, state, peer: str,
+                 still_allowed: Callable[[], bool] | None) -> None:
     """The hub writes; this handler sends the opening messages, drains what a slow socket
     left queued, and notices the end of the connection or a drop."""
     sock = ws.sock
@@ -167,6 +171,8 @@ def _direct_feed(ws, outbox: Outbox, subscription: Subscription, state, peer: st
                 # connection ends, the sink when the socket could not take a batch.
                 ws.event.wait(IDLE_WAKE)
                 ws.event.clear()
+                if _revoked(ws, still_allowed):
+                    break
             while ws.connected and ws.receive(timeout=0) is not None:
                 pass  # walls only listen: what they send is discarded
     except OutboxOverflow as error:
@@ -177,7 +183,8 @@ def _direct_feed(ws, outbox: Outbox, subscription: Subscription, state, peer: st
             selector.close()
 
 
-def _queued_feed(ws, hub: Hub, subscription: Subscription, state) -> None:
+def _queued_feed(ws, hub: Hub, subscription: Subscription, state,
+                 still_allowed: Callable[[], bool] | None) -> None:
     """Without keep-alive pings (a host's own ``SOCK_SERVER_OPTIONS``) simple-websocket's
     reader blocks in ``recv`` on the socket, which therefore cannot be non-blocking: this
     handler drains a queue and sends itself."""
@@ -193,10 +200,20 @@ def _queued_feed(ws, hub: Hub, subscription: Subscription, state) -> None:
                 break
             if message is not None:
                 ws.send(message.text)
+            elif _revoked(ws, still_allowed):
+                break
             while ws.connected and ws.receive(timeout=0) is not None:
                 pass  # walls only listen
     finally:
         finished.set()
+
+
+def _revoked(ws, still_allowed: Callable[[], bool] | None) -> bool:
+    """Whether the connection lost its right to the feed; if so, tell the browser (1008)."""
+    if still_allowed is None or still_allowed():
+        return False
+    hang_up(ws, 1008, "logged out")
+    return True
 
 
 def _abort_if_stuck(ws, finished: threading.Event) -> None:
