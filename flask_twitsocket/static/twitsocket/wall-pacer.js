@@ -65,6 +65,13 @@
     return node;
   }
 
+  /* How long a new card takes to fade in (0 with reduced motion): its dwell starts after. */
+  function fadeIn(node) {
+    var style = getComputedStyle(node);
+    if (!style.animationName || style.animationName === "none") { return 0; }
+    return (parseFloat(style.animationDuration) || 0) * 1000;
+  }
+
   function postOf(node) {
     return { network: node.getAttribute("data-network"), id: node.getAttribute("data-id") };
   }
@@ -150,10 +157,10 @@
       var node = build(post, earlier);
       var column = grid.columns[c];
       column.nodes.unshift(node);
-      column.still = now();
       /* DOM order: newest first across the wall (screen readers, tests, copies of it) */
       box.insertBefore(node, box.firstChild);
       grid.place(c);
+      column.still = now() + fadeIn(node);   /* readable once it has faded in */
       return true;
     },
 
@@ -211,7 +218,7 @@
       if (!single.ready()) { return false; }
       var node = build(post, earlier);
       box.replaceChildren(node);
-      single.shownAt = now();
+      single.shownAt = now() + fadeIn(node);
       single.drawStrip();
       return true;
     },
