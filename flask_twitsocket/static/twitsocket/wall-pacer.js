@@ -154,6 +154,7 @@
     show: function (post, earlier) {
       var c = grid.ready();
       if (c < 0) { return false; }
+      root.classList.remove("wall-is-empty");   /* the box must have its size to pack */
       var node = build(post, earlier);
       var column = grid.columns[c];
       column.nodes.unshift(node);
@@ -216,6 +217,7 @@
 
     show: function (post, earlier) {
       if (!single.ready()) { return false; }
+      root.classList.remove("wall-is-empty");
       var node = build(post, earlier);
       box.replaceChildren(node);
       single.shownAt = now() + fadeIn(node);
