@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint browser clean docs-config
+.PHONY: demo test lint browser clean docs-config screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+## docs/screenshots/projector-<layout>-<theme>-<1080p|4k>.jpg, from the real page in Chromium.
+screenshots: $(STAMP) browser
+	TWITSOCKET_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q \
+	  tests/test_browser_projector.py -k every_layout_and_theme

@@ -301,7 +301,8 @@ def png_gray(png: bytes) -> memoryview:
     rows: list[bytearray] = []
     previous = bytearray(stride)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        offset = y * (stride + 1)
+        kind, line = raw[offset], bytearray(raw[offset + 1:offset + 1 + stride])
         for x in range(stride):
             left = line[x - channels] if x >= channels else 0
             up = previous[x]

@@ -9,7 +9,9 @@ the wall may show them, so the queue is exercised, and checks every post from th
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 import pytest
 import zxingcpp
@@ -58,7 +60,8 @@ TRACKER = """() => {
       if (card.visibleAt === undefined && full) {
         card.visibleAt = t; card.rect = [r.x, r.y, r.width, r.height];
       } else if (card.visibleAt !== undefined && card.endAt === undefined) {
-        const moved = [r.x, r.y, r.width, r.height].some((v, i) => Math.abs(v - card.rect[i]) > 0.5);
+        const moved = [r.x, r.y, r.width, r.height].some(
+            (v, i) => Math.abs(v - card.rect[i]) > 0.5);
         if (moved || !full) { card.endAt = t; card.reason = moved ? 'moved' : 'hidden'; }
       }
     });
@@ -232,3 +235,31 @@ def test_the_projector_is_not_a_live_region_and_speaks_the_lang_parameter(
     assert wall.page.get_attribute("html", "lang") == "fr"
     assert wall.page.text_content(".wall-top-title") == "Les plus actifs"
     wall.assert_clean()
+
+
+SCREENSHOTS = os.environ.get("TWITSOCKET_SCREENSHOTS_DIR")
+SIZES = {"1080p": {"width": 1920, "height": 1080}, "4k": {"width": 3840, "height": 2160}}
+
+
+@pytest.mark.parametrize("layout", ["grid", "spotlight", "ticker"])
+def test_every_layout_and_theme_fits_the_screen_from_1080p_to_4k(
+        wall_server, publisher, open_page, artefact, layout):
+    """Also the screenshots of docs/screenshots (`make screenshots` sets the directory)."""
+    from test_browser_wall import sample_posts
+
+    publisher.publish(*sample_posts())
+    publisher.state.moderation.act("test", "pin", "x:4")
+    for theme in ("dark", "light"):
+        for size, viewport in SIZES.items():
+            wall = open_page(f"{wall_server.url}/twitsocket/wall?layout={layout}&theme={theme}",
+                             viewport=viewport)
+            wall.wait_for_state("live")
+            wall.page.wait_for_selector("#tweets article[data-seq]")
+            wall.page.wait_for_timeout(1200)  # fades and the first rotation settle
+            scroll = wall.page.evaluate("document.documentElement.scrollHeight - innerHeight")
+            assert scroll <= 0, (layout, theme, size)  # a projector never scrolls
+            name = f"projector-{layout}-{theme}-{size}.jpg"
+            target = Path(SCREENSHOTS) / name if SCREENSHOTS else artefact(name)
+            wall.page.screenshot(path=str(target), type="jpeg", quality=82)
+            wall.assert_clean()
+            wall.page.context.close()
