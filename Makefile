@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint browser clean docs docs-config translations
+.PHONY: demo test lint browser clean docs docs-config translations screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,3 +77,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache docs/_build build dist
+
+
+## docs/screenshots/projector-<layout>-<theme>-<1080p|4k>.jpg, from the real page in Chromium.
+screenshots: $(STAMP) browser
+	TWITSOCKET_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q \
+	  tests/test_browser_projector.py -k every_layout_and_theme

@@ -25,12 +25,14 @@ from .converters import (
     as_bool,
     as_broker_url,
     as_client_limit,
+    as_css_colour,
     as_frame_ancestors,
     as_hop_count,
     as_http_url,
     as_id_list,
     as_optional_str,
     as_path,
+    as_seconds,
     as_str_list,
     as_url_prefix,
     as_ws_url,
@@ -65,8 +67,12 @@ BLUESKY = Section("Bluesky", "`--source bluesky`: the whole network's posts from
                                "filtered by keyword and account.")
 REPLAY = Section("Replay", "`--source replay`: a JSON-lines recording played as if it were "
                              "happening now (the demo).")
+WALL_LAYOUTS = ("grid", "spotlight", "ticker")
 WALL = Section("Wall and web", "The blueprint, the walls' live feed (websocket or "
                                  "server-sent events) and the JSON API.")
+PROJECTOR = Section("Projector page", "`<prefix>/wall`: the event's identity, the pace of the "
+                                       "posts and the layout. Most can be overridden in the URL "
+                                       "(`?title=`, `?layout=`, `?accent=`, `?theme=`, `?lang=`).")
 MODERATION = Section("Moderation", "What organisers allow on the projector; the console is "
                                      "at `<prefix>/moderate`.")
 SCALE_OUT = Section("Scale-out and bus", "How web workers learn that the stream process "
@@ -223,6 +229,37 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_LIMIT", 200, positive(int),
             "Upper bound for the JSON API's limit parameter.",
             WALL),
+    # --- Projector page -------------------------------------------------------------------
+    Setting("WALL_TITLE", None, as_optional_str,
+            "The event's name, large on the projector (default: \"Live wall\", translated).",
+            PROJECTOR),
+    Setting("WALL_LOGO_URL", None, as_http_url,
+            "The event's logo (an http(s) image URL), shown beside the title.",
+            PROJECTOR),
+    Setting("WALL_ACCENT", None, as_css_colour,
+            "The event's colour for borders, markers and the counter (a CSS colour, e.g. "
+            "#d0006f); text keeps the theme's colours, so contrast stays readable.",
+            PROJECTOR),
+    Setting("WALL_QR_URL", None, as_http_url,
+            "A URL shown as a QR code (drawn by the server as SVG, no outside service): the "
+            "event's page, or where to post.",
+            PROJECTOR),
+    Setting("WALL_LAYOUT", "grid", one_of(*WALL_LAYOUTS),
+            "grid (masonry of cards), spotlight (one post large, the next ones in a strip) or "
+            "ticker (one line along the bottom, for overlaying a livestream).",
+            PROJECTOR),
+    Setting("WALL_MIN_DWELL", 8.0, as_seconds(1, 120),
+            "Seconds each post stays fully visible and still before anything moves it; a "
+            "burst waits in the browser's queue (\"+N new\").",
+            PROJECTOR),
+    Setting("WALL_QUEUE_CAP", 100, positive(int),
+            "Posts the projector's queue holds; beyond it the oldest are skipped (and counted "
+            "on screen).",
+            PROJECTOR),
+    Setting("WALL_SHUFFLE_AFTER", 30.0, as_seconds(1, 3600),
+            "Seconds without a new post before the projector re-shows earlier approved posts "
+            "(most shared first), marked as earlier; a new post takes over at once.",
+            PROJECTOR),
     # --- Moderation -----------------------------------------------------------------------
     Setting("BANNED_USERS", (), as_str_list,
             "Usernames or ids never stored or shown (also reposts of them; `network:name` for one"

@@ -165,3 +165,39 @@ def as_frame_ancestors(value: Any) -> tuple[str, ...]:
             raise ValueError(f"{source!r} is not an origin such as https://blog.example.org "
                              "(scheme and host, optionally *. and :port; no path)")
     return sources
+
+
+#: CSS colours the wall accepts for its accent: #rgb, #rgba, #rrggbb, #rrggbbaa, a colour
+#: function with plain numbers, or a named colour. Nothing that could close the declaration
+#: (no ``;``, ``}``, ``url(``): the value reaches the page through the CSSOM, never as text.
+CSS_COLOUR = re.compile(
+    r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})"
+    r"|(?:rgb|rgba|hsl|hsla|oklch|oklab)\(\s*[0-9.%\s,/+-]+(?:deg)?[0-9.%\s,/+-]*\)"
+    r"|[a-zA-Z]{3,20}")
+
+
+def as_css_colour(value: Any) -> str | None:
+    """An optional CSS colour (the wall's accent); ``None`` keeps the theme's own."""
+    colour = as_optional_str(value)
+    if colour is None:
+        return None
+    colour = colour.strip()
+    if not CSS_COLOUR.fullmatch(colour):
+        raise ValueError(f"{colour!r} is not a CSS colour such as #5d7a00, rgb(93 122 0) or "
+                         "teal")
+    return colour
+
+
+def as_seconds(minimum: float, maximum: float) -> Callable[[Any], float]:
+    """A number of seconds within bounds (a pace a projector can keep and a reader follow)."""
+    def convert(value: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a number of seconds, got {value!r}") from None
+        if not minimum <= number <= maximum:
+            raise ValueError(f"must be between {minimum:g} and {maximum:g} seconds, got "
+                             f"{value!r}")
+        return number
+
+    return convert

@@ -51,6 +51,11 @@ CLIENT_MESSAGES = {
     "minutes_ago": N_("{n} min ago"),
     "hours_ago": N_("{n} h ago"),
     "reposts": N_("reposts"),
+    "new_posts": N_("+{n} new"),
+    "skipped": N_("{n} skipped"),
+    "earlier": N_("Earlier post"),
+    "pinned": N_("Pinned"),
+    "announce": N_("New post by {name}: {text}"),
 }
 
 
@@ -78,15 +83,22 @@ def _host_locale() -> str | None:
     return None if locale is None else str(locale.language)
 
 
+def _asked_locale() -> str | None:
+    """``?lang=fr`` (or ``fr-CH``): a projector PC set up in the wrong language is told in
+    its URL, since nobody changes a rented PC's locale an hour before the keynote."""
+    asked = (request.args.get("lang") or "").strip().lower()[:2]
+    return asked if asked in LOCALES else None
+
+
 def current_locale() -> str:
-    """The language of this request's wall: the host's Flask-Babel choice, else the
-    browser's Accept-Language; English when neither names a language we ship."""
+    """The language of this request's wall: ``?lang=``, else the host's Flask-Babel
+    choice, else the browser's Accept-Language; English when none names one we ship."""
     if not has_request_context():
         return DEFAULT_LOCALE
     cached = g.get("_twitsocket_locale")
     if cached is not None:
         return cached
-    locale = _host_locale()
+    locale = _asked_locale() or _host_locale()
     if locale not in LOCALES:
         locale = request.accept_languages.best_match(LOCALES, default=DEFAULT_LOCALE)
     g._twitsocket_locale = locale

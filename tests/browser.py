@@ -256,3 +256,69 @@ def artefact() -> Callable[[str], Path]:
         return ARTEFACTS / name
 
     return path
+
+
+# --- accessibility and pictures ------------------------------------------------------------
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2 A/AA violations on the page as it is now: ``{id, nodes}`` each."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text("utf-8"))
+    return page.evaluate("""async () => {
+      const result = await axe.run(document, {runOnly: {type: 'tag',
+                                   values: ['wcag2a', 'wcag2aa', 'wcag21aa']}});
+      return result.violations.map(v => ({id: v.id, impact: v.impact,
+          nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}));
+    }""")
+
+
+def png_gray(png: bytes) -> memoryview:
+    """A PNG screenshot (8-bit RGB or RGBA, as Chromium writes them) as a grayscale bitmap
+    shaped (height, width), for zxingcpp: no imaging library needed."""
+    import struct
+    import zlib
+
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    position, data, width, height, channels = 8, b"", 0, 0, 0
+    while position < len(png):
+        length, kind = struct.unpack(">I4s", png[position:position + 8])
+        chunk = png[position + 8:position + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", chunk[:10])
+            assert depth == 8 and colour in (2, 6), (depth, colour)
+            channels = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            data += chunk
+        position += 12 + length
+    raw = zlib.decompress(data)
+    stride = width * channels
+    rows: list[bytearray] = []
+    previous = bytearray(stride)
+    for y in range(height):
+        offset = y * (stride + 1)
+        kind, line = raw[offset], bytearray(raw[offset + 1:offset + 1 + stride])
+        for x in range(stride):
+            left = line[x - channels] if x >= channels else 0
+            up = previous[x]
+            corner = previous[x - channels] if x >= channels else 0
+            if kind == 1:
+                line[x] = (line[x] + left) & 0xFF
+            elif kind == 2:
+                line[x] = (line[x] + up) & 0xFF
+            elif kind == 3:
+                line[x] = (line[x] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                guess = left + up - corner
+                pa, pb, pc = abs(guess - left), abs(guess - up), abs(guess - corner)
+                line[x] = (line[x] + (left if pa <= pb and pa <= pc else up if pb <= pc
+                                      else corner)) & 0xFF
+        rows.append(line)
+        previous = line
+    gray = bytearray(width * height)
+    for y, line in enumerate(rows):
+        for x in range(width):
+            gray[y * width + x] = line[x * channels + 1]  # green: close enough to luminance
+    return memoryview(bytes(gray)).cast("B", (height, width))

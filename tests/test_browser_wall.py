@@ -179,7 +179,7 @@ def test_the_wall_speaks_the_browsers_language(wall_server, publisher, open_page
     projector = open_page(wall_server.url + "/twitsocket/wall", locale=locale)
     projector.wait_for_state("live")
     assert projector.page.title() == expected["title"]
-    assert projector.page.text_content(".wall-side h2") == expected["side"]
+    assert projector.page.text_content(".wall-side h2.wall-top-title") == expected["side"]
     assert projector.page.get_attribute("html", "lang") == locale[:2]
     projector.assert_clean()
 

@@ -24,6 +24,9 @@ def used_msgids() -> set[str]:
     for path in [*(PACKAGE / "templates").rglob("*.html"),
                  Path(__file__).parent.parent / "demo_app" / "templates" / "index.html"]:
         found.update(re.findall(r"twitsocket\.t\('([^']+)'", path.read_text("utf-8")))
+    # the projector's identity (call to action) is worded in Python
+    identity = (PACKAGE / "web" / "identity.py").read_text("utf-8")
+    found.update(re.findall(r'\bt\(\s*"([^"]+)"', identity))
     return found
 
 

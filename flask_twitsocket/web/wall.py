@@ -1,9 +1,15 @@
 """``<prefix>/wall``: the full-screen projector page, ready to put on the venue's screen.
 
-Newest posts on top in large type, laid out for a 16:9 screen, with the counter and the
-most active people in a side column; ``?theme=dark`` or ``?theme=light`` (default: the
-screen's ``prefers-color-scheme``) and ``?n=`` (posts shown). It is built only from the
-public macros, so a host site can copy ``twitsocket/wall.html`` and restyle it.
+Laid out for a 16:9 screen from a 720p beamer to 4K, in three layouts (``grid``, a masonry
+of cards; ``spotlight``, one post large; ``ticker``, one line along the bottom for
+overlaying a livestream), chosen by ``TWITSOCKET_WALL_LAYOUT`` or ``?layout=``. Before the
+first post it shows the event's identity (title, call to action, QR code: see
+:mod:`.identity`). ``?theme=dark|light`` (default: the screen's ``prefers-color-scheme``),
+``?n=`` (posts rendered by the server), ``?lang=``, ``?title=``, ``?accent=`` and, for the
+ticker, ``?background=transparent``. The pace (each post still for
+``TWITSOCKET_WALL_MIN_DWELL`` seconds, a queue in the browser, the shuffle of earlier posts)
+is the browser's job: ``static/twitsocket/wall-pacer.js``. It is built only from the public
+macros, so a host site can copy ``twitsocket/wall.html`` and restyle it.
 
 The page sends a strict Content-Security-Policy (a host app's own ``after_request`` policy
 replaces it): a projector page runs unattended for hours showing strangers' words, and the
@@ -12,8 +18,13 @@ policy is the second lock behind the escaping.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, make_response, render_template, request
+from flask import Blueprint, Response, make_response, render_template, request, url_for
 
+from ..config_table import WALL_LAYOUTS
+from ..i18n import gettext
+from ..sources import configured
+from ..state import current_state
+from .identity import identity
 from .params import lenient_int
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
@@ -23,12 +34,33 @@ DEFAULT_POSTS = 12
 MAX_POSTS = 60
 
 
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = request.args.get(name, default)
+    return value if value in choices else default
+
+
+def pacer_config(settings, layout: str) -> dict[str, str]:
+    """What ``wall-pacer.js`` needs, as data- attributes (no inline script)."""
+    return {
+        "layout": layout,
+        "dwell": f"{settings['WALL_MIN_DWELL']:g}",
+        "queue-cap": str(settings["WALL_QUEUE_CAP"]),
+        "shuffle-after": f"{settings['WALL_SHUFFLE_AFTER']:g}",
+        "shuffle-url": url_for("twitsocket.api_tweets"),
+        "top-url": url_for("twitsocket.api_top"),
+    }
+
+
 def wall() -> Response:
-    theme = request.args.get("theme", "auto")
-    if theme not in THEMES:
-        theme = "auto"
+    settings = current_state().settings
+    theme = _choice("theme", THEMES, "auto")
+    layout = _choice("layout", WALL_LAYOUTS, settings["WALL_LAYOUT"])
+    transparent = layout == "ticker" and request.args.get("background") == "transparent"
     count = lenient_int(request.args.get("n"), DEFAULT_POSTS, 1, MAX_POSTS)
-    response = make_response(render_template("twitsocket/wall.html", theme=theme, n=count))
+    event = identity(settings, request.args, configured(settings), gettext)
+    response = make_response(render_template(
+        "twitsocket/wall.html", theme=theme, n=count, layout=layout, event=event,
+        transparent=transparent, pacer=pacer_config(settings, layout)))
     response.headers.setdefault("Content-Security-Policy", CSP)
     return response
 

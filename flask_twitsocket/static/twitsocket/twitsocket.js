@@ -189,13 +189,25 @@
     return article;
   }
 
-  /* --- relative times ------------------------------------------------------------- */
+  /* --- relative times: the browser's own words (Intl.RelativeTimeFormat) in the page's
+     language; "just now" is ours (the catalogue's), older browsers get ours throughout. */
+  var relativeFormat = null;
+  try {
+    relativeFormat = new Intl.RelativeTimeFormat(lang, { numeric: "auto", style: "long" });
+  } catch (e) { relativeFormat = null; }
+
   function relative(iso) {
     var seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
     if (isNaN(seconds)) { return iso; }
     if (seconds < 45) { return t("just_now"); }
-    if (seconds < 3600) { return t("minutes_ago", { n: Math.max(1, Math.round(seconds / 60)) }); }
-    if (seconds < 86400) { return t("hours_ago", { n: Math.round(seconds / 3600) }); }
+    var minutes = Math.max(1, Math.round(seconds / 60));
+    var hours = Math.round(seconds / 3600);
+    if (seconds < 3600) {
+      return relativeFormat ? relativeFormat.format(-minutes, "minute") : t("minutes_ago", { n: minutes });
+    }
+    if (seconds < 86400) {
+      return relativeFormat ? relativeFormat.format(-hours, "hour") : t("hours_ago", { n: hours });
+    }
     return new Date(iso).toLocaleDateString(lang);
   }
 
@@ -206,17 +218,62 @@
   }
 
   /* --- the wall ------------------------------------------------------------------- */
-  var containers = Array.prototype.slice.call(document.querySelectorAll("[data-twitsocket-tweets]"));
+  /* Every feed box on the page; the projector's (data-twitsocket-paced) is placed by its
+     pacer, which subscribes to the same messages, so it is left out of `containers`. */
+  var boxes = Array.prototype.slice.call(document.querySelectorAll("[data-twitsocket-tweets]"));
+  var containers = boxes.filter(function (box) { return !box.hasAttribute("data-twitsocket-paced"); });
   var counters = document.querySelectorAll("[data-twitsocket-count]");
+  var subscribers = [];
   var newestSeq = 0;
-  var seen = Object.create(null);   /* seq -> true: every post is shown once, ever */
-  containers.forEach(function (box) {
+  /* Every post is shown once, ever. A wall runs for days: the set only keeps the seqs near
+     the newest (catch-up asks for newer ones only), and anything older than `seenFloor`
+     counts as seen, so memory stays bounded however many posts arrive. */
+  var SEEN_KEEP = 2000;
+  var seen = new Set();
+  var seenFloor = 0;
+  function wasSeen(seq) { return seq <= seenFloor || seen.has(seq); }
+  function markSeen(seq) {
+    seen.add(seq);
+    if (seen.size > SEEN_KEEP * 2) {
+      seenFloor = Math.max(seenFloor, newestSeq - SEEN_KEEP);
+      seen.forEach(function (value) { if (value <= seenFloor) { seen.delete(value); } });
+    }
+  }
+  boxes.forEach(function (box) {
     box.querySelectorAll("article[data-seq]").forEach(function (node) {
       var seq = Number(node.getAttribute("data-seq"));
-      seen[seq] = true;
+      markSeen(seq);
       newestSeq = Math.max(newestSeq, seq);
     });
   });
+
+  function notify(kind, payload) {
+    subscribers.forEach(function (listener) {
+      try { listener(kind, payload); } catch (e) { /* one listener never stops the others */ }
+    });
+  }
+
+  /* --- polite announcements for the embeddable feed: at most one post per ANNOUNCE_EVERY,
+     the newest, so a burst is not read out post by post. -------------------------------- */
+  var ANNOUNCE_EVERY = 5000;
+  var announcers = document.querySelectorAll("[data-twitsocket-announcer]");
+  var announceTimer = null;
+  var toAnnounce = null;
+  var lastAnnounced = 0;
+  function announce(post) {
+    if (!announcers.length) { return; }
+    toAnnounce = post;
+    if (announceTimer !== null) { return; }
+    var wait = Math.max(0, lastAnnounced + ANNOUNCE_EVERY - Date.now());
+    announceTimer = window.setTimeout(function () {
+      announceTimer = null;
+      lastAnnounced = Date.now();
+      var author = toAnnounce.author || {};
+      var text = t("announce", { name: String(author.name || author.username || "")
+        .replace(BIDI_CONTROLS, ""), text: String(toAnnounce.text || "").slice(0, 280) });
+      announcers.forEach(function (node) { node.textContent = text; });
+    }, wait);
+  }
 
   function findPost(box, seq) {
     return box.querySelector('article[data-seq="' + CSS.escape(String(seq)) + '"]');
@@ -236,8 +293,8 @@
 
   function addPost(post) {
     var seq = Number(post && post.seq);
-    if (!seq || seen[seq]) { return; }
-    seen[seq] = true;
+    if (!seq || wasSeen(seq)) { return; }
+    markSeen(seq);
     containers.forEach(function (box) {
       var node = renderPost(post);
       node.classList.add("new");
@@ -249,6 +306,8 @@
       refreshTimes(node);
     });
     newestSeq = Math.max(newestSeq, seq);
+    if (containers.length) { announce(post); }
+    notify("post", post);
   }
 
   function updatePost(post) {
@@ -260,6 +319,7 @@
         refreshTimes(node);
       }
     });
+    notify("update", post);
   }
 
   function removePost(message) {
@@ -269,7 +329,8 @@
         node.remove();
       }
     });
-    if (message.seq) { seen[Number(message.seq)] = true; }  /* never brought back by a catch-up */
+    if (message.seq) { markSeen(Number(message.seq)); }  /* never brought back by a catch-up */
+    notify("delete", message);
   }
 
   function setCount(count) {
@@ -302,7 +363,8 @@
       });
       box.twitsocketPins.observe(box, { childList: true });
     });
-    if (post.seq) { seen[Number(post.seq)] = true; }
+    if (post.seq) { markSeen(Number(post.seq)); }
+    notify(message.type, message);
   }
 
   var handlers = {
@@ -377,7 +439,7 @@
   function catchUp() {
     if (!apiUrl) { return; }
     catchingUp = true;
-    var limit = Math.max.apply(null, containers.map(function (box) {
+    var limit = Math.max.apply(null, boxes.map(function (box) {
       return Number(box.getAttribute("data-limit")) || 30;
     }).concat([1]));
     fetch(apiUrl + "?since_id=" + encodeURIComponent(newestSeq) + "&limit=" + limit,
@@ -493,6 +555,12 @@
      build nodes with the same safe helpers. */
   window.twitsocket = {
     on: function (type, handler) { handlers[type] = handler; },
+    /* every post, update, delete, pin and unpin, once, after the client's de-duplication */
+    subscribe: function (listener) { subscribers.push(listener); },
+    renderPost: renderPost,
+    refreshTimes: refreshTimes,
+    safeUrl: safeUrl,
+    lang: lang,
     el: el,
     label: label,
     avatar: avatar,

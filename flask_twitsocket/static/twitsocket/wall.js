@@ -1,11 +1,22 @@
-/* The projector page: keeps the "most active" column fresh (the counter and the posts are
-   live already, through twitsocket.js). Built with the client's safe DOM helpers only. */
+/* The projector page: the event's accent colour, and the "most active" column kept fresh
+   (the counter and the posts are live already, through twitsocket.js and wall-pacer.js).
+   Built with the client's safe DOM helpers only. */
 (function () {
   "use strict";
 
+  var api = window.twitsocket;
+  var root = document.documentElement;
+
+  /* The accent was validated by the server (a CSS colour); it reaches the page through the
+     CSSOM, which a strict style-src allows, instead of a style attribute. Decorations only
+     (borders, markers): text keeps the theme's colours, so contrast never depends on it. */
+  var accent = root.getAttribute("data-accent");
+  if (accent && window.CSS && CSS.supports("color", accent)) {
+    root.style.setProperty("--event-accent", accent);
+  }
+
   var side = document.querySelector("[data-wall-top-url]");
   var list = side && side.querySelector(".twitsocket-top-users");
-  var api = window.twitsocket;
   if (!side || !list || !api) { return; }
   var url = side.getAttribute("data-wall-top-url");
   var size = Math.max(list.children.length, 8);
