@@ -31,7 +31,7 @@ def fake_x() -> Iterator[FakeX]:
 
 def x_env(fake: FakeX, **extra: str) -> dict[str, str]:
     return {"TWITSOCKET_X_API_URL": fake.url, "TWITSOCKET_X_BEARER_TOKEN": fake.token,
-            "TWITSOCKET_TRACK_KEYWORDS": "#devconf26,flask sockets",
+            "TWITSOCKET_TRACK_KEYWORDS": "#devconf26,\"flask sockets\"",
             "TWITSOCKET_BACKOFF_SCALE": "0.001", "TWITSOCKET_X_STALL_TIMEOUT": "1", **extra}
 
 
@@ -93,7 +93,7 @@ def test_every_post_arrives_once_through_every_fault(app, fake_x, start_cli):
 def test_rules_are_synced_packed_and_rejections_reported(app, fake_x, start_cli):
     foreign = fake_x.add_rule("from:12345", "another-tool")
     fake_x.add_rule("old keyword", "twitsocket")
-    keywords = [f"keyword{n:03d}" for n in range(120)] + ["two words", "#devconf26",
+    keywords = [f"keyword{n:03d}" for n in range(120)] + ["\"two words\"", "#devconf26",
                                                           "INVALID"]
     process = start_cli("stream", "--source", "x", env=x_env(
         fake_x, TWITSOCKET_TRACK_KEYWORDS=",".join(keywords), TWITSOCKET_TRACK_USERS="42,43"))
@@ -111,7 +111,7 @@ def test_rules_are_synced_packed_and_rejections_reported(app, fake_x, start_cli)
     rejected = [rule for rule in sent if "INVALID" in rule]
     assert len(rejected) == 1 and rejected[0] not in rules
     terms = [term for rule in rules + rejected for term in rule.split(" OR ")]
-    wanted = [k for k in keywords if k != "two words"] + ['"two words"', "from:42", "from:43"]
+    wanted = [*keywords, "from:42", "from:43"]  # the quoted phrase goes to X quoted
     assert sorted(terms) == sorted(wanted)
     assert len(rules) + 1 == len(sent)
 
