@@ -45,6 +45,12 @@ class DatabaseDown(RuntimeError):
     """The database stayed unreachable longer than the bound: the process should exit."""
 
 
+#: The stream's exit status when every source stopped for a permanent reason (bad
+#: credentials, no access, usage cap): the systemd unit does not restart on it
+#: (``RestartPreventExitStatus=``), since a restart would be refused the same way.
+ALL_SOURCES_STOPPED = 3
+
+
 class StreamRunner:
     def __init__(self, sources: Iterable[Source], ingestor: Ingestor,
                  stop: threading.Event, restart_crashed: bool = True,
@@ -59,6 +65,8 @@ class StreamRunner:
         self.stats = IngestStats()
         #: Periodic work of the main loop (status rows, top lists): see :class:`Chores`.
         self.chores = chores or (lambda final: None)
+        #: Sources stopped by a permanent failure.
+        self.failed: set[str] = set()
 
     def run(self, on_batch: Callable[[IngestStats], None] | None = None) -> IngestStats:
         """Ingest until every source has finished or ``stop`` is set."""
@@ -97,6 +105,10 @@ class StreamRunner:
                 source.status.finished()
         self.chores(True)
         return self.stats
+
+    def all_stopped_for_good(self) -> bool:
+        """Whether every source stopped on a permanent failure (none finished normally)."""
+        return bool(self.sources) and self.failed == {source.name for source in self.sources}
 
     def _ingest(self, batch: list[RawEvent]) -> IngestStats | None:
         """Store a batch, waiting for the database while it is unreachable (bounded);
@@ -178,6 +190,7 @@ class StreamRunner:
                 source.status.finished()
                 break  # the source finished on its own (a replay reached its end)
             except PermanentFailure as failure:  # only this source stops; the others go on
+                self.failed.add(source.name)
                 source.status.failed(str(failure), permanent=True)
                 log.error("Source %s stopped: %s", source.name, failure)
                 break

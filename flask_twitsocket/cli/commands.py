@@ -15,7 +15,7 @@ from ..pipeline import IngestStats
 from ..sources import NOTHING_CONFIGURED, REGISTRY, configured, source_class
 from ..state import TwitSocketState, build_ingestor, current_state
 from ..store.sources import save_status
-from ..stream import Chores, DatabaseDown, StreamRunner, stop_on_signals
+from ..stream import ALL_SOURCES_STOPPED, Chores, DatabaseDown, StreamRunner, stop_on_signals
 from .group import show_logs, twitsocket_cli
 
 log = logging.getLogger("flask_twitsocket.cli")
@@ -85,6 +85,8 @@ def stream(source_names: tuple[str, ...]) -> None:
         bus.close()
     log.info("Stopped: %s", _summary(stats))
     click.echo(f"Stream stopped: {_summary(stats)}")
+    if runner.all_stopped_for_good():
+        raise click.exceptions.Exit(ALL_SOURCES_STOPPED)
 
 
 def _chores(state: TwitSocketState, runner: StreamRunner) -> Chores:
