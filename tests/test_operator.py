@@ -172,3 +172,65 @@ def app_factory_fail(database_url):
     yield app
     app.extensions["twitsocket"].hub.stop()
     app.extensions["twitsocket"].engine.dispose()
+
+
+def test_export_purge_replay_round_trips_every_post(app, run_cli, tmp_path):
+    recording = write_jsonl(tmp_path / "r.jsonl", [
+        x_post(1, text="First #devconf26"), x_post(2, text="Zweite 🎉 <b>#devconf26</b>"),
+        x_post(3, username="bob", user_id="7", name="Bob \"B\" Smith")])
+    assert run_cli("stream", "--source", "replay", env={
+        "TWITSOCKET_REPLAY_FILE": str(recording), "TWITSOCKET_REPLAY_RATE": "1000",
+        "TWITSOCKET_REPLAY_RETIME": "false"}).returncode == 0
+    before = sorted(stored(app), key=lambda post: post["id"])
+    assert len(before) == 3
+
+    exported = tmp_path / "export.jsonl"
+    result = run_cli("export", "--output", str(exported))
+    assert result.returncode == 0, result.stderr
+    assert "Exported 3 posts" in result.stderr
+    csv_result = run_cli("export", "--format", "csv", "--since", "2026-11-01")
+    assert csv_result.stdout.splitlines()[0].startswith("network,id,seq,created_at")
+    assert len(csv_result.stdout.strip().splitlines()) == 4
+
+    purged = run_cli("purge", "--older-than", "0", "--yes")
+    assert purged.returncode == 0, purged.stderr
+    assert "Purged: 3 posts" in purged.stdout
+    assert stored(app) == []
+
+    replayed = run_cli("stream", "--source", "replay", env={
+        "TWITSOCKET_REPLAY_FILE": str(exported), "TWITSOCKET_REPLAY_RATE": "1000"})
+    assert "3 stored, 0 duplicates, 0 malformed" in replayed.stdout, replayed.stdout
+    after = sorted(stored(app), key=lambda post: post["id"])
+    keep = ("id", "network", "text", "html", "entities", "created_at", "url", "author",
+            "is_retweet", "retweet_of", "retweet_count")
+    assert [{k: p[k] for k in keep} for p in after] == [{k: p[k] for k in keep}
+                                                        for p in before]
+
+
+def test_keep_raw_false_stores_no_payload_and_purge_can_blank_old_ones(app, run_cli,
+                                                                        tmp_path):
+    recording = write_jsonl(tmp_path / "r.jsonl", [x_post(1), x_post(2)])
+    env = {"TWITSOCKET_REPLAY_FILE": str(recording), "TWITSOCKET_REPLAY_RATE": "1000",
+           "TWITSOCKET_REPLAY_RETIME": "false"}
+    run_cli("stream", "--source", "replay", env={**env, "TWITSOCKET_KEEP_RAW": "false"})
+    lines = run_cli("export").stdout.strip().splitlines()
+    assert len(lines) == 2 and all('"payload"' not in line for line in lines)
+    blank = run_cli("purge", "--older-than", "0", "--raw-only", "--yes")
+    assert "Purged: 0 raw payloads" in blank.stdout
+    assert len(stored(app)) == 2
+
+
+def test_sqlite_backup_copies_a_consistent_database(app, run_cli, tmp_path, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the backup command copies SQLite; PostgreSQL uses pg_dump")
+    recording = write_jsonl(tmp_path / "r.jsonl", [x_post(1)])
+    run_cli("stream", "--source", "replay", env={"TWITSOCKET_REPLAY_FILE": str(recording)})
+    copy = tmp_path / "backup.sqlite3"
+    result = run_cli("backup", str(copy))
+    assert result.returncode == 0, result.stderr
+    from conftest import make_app
+
+    restored = make_app(f"sqlite:///{copy}")
+    assert [post["id"] for post in stored(restored)] == ["1"]
+    again = run_cli("backup", str(copy))
+    assert again.returncode != 0 and "exists" in again.stderr
