@@ -234,3 +234,27 @@ def test_sqlite_backup_copies_a_consistent_database(app, run_cli, tmp_path, data
     assert [post["id"] for post in stored(restored)] == ["1"]
     again = run_cli("backup", str(copy))
     assert again.returncode != 0 and "exists" in again.stderr
+
+
+def test_metrics_show_the_stream_totals_sources_and_this_worker(database_url, run_cli,
+                                                                tmp_path):
+    from conftest import fresh_app
+
+    app = fresh_app(database_url, TWITSOCKET_METRICS=True)
+    assert fresh_app(database_url).test_client().get("/twitsocket/metrics").status_code == 404
+    recording = write_jsonl(tmp_path / "r.jsonl", [x_post(1), x_post(1), "not json"])
+    run_cli("stream", "--source", "replay", env={"TWITSOCKET_REPLAY_FILE": str(recording),
+                                                 "TWITSOCKET_REPLAY_RATE": "1000"})
+    response = app.test_client().get("/twitsocket/metrics")
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    for line in ('twitsocket_ingest_total{outcome="stored"} 1.0',
+                 'twitsocket_ingest_total{outcome="duplicates"} 1.0',
+                 'twitsocket_ingest_total{outcome="malformed"} 1.0',
+                 'twitsocket_source_events_total{network="x",source="replay"} 3.0',
+                 'twitsocket_source_state{source="replay",state="stopped"} 1.0',
+                 'twitsocket_source_up{source="replay"} 0.0',
+                 "twitsocket_walls_connected{pid=", "twitsocket_dropped_clients_total{pid=",
+                 "twitsocket_deliveries_total{pid=", "twitsocket_hub_lag_seconds{pid="):
+        assert line in text, text
+    app.extensions["twitsocket"].engine.dispose()
