@@ -8,6 +8,7 @@ every start, X's refusals classified (permanent ones stop X while Mastodon goes 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import wait_until, write_jsonl, x_post
@@ -258,3 +259,31 @@ def test_metrics_show_the_stream_totals_sources_and_this_worker(database_url, ru
                  "twitsocket_deliveries_total{pid=", "twitsocket_hub_lag_seconds{pid="):
         assert line in text, text
     app.extensions["twitsocket"].engine.dispose()
+
+
+def test_the_backup_script_backs_up_sqlite_and_postgresql(app, database_url, cli_env,
+                                                          tmp_path):
+    """deploy/backup.sh, as the timer runs it: SQLite via `flask twitsocket backup`,
+    PostgreSQL via pg_dump (when this machine has it)."""
+    import shutil
+    import subprocess
+
+    from conftest import ROOT
+
+    if not database_url.startswith("sqlite") and shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    import os
+    import sys
+
+    env = {**cli_env, "FLASK_APP": "demo_app", "PYTHONPATH": str(ROOT),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["sh", str(ROOT / "deploy" / "backup.sh"), str(tmp_path / "b")],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    [copy] = (tmp_path / "b").iterdir()
+    if database_url.startswith("sqlite"):
+        assert copy.suffix == ".sqlite3" and copy.stat().st_size > 0
+    else:
+        listing = subprocess.run(["pg_restore", "--list", str(copy)], capture_output=True,
+                                 text=True, check=True).stdout
+        assert "twitsocket_posts" in listing
