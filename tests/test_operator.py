@@ -287,3 +287,24 @@ def test_the_backup_script_backs_up_sqlite_and_postgresql(app, database_url, cli
         listing = subprocess.run(["pg_restore", "--list", str(copy)], capture_output=True,
                                  text=True, check=True).stdout
         assert "twitsocket_posts" in listing
+
+
+def test_the_console_page_has_the_sources_panel(database_url):
+    """The console's sources panel reads /health (its script is served, no inline code)."""
+    from conftest import fresh_app
+    from moderation_helpers import MODERATED, PREFIX, Console
+
+    app = fresh_app(database_url, **MODERATED)
+    client = app.test_client()
+    Console(client).login()
+    html = client.get(f"{PREFIX}/moderate").get_data(as_text=True)
+    assert "data-sources" in html and 'data-health-url="/twitsocket/health"' in html
+    assert client.get("/twitsocket/static/sources.js").status_code == 200
+    app.extensions["twitsocket"].engine.dispose()
+
+
+def test_the_setting_knows_exactly_the_registrys_sources():
+    from flask_twitsocket.config_table import SOURCE_NAMES
+    from flask_twitsocket.sources import REGISTRY
+
+    assert set(SOURCE_NAMES) == set(REGISTRY)
