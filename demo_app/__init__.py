@@ -17,6 +17,10 @@ from flask_twitsocket import TwitSocket
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
        "connect-src 'self' ws: wss:")
 
+#: Environment variables of the test suite and benchmarks, not settings: not copied (an
+#: unknown TWITSOCKET_ setting stops start-up, see TWITSOCKET_STRICT_CONFIG).
+TOOL_VARIABLES = ("TWITSOCKET_TEST_", "TWITSOCKET_BENCH_", "TWITSOCKET_ARTEFACTS")
+
 twitsocket = TwitSocket()
 
 
@@ -29,13 +33,21 @@ def create_app(config: dict | None = None) -> Flask:
         TWITSOCKET_TRACK_KEYWORDS=["#devconf26", "devconf"],
         TWITSOCKET_REPLAY_LOOP=True,
         TWITSOCKET_REPLAY_RATE=1.5,
+        # Every start replays the recording with ids of its own: started again on the same
+        # database the wall is live (rather than "0 stored, 17 duplicates"). Chosen over a
+        # fresh database because DATABASE_URL may be a shared PostgreSQL that holds the
+        # console's bans and the previous run's posts, which a demo must not wipe.
+        TWITSOCKET_REPLAY_FRESH_IDS=True,
+        # The stream refreshes "most active" / "most shared" this often (seconds).
+        TWITSOCKET_TOP_INTERVAL=15,
         TWITSOCKET_BANNED_USERS=["script_kid"],
         # The moderation console at /twitsocket/moderate. A demo password, on 127.0.0.1:
         # a real site sets its own, or plugs in its login with moderator_required=.
         TWITSOCKET_MODERATOR_PASSWORD=os.environ.get("DEMO_MODERATOR_PASSWORD", "demo"),
     )
     app.config.update(
-        {key: value for key, value in os.environ.items() if key.startswith("TWITSOCKET_")}
+        {key: value for key, value in os.environ.items()
+         if key.startswith("TWITSOCKET_") and not key.startswith(TOOL_VARIABLES)}
     )
     app.config.update(config or {})
     twitsocket.init_app(app)

@@ -2,7 +2,8 @@
 
 Starts ``flask twitsocket stream --source replay`` and gunicorn (one gthread worker of 200
 threads, at most 150 of them holding walls, as a small production site would run) as two
-processes, like production, and refreshes the top lists every 30 s. Ctrl-C stops everything.
+processes, like production; the stream refreshes the top lists (TWITSOCKET_TOP_INTERVAL).
+Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -43,14 +44,6 @@ def main() -> int:
     print(f"\n  The DevConf 2026 wall is live at http://{HOST}:{PORT}/  (Ctrl-C to stop)\n",
           flush=True)
     stop = threading.Event()
-
-    def refresh_top() -> None:
-        wait = 5.0  # a first refresh soon, so the side column fills while people watch
-        while not stop.wait(wait):
-            state.store.refresh_top(100)
-            wait = 30.0
-
-    threading.Thread(target=refresh_top, daemon=True).start()
     try:
         while all(process.poll() is None for process in processes):
             stop.wait(1)

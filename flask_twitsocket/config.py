@@ -18,9 +18,13 @@ lowest layer of the package: they import nothing else from it.
 
 from __future__ import annotations
 
+import difflib
+import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+import click
 
 from .config_table import BUNDLED_REPLAY_FILE, SETTINGS, Section, Setting
 
@@ -29,8 +33,17 @@ PREFIX = "TWITSOCKET_"
 KEYS: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
 
 
-class ConfigError(ValueError):
-    """A configuration value is missing or wrong; the message names the key."""
+log = logging.getLogger("flask_twitsocket.config")
+
+
+class ConfigError(click.ClickException, ValueError):
+    """A configuration value is missing or wrong; the message names the key.
+
+    It is also a ``click.ClickException``: raised while ``flask --app … twitsocket …``
+    loads the app (the factory calls ``init_app``, which validates every key), click
+    prints it as ONE line (``Error: TWITSOCKET_…: …``) and exits with status 1 instead of
+    a 40-line traceback. Everywhere else it is a plain ``ValueError``.
+    """
 
     def __init__(self, key: str, problem: str) -> None:
         super().__init__(f"{key}: {problem}")
@@ -73,8 +86,29 @@ def _convert(setting: Setting, config: Mapping[str, Any]) -> Any:
 
 
 def load_settings(config: Mapping[str, Any]) -> Settings:
-    """Read every key of the table from ``config``, converting and validating it."""
-    return Settings({key: value for key, value in config.items() if key.startswith(PREFIX)})
+    """Read every key of the table from ``config``, converting and validating it.
+
+    A ``TWITSOCKET_`` key that is not in the table is almost always a typo (and a typo'd
+    credential silently leaves a source unconfigured): it stops start-up naming the closest
+    known key, or only logs a warning with ``TWITSOCKET_STRICT_CONFIG = False``.
+    """
+    ours = {key: value for key, value in config.items() if key.startswith(PREFIX)}
+    settings = Settings(ours)
+    for key in sorted(set(ours) - {PREFIX + name for name in KEYS}):
+        problem = unknown_key_problem(key)
+        if settings["STRICT_CONFIG"]:
+            raise ConfigError(key, problem)
+        log.warning("%s: %s", key, problem)
+    return settings
+
+
+def unknown_key_problem(key: str) -> str:
+    """What to say about an unknown key: the closest known one, if any is close."""
+    known = [PREFIX + name for name in KEYS]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}?" if close else "see docs/configuration.md"
+    return (f"unknown setting; {hint} (set {PREFIX}STRICT_CONFIG = False to start with "
+            "only a warning)")
 
 
 def require(settings: Settings, *names: str) -> None:

@@ -30,12 +30,15 @@ from .converters import (
     as_hop_count,
     as_http_url,
     as_id_list,
+    as_keywords,
+    as_names,
     as_optional_str,
     as_path,
     as_seconds,
     as_str_list,
     as_url_prefix,
     as_ws_url,
+    at_least_zero,
     one_of,
     positive,
 )
@@ -47,6 +50,9 @@ BROKER_CHANNEL_DEFAULT = "twitsocket_journal"
 DEFAULT_X_API_URL = "https://api.twitter.com"
 DEFAULT_JETSTREAM = "wss://jetstream2.us-east.bsky.network"
 DEFAULT_APPVIEW = "https://public.api.bsky.app"
+#: The sources' names (``--source``, ``TWITSOCKET_SOURCES``); the registry in
+#: :mod:`flask_twitsocket.sources` has exactly these (a test checks).
+SOURCE_NAMES = ("replay", "x", "mastodon", "bluesky")
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ MODERATION = Section("Moderation", "What organisers allow on the projector; the 
 SCALE_OUT = Section("Scale-out and bus", "How web workers learn that the stream process "
                                            "wrote something new to the journal.")
 LOGGING = Section("Logging")
+STARTUP = Section("Start-up checks", "How strictly the settings themselves are checked.")
 
 
 @dataclass(frozen=True)
@@ -94,14 +101,29 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     # --- Tracking and sources -------------------------------------------------------------
-    Setting("TRACK_KEYWORDS", (), as_str_list,
-            "Keywords and #hashtags to follow.",
+    Setting("TRACK_KEYWORDS", (), as_keywords,
+            'Keywords and #hashtags to follow. A phrase is quoted ("machine learning"); an '
+            "unquoted keyword with a space is refused (usually a forgotten comma).",
             TRACKING),
     Setting("TRACK_USERS", (), as_id_list,
             "Numeric X account ids whose posts are followed.",
             TRACKING),
-    Setting("SOURCES", (), as_str_list,
-            "Sources run by 'stream' with no --source.",
+    Setting("SOURCES", (), as_names(*SOURCE_NAMES),
+            "Sources run by 'stream' with no --source (x, mastodon, bluesky, replay); default: "
+            "every network whose settings are present. The bundled recording (replay) only "
+            "plays when named here or with --source replay.",
+            TRACKING),
+    Setting("SOURCE_SILENT_AFTER", 900.0, positive(float),
+            "Seconds without a post from a running source after which /health calls it silent "
+            "(status degraded). Size it to the event: a quiet hashtag needs more.",
+            TRACKING),
+    Setting("TOP_INTERVAL", 300.0, at_least_zero,
+            "Seconds between refreshes of the top lists by the stream process (0 = never; "
+            "'flask twitsocket top' does it on demand).",
+            TRACKING),
+    Setting("KEEP_RAW", True, as_bool,
+            "Keep each post's raw network payload (for export and re-processing); false "
+            "stores '{}' instead, a third of the database at most.",
             TRACKING),
     Setting("DATABASE_DOWN_EXIT", 300.0, positive(float),
             "Seconds the stream waits for an unreachable database before it exits with an "
@@ -175,6 +197,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REPLAY_LOOP", False, as_bool,
             "Start over at the end, with fresh ids and times.",
             REPLAY),
+    Setting("REPLAY_FRESH_IDS", False, as_bool,
+            "Give the recording's posts ids of their own at every start (the demo: a second "
+            "start on the same database is live, not all duplicates).",
+            REPLAY),
     Setting("REPLAY_RETIME", True, as_bool,
             "Give replayed X posts the current time.",
             REPLAY),
@@ -210,6 +236,14 @@ SETTINGS: tuple[Setting, ...] = (
             WALL),
     Setting("WALL_SEND_TIMEOUT", 10.0, positive(float),
             "Seconds a websocket wall's oldest unsent byte may wait before the wall is dropped.",
+            WALL),
+    Setting("HEALTH_FAIL_ON_DEGRADED", False, as_bool,
+            "Answer /health with 503 (not 200) when a source is stopped or silent. Off by "
+            "default: every worker shares the sources, so a balancer would take all out.",
+            WALL),
+    Setting("METRICS", False, as_bool,
+            "Serve Prometheus metrics at <prefix>/metrics (needs the 'metrics' extra: "
+            "prometheus_client).",
             WALL),
     Setting("HUB_STALL_TIMEOUT", 30.0, positive(float),
             "Seconds the journal may stay ahead of what a worker's hub delivered before its "
@@ -311,4 +345,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOGFILE", None, as_optional_str,
             "File that logs clients, posts and reconnects.",
             LOGGING),
+    Setting("STRICT_CONFIG", True, as_bool,
+            "An unknown TWITSOCKET_ key (a typo) stops start-up naming the closest known key; "
+            "false only logs a warning.",
+            STARTUP),
 )

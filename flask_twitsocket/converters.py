@@ -37,6 +37,42 @@ def as_str_list(value: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
+def as_keywords(value: Any) -> tuple[str, ...]:
+    """Keywords to track. A keyword with a space must be quoted to be a phrase.
+
+    Why reject rather than split ``#pyconx pyconx``: it is usually two keywords with the
+    comma forgotten, but ``machine learning`` is a real phrase, and guessing either way
+    silently changes what the wall shows (X gets one exact-phrase rule, or two words). A
+    quoted phrase (``"machine learning"``) is kept, without its quotes, as one phrase.
+    """
+    keywords = []
+    for item in as_str_list(value):
+        if len(item) >= 2 and item[0] == item[-1] == '"':
+            phrase = " ".join(item[1:-1].replace('"', "").split())
+            if phrase:
+                keywords.append(phrase)
+            continue
+        if any(char.isspace() for char in item):
+            raise ValueError(
+                f"{item!r} has a space: separate keywords with commas "
+                f"({', '.join(item.split())}), or quote a phrase to match it exactly "
+                f"('\"{item}\"' — X then gets the rule \"{item}\")")
+        keywords.append(item)
+    return tuple(keywords)
+
+
+def as_names(*choices: str) -> Callable[[Any], tuple[str, ...]]:
+    """A list of names, each one of ``choices`` (e.g. the sources)."""
+    def convert(value: Any) -> tuple[str, ...]:
+        names = as_str_list(value)
+        for name in names:
+            if name not in choices:
+                raise ValueError(f"unknown name {name!r}; choose from {', '.join(choices)}")
+        return names
+
+    return convert
+
+
 def as_id_list(value: Any) -> tuple[str, ...]:
     """Numeric account ids, kept as strings because X ids exceed 2**53."""
     ids = as_str_list(value)
@@ -69,6 +105,17 @@ def positive(kind: type) -> Callable[[Any], Any]:
         return number
 
     return convert
+
+
+def at_least_zero(value: Any) -> float:
+    """Seconds where 0 means "never" (e.g. ``TWITSOCKET_TOP_INTERVAL``)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a number of seconds (0 = never), got {value!r}") from None
+    if number < 0 or number != number:
+        raise ValueError(f"must be 0 or more, got {value!r}")
+    return number
 
 
 def _whole(value: Any, meaning: str) -> int:

@@ -93,6 +93,8 @@ class Hub:
         self.bus: Bus | None = None
         self.last_id: int | None = None
         self.delivered = 0
+        #: Clients dropped for falling behind or failing a write (the metrics read it).
+        self.dropped_clients = 0
         #: (journal id, when first seen undelivered): see :meth:`lag_seconds`.
         self._waiting: tuple[int, float] | None = None
         # The opening snapshot (see :meth:`snapshot`) and the count of broadcasts that
@@ -201,6 +203,7 @@ class Hub:
 
     def _drop(self, subscription: Subscription, why: str) -> None:
         subscription.dropped = True
+        self.dropped_clients += 1
         self.unsubscribe(subscription)
         if subscription.on_drop is not None:
             subscription.on_drop()

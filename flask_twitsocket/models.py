@@ -31,6 +31,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -237,6 +238,42 @@ class ModeratorSession(Base):
     address: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SourceStatus(Base):
+    """One source of the stream process, as it last reported itself (every few seconds):
+    what ``<prefix>/health``, the console and the metrics show from any web worker."""
+
+    __tablename__ = "twitsocket_source_status"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    network: Mapped[str] = mapped_column(String(16))
+    #: connecting, streaming, backing off or stopped.
+    state: Mapped[str] = mapped_column(String(16))
+    last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                           nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                           nullable=True)
+    reconnects: Mapped[int] = mapped_column(Integer, default=0)
+    #: Events read from the network since the stream process started.
+    events: Mapped[int] = mapped_column(BigInteger, default=0)
+    cursor: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lag_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StreamCounter(Base):
+    """The stream process's ingest totals (stored, duplicates, malformed…) since it
+    started, saved with the source status: web workers' metrics read them here."""
+
+    __tablename__ = "twitsocket_stream_counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 metadata = Base.metadata

@@ -60,7 +60,8 @@ class TwitSocketState:
     @property
     def store(self) -> PostStore:
         if self._store is None:
-            self._store = PostStore(self.engine, self.settings["JOURNAL_KEEP"])
+            self._store = PostStore(self.engine, self.settings["JOURNAL_KEEP"],
+                                    self.settings["KEEP_RAW"])
         return self._store
 
     @property

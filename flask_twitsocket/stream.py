@@ -17,6 +17,7 @@ for events already stored (``RawEvent.acknowledge``), so a restart reads the res
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import signal
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterable
 from .backoff import Backoff
 from .pipeline import Ingestor, IngestStats
 from .shapes import RawEvent
-from .sources.base import Source
+from .sources.base import PermanentFailure, Source
 from .store import is_connection_error
 
 log = logging.getLogger("flask_twitsocket.stream")
@@ -35,6 +36,8 @@ log = logging.getLogger("flask_twitsocket.stream")
 BATCH_SIZE = 500
 #: Seconds between two tries to store a batch while the database is unreachable.
 RETRY_WAIT = 2.0
+#: Seconds between two saves of the sources' status (what /health reads).
+STATUS_EVERY = 2.0
 _DONE = object()
 
 
@@ -42,10 +45,17 @@ class DatabaseDown(RuntimeError):
     """The database stayed unreachable longer than the bound: the process should exit."""
 
 
+#: The stream's exit status when every source stopped for a permanent reason (bad
+#: credentials, no access, usage cap): the systemd unit does not restart on it
+#: (``RestartPreventExitStatus=``), since a restart would be refused the same way.
+ALL_SOURCES_STOPPED = 3
+
+
 class StreamRunner:
     def __init__(self, sources: Iterable[Source], ingestor: Ingestor,
                  stop: threading.Event, restart_crashed: bool = True,
-                 database_down_exit: float = 300.0) -> None:
+                 database_down_exit: float = 300.0,
+                 chores: Callable[[bool], None] | None = None) -> None:
         self.sources = list(sources)
         self.ingestor = ingestor
         self.stop = stop
@@ -53,6 +63,10 @@ class StreamRunner:
         self.database_down_exit = database_down_exit
         self.events: queue.Queue = queue.Queue(maxsize=10 * BATCH_SIZE)
         self.stats = IngestStats()
+        #: Periodic work of the main loop (status rows, top lists): see :class:`Chores`.
+        self.chores = chores or (lambda final: None)
+        #: Sources stopped by a permanent failure.
+        self.failed: set[str] = set()
 
     def run(self, on_batch: Callable[[IngestStats], None] | None = None) -> IngestStats:
         """Ingest until every source has finished or ``stop`` is set."""
@@ -79,13 +93,22 @@ class StreamRunner:
                 if on_batch and stats is not None:
                     on_batch(stats)
             self._tick()
+            self.chores(False)
         self.stop.set()
         batch, _finished = self._next_batch(wait=False)
         if batch:
             self._ingest(batch)
         for thread in threads:
             thread.join(timeout=5)
+        for source in self.sources:
+            if source.status.state != "stopped":
+                source.status.finished()
+        self.chores(True)
         return self.stats
+
+    def all_stopped_for_good(self) -> bool:
+        """Whether every source stopped on a permanent failure (none finished normally)."""
+        return bool(self.sources) and self.failed == {source.name for source in self.sources}
 
     def _ingest(self, batch: list[RawEvent]) -> IngestStats | None:
         """Store a batch, waiting for the database while it is unreachable (bounded);
@@ -160,11 +183,19 @@ class StreamRunner:
             started = time.monotonic()
             try:
                 for event in source.events():
+                    source.status.saw_event()
                     self.events.put(event)
                     if self.stop.is_set():
                         break
+                source.status.finished()
                 break  # the source finished on its own (a replay reached its end)
-            except Exception:
+            except PermanentFailure as failure:  # only this source stops; the others go on
+                self.failed.add(source.name)
+                source.status.failed(str(failure), permanent=True)
+                log.error("Source %s stopped: %s", source.name, failure)
+                break
+            except Exception as error:
+                source.status.failed(f"crashed: {type(error).__name__}: {error}")
                 if not self.restart_crashed:
                     log.exception("Source %s crashed", source.name)
                     break
@@ -175,6 +206,51 @@ class StreamRunner:
                 if not source.sleep(delay):
                     break
         self.events.put(_DONE)
+
+
+class Chores:
+    """The stream process's periodic work, run from its main loop between batches.
+
+    * Every :data:`STATUS_EVERY` seconds, each source's status and the ingest totals are
+      saved to the database (``save``), where every web worker's ``/health``, console and
+      metrics read them.
+    * Every ``top_interval`` seconds (``TWITSOCKET_TOP_INTERVAL``; 0 = never) the top
+      lists are refreshed (``refresh_top``), so "most active" and "most shared" fill
+      without a cron job. One aggregate query each, measured cheap at 1M posts
+      (``benchmarks/bench_page.py``); run here, between batches, it never races a write.
+
+    A failure (the database away) is logged and tried again next time: chores never stop
+    the stream.
+    """
+
+    def __init__(self, sources: Iterable[Source], stats: Callable[[], IngestStats],
+                 save: Callable[[list[dict], dict[str, int]], None],
+                 refresh_top: Callable[[], object] | None = None,
+                 top_interval: float = 0.0) -> None:
+        self.sources = list(sources)
+        self.stats, self.save, self.refresh_top = stats, save, refresh_top
+        self.top_interval = top_interval
+        started = time.monotonic()
+        self._status_due = started
+        self._top_due = started + top_interval
+
+    def __call__(self, final: bool = False) -> None:
+        now = time.monotonic()
+        if final or now >= self._status_due:
+            self._status_due = now + STATUS_EVERY
+            self._try("save the sources' status", lambda: self.save(
+                [source.report() for source in self.sources], dataclasses.asdict(self.stats())))
+        if self.refresh_top and self.top_interval > 0 and now >= self._top_due and not final:
+            self._top_due = now + self.top_interval
+            self._try("refresh the top lists", self.refresh_top)
+
+    @staticmethod
+    def _try(what: str, job: Callable[[], object]) -> None:
+        try:
+            job()
+        except Exception as error:  # the database is away: next time
+            log.warning("Could not %s: %s: %s", what, type(error).__name__,
+                        str(error).splitlines()[0][:200] if str(error) else "")
 
 
 def stop_on_signals(stop: threading.Event) -> None:

@@ -38,11 +38,38 @@ class StallError(requests.ConnectionError):
     """No byte (not even a keep-alive) arrived for the stall timeout: the stream is dead."""
 
 
+def problem(response: requests.Response) -> dict[str, Any]:
+    """X's problem object (RFC 7807-style ``title``/``detail``/``type``/``reason``…) from an
+    error response; the first entry of an ``errors`` array, or ``{}`` when it has none."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    if isinstance(body, dict) and not {"title", "detail", "type"} & body.keys():
+        errors = body.get("errors")
+        body = errors[0] if isinstance(errors, list) and errors else body
+    return body if isinstance(body, dict) else {}
+
+
+def quote_problem(response: requests.Response) -> str:
+    """X's own reason, as one short line: ``title: detail (reason: …)``."""
+    body = problem(response)
+    words = ": ".join(str(body[key]) for key in ("title", "detail") if body.get(key))
+    extra = [f"{key}: {body[key]}" for key in ("reason", "connection_issue", "period",
+                                               "scope") if body.get(key)]
+    if extra:
+        words += f" ({', '.join(extra)})"
+    if not words:
+        words = " ".join((response.text or "").split())[:200] or "no reason given"
+    return " ".join(words.split())[:400]
+
+
 def raise_for_status(response: requests.Response) -> None:
     """tweepy's mapping of HTTP statuses to its exceptions, shared by REST and stream."""
     status = response.status_code
     if 200 <= status < 300:
         return
+    _ = response.content  # read the (small) problem body before a stream response closes
     errors: dict[int, type[tweepy.HTTPException]] = {
         400: tweepy.BadRequest, 401: tweepy.Unauthorized, 403: tweepy.Forbidden,
         404: tweepy.NotFound}

@@ -149,7 +149,7 @@ def cli_env(database_url: str) -> dict[str, str]:
            if not key.startswith("TWITSOCKET_")}
     env.update(DATABASE_URL=database_url, PYTHONUNBUFFERED="1",
                TWITSOCKET_BANNED_USERS="", TWITSOCKET_REPLAY_LOOP="false",
-               TWITSOCKET_TRACK_KEYWORDS="")
+               TWITSOCKET_TRACK_KEYWORDS="", TWITSOCKET_REPLAY_FRESH_IDS="false")
     return env
 
 

@@ -11,6 +11,12 @@
 * ``POST /2/lists/<id>/members`` — OAuth 1.0a only; 429 with ``x-rate-limit-reset`` on the
   calls numbered in ``member_429_calls``; 403 "member limit" once ``list_capacity`` is hit.
 
+A script entry may also name one of :data:`PROBLEMS` (``"client-not-enrolled"``,
+``"usage-capped"``, ``"too-many-connections"``): the stream is refused with X's status and
+problem body for it, as the X API v2 sends them (``title``, ``detail``, ``type``, and the
+problem's own fields such as ``reason`` or ``connection_issue``). A wrong bearer token
+gets X's 401 problem.
+
 Every request is recorded (method, path, query, headers without Authorization, body).
 """
 
@@ -24,6 +30,30 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 Step = tuple
+
+#: X API v2 problems (status, body) as X sends them on the filtered stream.
+PROBLEMS: dict[str, tuple[int, dict[str, Any]]] = {
+    "unauthorized": (401, {"title": "Unauthorized", "type": "about:blank", "status": 401,
+                           "detail": "Unauthorized"}),
+    "client-not-enrolled": (403, {
+        "client_id": "28413307",
+        "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use "
+                  "keys and tokens from a Twitter developer App that is attached to a Project. "
+                  "You can create a project via the developer portal.",
+        "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+        "title": "Client Forbidden", "required_enrollment": "Appropriate Level of API Access",
+        "reason": "client-not-enrolled",
+        "type": "https://api.twitter.com/2/problems/client-forbidden"}),
+    "usage-capped": (429, {
+        "title": "UsageCapExceeded", "detail": "Usage cap exceeded: Monthly product cap",
+        "type": "https://api.twitter.com/2/problems/usage-capped", "period": "Monthly",
+        "scope": "Product"}),
+    "too-many-connections": (429, {
+        "title": "ConnectionException",
+        "detail": "This stream is currently at the maximum allowed connection limit.",
+        "connection_issue": "TooManyConnections",
+        "type": "https://api.twitter.com/2/problems/streaming-connection"}),
+}
 
 
 class FakeX:
@@ -93,8 +123,7 @@ class FakeX:
             def _bearer_ok(self) -> bool:
                 if self.headers.get("Authorization") == f"Bearer {fake.token}":
                     return True
-                self._json(401, {"title": "Unauthorized", "status": 401,
-                                 "detail": "Unauthorized", "type": "about:blank"})
+                self._json(*PROBLEMS["unauthorized"])
                 return False
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
@@ -175,6 +204,11 @@ class FakeX:
                 with fake.lock:
                     entry = fake.script.pop(0) if fake.script else []
                     fake.connections += 1
+                if isinstance(entry, str):
+                    status, problem = PROBLEMS[entry]
+                    self._json(status, problem,
+                               {"x-rate-limit-reset": str(int(time.time()) + 60)})
+                    return
                 if isinstance(entry, int):
                     self._json(entry, {"title": "scripted failure", "status": entry},
                                {"x-rate-limit-reset": str(int(time.time()) + 60)})

@@ -46,7 +46,7 @@ def bluesky_env(jetstream: FakeJetstream, appview: FakeAppView, tmp_path: Path,
     return {"TWITSOCKET_BLUESKY_JETSTREAM_URL": jetstream.url,
             "TWITSOCKET_BLUESKY_APPVIEW_URL": appview.url,
             "TWITSOCKET_BLUESKY_STATE_FILE": str(tmp_path / "bluesky.json"),
-            "TWITSOCKET_TRACK_KEYWORDS": "#devconf26,devconf,python conference",
+            "TWITSOCKET_TRACK_KEYWORDS": "#devconf26,devconf,\"python conference\"",
             "TWITSOCKET_BLUESKY_ACCOUNTS": "@keynote.devconf.example",
             "TWITSOCKET_BACKOFF_SCALE": "0.05",
             "TWITSOCKET_LOGFILE": str(tmp_path / "stream.log"), **extra}

@@ -49,6 +49,39 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
     return True
 
 
+def is_wall_table(name: str | None) -> bool:
+    """One of the extension's tables, or its Alembic version table."""
+    return name in metadata.tables or name == VERSION_TABLE
+
+
+def host_include_object(obj: Any, name: str | None, type_: str, reflected: bool,
+                        compare_to: Any) -> bool:
+    """For a HOST app's Alembic / Flask-Migrate: leave the wall's tables alone.
+
+    The wall's tables live in the host's database but not in the host's models, so the
+    host's autogenerate would propose dropping them (and their indexes). Pass this as
+    ``include_object`` — ``Migrate(app, db, include_object=host_include_object)``, or in
+    the host's ``env.py`` ``context.configure(…, include_object=…)``; to combine it with
+    a filter of your own, use :func:`leave_wall_tables_alone`.
+    """
+    if type_ == "table":
+        return not is_wall_table(name)
+    table = getattr(obj, "table", None)  # an index, a column, a constraint
+    return not (table is not None and is_wall_table(getattr(table, "name", None)))
+
+
+def leave_wall_tables_alone(include_object: Any = None) -> Any:
+    """:func:`host_include_object`, and then the host's own filter if it has one."""
+    def include(obj: Any, name: str | None, type_: str, reflected: bool,
+                compare_to: Any) -> bool:
+        if not host_include_object(obj, name, type_, reflected, compare_to):
+            return False
+        return include_object is None or include_object(obj, name, type_, reflected,
+                                                        compare_to)
+
+    return include
+
+
 def context_options() -> dict[str, Any]:
     """How Alembic sees the extension's schema (env.py and :func:`drift` share it)."""
     return {

@@ -38,11 +38,19 @@ def available() -> list[str]:
     return names
 
 
+#: What ``stream`` says when no source is configured (one line, naming the settings).
+NOTHING_CONFIGURED = (
+    "no source is configured: set TWITSOCKET_X_BEARER_TOKEN (X), TWITSOCKET_MASTODON_URL "
+    "(Mastodon), TWITSOCKET_BLUESKY_ENABLED or TWITSOCKET_BLUESKY_ACCOUNTS (Bluesky), or "
+    "TWITSOCKET_SOURCES; the bundled recording plays only with --source replay")
+
+
 def configured(settings: Settings) -> list[str]:
     """The sources ``stream`` runs without ``--source``: ``TWITSOCKET_SOURCES`` if set, else
-    every network whose credentials are configured, else the replay (the demo)."""
+    every network whose settings are present — possibly none. Never the replay by default:
+    a site whose credentials are missing (or misspelt) must not put the bundled recording's
+    fake posts on its projector."""
     if settings["SOURCES"]:
         return list(settings["SOURCES"])
-    names = [name for name in available() if name != "replay"
-             and source_class(name).is_configured(settings)]
-    return names or ["replay"]
+    return [name for name in available() if name != "replay"
+            and source_class(name).is_configured(settings)]

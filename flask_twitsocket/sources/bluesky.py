@@ -147,6 +147,13 @@ class BlueskySource(Source):
             raise ConfigError("TWITSOCKET_TRACK_KEYWORDS", "Bluesky needs keywords or "
                               "TWITSOCKET_BLUESKY_ACCOUNTS to select posts from the network")
 
+    def position(self) -> tuple[str | None, float | None]:
+        """The Jetstream cursor (``time_us``) and how far behind now it is."""
+        cursor = self.cursor
+        if cursor is None:
+            return None, None
+        return str(cursor), max(0.0, time.time() - cursor / 1_000_000)
+
     # --- state ------------------------------------------------------------------------------
 
     def _load_state(self) -> None:
@@ -243,12 +250,15 @@ class BlueskySource(Source):
                 with connect(url, open_timeout=10, close_timeout=2, max_size=2 ** 22,
                              user_agent_header=USER_AGENT) as websocket:
                     self.log.info("Connected to Jetstream %s", url)
+                    self.status.streaming()
                     backoff.reset()
                     yield from self._read(websocket)
             except (OSError, WebSocketException, TimeoutError) as error:
                 if self.stop.is_set():
                     break
-                self.log.warning("Jetstream connection lost: %s", error or type(error).__name__)
+                message = f"Jetstream connection lost: {error or type(error).__name__}"
+                self.log.warning("%s", message)
+                self.backing_off(message)
             finally:
                 self._track_cursor()
             yield from self._flush()

@@ -31,7 +31,41 @@ import requests
 from ..backoff import Backoff
 from ..config import ConfigError, require
 from ..shapes import RawEvent
-from .base import Source
+from .base import PermanentFailure, Source
+
+#: HTTP statuses that no retry cures: a refused token, an instance (or hashtag API) gone.
+PERMANENT = {401: "refused the token", 403: "refused access", 404: "has no such API",
+             410: "is gone"}
+
+
+def mastodon_reason(response: requests.Response | None) -> str:
+    """The instance's own words (Mastodon answers ``{"error": "…"}``), one short line."""
+    if response is None:
+        return "no response"
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("error"):
+        words = str(body["error"])
+        if body.get("error_description"):
+            words += f": {body['error_description']}"
+    else:
+        words = " ".join((response.text or "").split())[:200] or response.reason or ""
+    return " ".join(words.split())[:300]
+
+
+def permanent_failure(base: str, error: requests.HTTPError) -> PermanentFailure | None:
+    """A :class:`PermanentFailure` saying what to do, or None when a retry may help."""
+    response = error.response
+    status = response.status_code if response is not None else 0
+    if status not in PERMANENT:
+        return None
+    fix = ("check TWITSOCKET_MASTODON_TOKEN (a user token with the read:statuses scope, "
+           "from the instance's Preferences → Development)" if status in (401, 403) else
+           "check TWITSOCKET_MASTODON_URL (the instance may have moved or shut down)")
+    return PermanentFailure(f"Mastodon instance {base} {PERMANENT[status]} (HTTP {status}: "
+                            f"{mastodon_reason(response)}); {fix}, then restart the stream.")
 
 PAGE = 40  # the hashtag timeline's maximum page size
 MAX_CATCH_UP_PAGES = 25  # 1,000 posts: more than a wall shows after an outage
@@ -101,6 +135,8 @@ class MastodonSource(Source):
         #: Newest status id seen per hashtag: where the next catch-up starts.
         self.newest: dict[str, str | None] = {tag: None for tag in self.tags}
         self._done = threading.Event()
+        #: A permanent failure met by a hashtag's thread: ends the source.
+        self._fatal: PermanentFailure | None = None
         self._open: set[requests.Response] = set()
         self._lock = threading.Lock()
 
@@ -117,6 +153,7 @@ class MastodonSource(Source):
 
     def events(self) -> Iterator[RawEvent]:
         self._done.clear()
+        self._fatal = None
         if self.token:
             self.log.info("Streaming Mastodon hashtags %s from %s", self._tag_list(), self.base)
             return self._stream_all()
@@ -126,6 +163,14 @@ class MastodonSource(Source):
             "deletions are not seen while polling)", self._tag_list(), self.base,
             self.settings["MASTODON_POLL_INTERVAL"])
         return self._poll()
+
+    def _transient(self, message: str) -> None:
+        self.log.warning("%s", message)
+        self.backing_off(message)
+
+    def position(self) -> tuple[str | None, float | None]:
+        newest = {tag: status_id for tag, status_id in self.newest.items() if status_id}
+        return (json.dumps(newest) if newest else None), None
 
     def _tag_list(self) -> str:
         return ", ".join(f"#{tag}" for tag in self.tags)
@@ -215,9 +260,16 @@ class MastodonSource(Source):
             for tag in self.tags:
                 try:
                     yield from self._catch_up(tag)
+                    self.status.streaming()
+                except requests.HTTPError as error:
+                    fatal = permanent_failure(self.base, error)
+                    if fatal is not None:
+                        raise fatal from None
+                    failed = True
+                    self._transient(f"Polling #{tag} failed: {error}")
                 except (requests.RequestException, ValueError) as error:
                     failed = True
-                    self.log.warning("Polling #%s failed: %s", tag, error)
+                    self._transient(f"Polling #{tag} failed: {error}")
             if failed:
                 if not self.sleep(backoff.next()):
                     return
@@ -235,17 +287,19 @@ class MastodonSource(Source):
         for thread in threads:
             thread.start()
         try:
-            while not self.stop.is_set():
+            while not self.stop.is_set() and self._fatal is None:
                 try:
                     yield out.get(timeout=0.5)
                 except queue.Empty:
                     if not any(thread.is_alive() for thread in threads):
-                        return
+                        break
         finally:
             self._done.set()
             with self._lock:
                 for response in list(self._open):
                     response.close()  # unblocks a reader waiting for the next heartbeat
+        if self._fatal is not None:
+            raise self._fatal
 
     def _put(self, out: queue.Queue, event: RawEvent) -> bool:
         while not self._stopping():
@@ -265,19 +319,18 @@ class MastodonSource(Source):
                 self._stream_once(tag, out, backoff)
                 self.log.warning("Mastodon stream for #%s ended", tag)
             except requests.HTTPError as error:
+                fatal = permanent_failure(self.base, error)
+                if fatal is not None:
+                    self._fatal = fatal  # _stream_all raises it: the whole source stops
+                    self._done.set()
+                    return
                 status = error.response.status_code if error.response is not None else 0
-                if status in (401, 403):
-                    self.log.error("Mastodon refused the token for the #%s stream (HTTP %s); "
-                                   "check TWITSOCKET_MASTODON_TOKEN (scope read:statuses)",
-                                   tag, status)
-                    backoff.attempts = max(backoff.attempts, 5)
-                else:
-                    self.log.warning("Mastodon stream for #%s failed: HTTP %s", tag, status)
+                self._transient(f"Mastodon stream for #{tag} failed: HTTP {status}: "
+                                f"{mastodon_reason(error.response)}")
             except (requests.RequestException, ValueError, OSError) as error:
                 if self._stopping():
                     return
-                self.log.warning("Mastodon stream for #%s lost: %s", tag,
-                                 type(error).__name__)
+                self._transient(f"Mastodon stream for #{tag} lost: {type(error).__name__}")
             except Exception:  # a bug must not silently end this hashtag's thread
                 if self._stopping():
                     return  # the response was closed under the reader: we are stopping
@@ -302,6 +355,7 @@ class MastodonSource(Source):
                 if not self._put(out, event):
                     return
             self.log.info("Mastodon stream for #%s connected", tag)
+            self.status.streaming()
             backoff.reset()
             for name, data in sse_events(response.iter_content(chunk_size=None)):
                 if self._stopping():

@@ -5,7 +5,10 @@ Each line is one raw event: an X API v2 stream event, a legacy v1.1 status, or a
 pipeline untouched (a broken line — not UTF-8, not JSON, too long — is logged and skipped
 there; the file is read as bytes so one bad byte never stops the replay), except that X posts get
 today's time (``TWITSOCKET_REPLAY_RETIME``) and, on every pass after the first of a
-looping replay, a fresh id so the wall keeps filling.
+looping replay, a fresh id so the wall keeps filling. With ``TWITSOCKET_REPLAY_FRESH_IDS``
+(the demo) even the first pass gets ids of its own, different at every start: a demo
+started again on the same database shows a live wall instead of 17 duplicates. The
+posts a retweet or quote refers to get the same suffix, so "most shared" still adds up.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ class ReplaySource(Source):
             raise ConfigError("TWITSOCKET_REPLAY_FILE", f"no such file: {path}")
 
     def events(self) -> Iterator[RawEvent]:
+        # Milliseconds since the epoch, last 9 digits: unique per start, digits like X ids.
+        self.start_token = str(time.time_ns() // 1_000_000)[-9:] \
+            if self.settings["REPLAY_FRESH_IDS"] else ""
+        self.status.streaming()
         path = self.settings["REPLAY_FILE"]
         interval = 1.0 / self.settings["REPLAY_RATE"]
         loop = self.settings["REPLAY_LOOP"]
@@ -83,7 +90,20 @@ class ReplaySource(Source):
             else:
                 post["created_at"] = datetime.now(timezone.utc).strftime(
                     "%a %b %d %H:%M:%S +0000 %Y")
-        if passes:
-            for key in ("id", "id_str"):
-                if key in post:
-                    post[key] = f"{post[key]}{passes:04d}"
+        suffix = f"{self.start_token}{passes:04d}" if passes or self.start_token else ""
+        if suffix:
+            for item in _ids_of(event, post):
+                for key in ("id", "id_str"):
+                    if key in item:
+                        item[key] = f"{item[key]}{suffix}"
+
+
+def _ids_of(event: dict[str, Any], post: dict[str, Any]) -> list[dict[str, Any]]:
+    """The post and the posts it refers to (retweeted, quoted, included): one suffix."""
+    items = [post]
+    for key in ("referenced_tweets",):
+        items += [ref for ref in post.get(key) or [] if isinstance(ref, dict)]
+    includes = event.get("includes")
+    if isinstance(includes, dict):
+        items += [tweet for tweet in includes.get("tweets") or [] if isinstance(tweet, dict)]
+    return items

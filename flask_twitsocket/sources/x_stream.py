@@ -27,10 +27,12 @@ from tweepy import StreamRule
 from ..backoff import Backoff
 from ..config import Settings, require
 from ..shapes import RawEvent
-from ..x_client import XClient
-from .base import Source
+from ..x_client import XClient, problem, quote_problem
+from .base import STREAMING, PermanentFailure, Source
 
 RULE_TAG = "twitsocket"
+#: X's problem type for a usage cap reached (429): no retry helps until the period ends.
+USAGE_CAPPED = "https://api.twitter.com/2/problems/usage-capped"
 #: X's rule length limit on the basic access levels.
 RULE_MAX_LENGTH = 512
 STREAM_PARAMS = {
@@ -142,39 +144,69 @@ class XSource(Source):
                     yield event
                 if self.stop.is_set():
                     return
-                self.log.warning("The X stream ended; reconnecting")
+                self._transient("The X stream ended; reconnecting")
                 wait = network.next()
-            except tweepy.TooManyRequests:
-                wait = limited.next()
-                self.log.warning("X says too many connections or requests (HTTP 429)")
             except tweepy.HTTPException as error:
-                wait = http.next()
-                self._log_http_error(error)
+                permanent, message = classify(error)
+                if permanent:
+                    raise PermanentFailure(message) from None
+                wait = (limited if isinstance(error, tweepy.TooManyRequests) else http).next()
+                self._transient(message)
             except requests.RequestException as error:  # also StallError and Disconnect
                 wait = network.next()
-                self.log.warning("X stream connection lost: %s: %s", type(error).__name__, error)
+                self._transient(f"X stream connection lost: {type(error).__name__}: {error}")
             self.log.info("Reconnecting to X in %.2f s", wait * self.settings["BACKOFF_SCALE"])
             if not self.sleep(wait):
                 return
 
-    def _log_http_error(self, error: tweepy.HTTPException) -> None:
-        status = error.response.status_code
-        if status in (401, 403):
-            self.log.error("X refused the credentials (HTTP %s): check "
-                           "TWITSOCKET_X_BEARER_TOKEN and the app's access level", status)
-        else:
-            self.log.warning("X answered HTTP %s", status)
+    def _transient(self, message: str) -> None:
+        self.log.warning("%s", message)
+        self.backing_off(message)
 
     def _read_stream(self) -> Iterator[RawEvent]:
         lines = self.client.stream(STREAM_PARAMS, self.settings["X_STALL_TIMEOUT"], self.stop)
         self.log.info("Connecting to the X filtered stream")
+        self.status.connecting()
         for line in lines:
+            if self.status.state != STREAMING:
+                self.status.streaming()  # connected: a keep-alive proves it too
             if not line.strip():
                 continue  # a keep-alive: the stream is alive, which is all it says
             notice = _error_notice(line)
             if notice is not None:
                 raise Disconnect(notice)
             yield RawEvent(self.network, line)
+
+
+def classify(error: tweepy.HTTPException) -> tuple[bool, str]:
+    """Whether X's refusal is permanent, and one line quoting X's reason with what to do.
+
+    Permanent: 401 (the token is wrong or revoked), 403 (the app has no access to the
+    filtered stream: not in a Project, or its plan does not include it) and 429 with the
+    ``usage-capped`` problem type (the plan's post cap for the period is used up). Another
+    429 — too many connections, a rate limit — is X asking us to wait: transient.
+    """
+    response = error.response
+    status = response.status_code
+    reason = quote_problem(response)
+    if status == 401:
+        return True, (f"X refused the bearer token (HTTP 401: {reason}). Check "
+                      "TWITSOCKET_X_BEARER_TOKEN: the app's Bearer Token from the X developer "
+                      "console, regenerated if it was revoked; then restart the stream.")
+    if status == 403:
+        return True, (f"X denies this app the filtered stream (HTTP 403: {reason}). The app "
+                      "must belong to a Project on an X API plan that includes the filtered "
+                      "stream (a paid product); fix that in the developer console, then "
+                      "restart the stream.")
+    if status == 429 and (problem(response).get("type") == USAGE_CAPPED
+                          or problem(response).get("title") == "UsageCapExceeded"):
+        return True, (f"X's usage cap is reached (HTTP 429: {reason}). No posts arrive until "
+                      "the cap resets or the plan is raised in the developer console; then "
+                      "restart the stream.")
+    if status == 429:
+        return False, (f"X says too many connections or requests (HTTP 429: {reason}); "
+                       "backing off. Is another stream running with this app's token?")
+    return False, f"X answered HTTP {status}: {reason}"
 
 
 def _error_notice(line: bytes) -> str | None:

@@ -60,8 +60,11 @@ class ApplyResult:
 class PostStore:
     """Reads and writes the extension's tables on one SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine, journal_keep: int = 10_000) -> None:
+    def __init__(self, engine: Engine, journal_keep: int = 10_000,
+                 keep_raw: bool = True) -> None:
         self.engine = engine
+        #: ``TWITSOCKET_KEEP_RAW``: store each post's raw network payload, or ``{}``.
+        self.keep_raw = keep_raw
         self.journal = Journal(engine, journal_keep)
         # The visible-post count, reused while counting is expensive (see count()).
         self._count_value: int | None = None
@@ -74,6 +77,9 @@ class PostStore:
         """Store a batch of normalised events atomically and journal what changed."""
         result = ApplyResult()
         posts = [item for item in items if isinstance(item, PostData)]
+        if not self.keep_raw:
+            for post in posts:
+                post.raw_text = "{}"
         with self.engine.begin() as conn:
             self.journal.lock(conn)
             messages: list[Outgoing] = []

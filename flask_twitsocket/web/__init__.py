@@ -10,7 +10,17 @@ from pathlib import Path
 
 from flask import Blueprint
 
-from . import api, events, health, moderation, security_headers, templating, wall, websocket
+from . import (
+    api,
+    events,
+    health,
+    metrics,
+    moderation,
+    security_headers,
+    templating,
+    wall,
+    websocket,
+)
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -25,6 +35,7 @@ def create_blueprint() -> Blueprint:
     )
     api.register(blueprint)
     health.register(blueprint)
+    metrics.register(blueprint)
     websocket.register(blueprint)
     moderation.register(blueprint)
     events.register(blueprint)

@@ -11,6 +11,13 @@ the balancer sends new phones elsewhere. A bus outage alone is reported, not fai
 hub then reads the journal every few seconds and every post still arrives, and failing
 every worker at once (they share the bus) would take the whole wall down. A quiet wall (an
 old last post) is reported, not failed either: a keynote break is not an outage.
+
+``sources`` lists what the stream process last saved about each source (state, last
+post, last error, reconnects, cursor/lag; :mod:`flask_twitsocket.store.sources`). A source
+``stopped``, or silent longer than ``TWITSOCKET_SOURCE_SILENT_AFTER``, or a stream process
+that stopped saving its status for as long, makes the status ``degraded`` — still 200,
+because every worker shares the sources and failing them all would take the wall down;
+``TWITSOCKET_HEALTH_FAIL_ON_DEGRADED`` turns it into a 503 for those who alert on it.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..models import Post
 from ..state import current_state
+from ..store.sources import read_status
 
 #: How long a probe waits for a worker's first bus connection attempt (after start-up).
 FIRST_CONNECT_WAIT = 2.0
@@ -67,6 +75,40 @@ def _hub_status(hub: Any, database: dict[str, Any], bound: float) -> dict[str, A
             "stalled": lag is not None and lag > bound}
 
 
+def _age(moment: datetime | None, now: datetime) -> float | None:
+    return None if moment is None else max(0.0, round((now - moment).total_seconds(), 1))
+
+
+def source_health(engine: Any, silent_after: float) -> list[dict[str, Any]]:
+    """Each source's saved status, with ages, and whether it is ``silent`` (no post for
+    ``silent_after`` seconds while running, or its stream process quiet that long)."""
+    now = datetime.now(timezone.utc)
+    sources = []
+    for row in read_status(engine):
+        event_age = _age(row["last_event_at"], now)
+        quiet_for = event_age if event_age is not None else _age(row["started_at"], now)
+        report_age = _age(row["updated_at"], now) or 0.0
+        sources.append({
+            "name": row["source"], "network": row["network"], "state": row["state"],
+            "last_event_at": _iso(row["last_event_at"]), "last_event_age": event_age,
+            "last_error": row["last_error"], "last_error_at": _iso(row["last_error_at"]),
+            "reconnects": row["reconnects"], "events": row["events"],
+            "cursor": row["cursor"], "lag_seconds": row["lag_seconds"],
+            "reported_age": report_age, "pid": row["pid"],
+            "silent": row["state"] != "stopped" and (
+                (quiet_for or 0.0) > silent_after or report_age > silent_after),
+        })
+    return sources
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="seconds")
+
+
+def degraded(sources: list[dict[str, Any]]) -> bool:
+    return any(source["state"] == "stopped" or source["silent"] for source in sources)
+
+
 def health() -> tuple[Response, int]:
     state = current_state()
     hub = state.hub
@@ -74,8 +116,15 @@ def health() -> tuple[Response, int]:
     database = _database_status(state)
     hub_status = _hub_status(hub, database, state.settings["HUB_STALL_TIMEOUT"])
     ready = database["connected"] and not hub_status["stalled"]
+    settings = state.settings
+    sources = source_health(state.engine, settings["SOURCE_SILENT_AFTER"]) \
+        if database["connected"] else []
+    status = "ok" if not degraded(sources) else "degraded"
+    if settings["HEALTH_FAIL_ON_DEGRADED"] and status == "degraded":
+        ready = False
     body = {
-        "status": "ok" if ready else "unavailable",
+        "status": status if database["connected"] and not hub_status["stalled"]
+        else "unavailable",
         "pid": os.getpid(),
         "bus": bus,
         "database": database,
@@ -84,6 +133,7 @@ def health() -> tuple[Response, int]:
         "clients": hub.client_count,
         "max_clients": state.settings["MAX_CLIENTS"],
         "delivered_id": hub.last_id,
+        "sources": sources,
     }
     response = jsonify(body)
     response.cache_control.no_store = True

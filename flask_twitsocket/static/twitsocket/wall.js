@@ -20,7 +20,7 @@
   if (!side || !list || !api) { return; }
   var url = side.getAttribute("data-wall-top-url");
   var size = Math.max(list.children.length, 8);
-  var REFRESH = 30000;   /* the stream process or `flask twitsocket top` refreshes the table */
+  var REFRESH = 30000;   /* the stream refreshes it every TWITSOCKET_TOP_INTERVAL s; `flask twitsocket top` too */
 
   function row(user) {
     var li = api.el("li");

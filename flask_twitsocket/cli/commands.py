@@ -1,43 +1,28 @@
-"""``flask twitsocket …``: the operator's commands.
-
-``stream`` is the long-lived process (run it under systemd); ``top`` and ``lister`` are
-periodic jobs (cron or a systemd timer); ``init-db`` creates the tables or brings them to
-the newest schema (``upgrade-db`` is an alias of it).
-"""
+"""``init-db`` / ``upgrade-db``, ``stream``, ``top`` and ``lister``."""
 
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 
 import click
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import with_appcontext
 
-from .config import ConfigError
-from .migrations import upgrade
-from .moderation import hide_config_banned
-from .pipeline import IngestStats
-from .sources import REGISTRY, configured, source_class
-from .state import build_ingestor, current_state
-from .stream import DatabaseDown, StreamRunner, stop_on_signals
+from ..config import ConfigError
+from ..migrations import upgrade
+from ..moderation import hide_config_banned
+from ..pipeline import IngestStats
+from ..sources import NOTHING_CONFIGURED, REGISTRY, configured, source_class
+from ..state import TwitSocketState, build_ingestor, current_state
+from ..store.sources import save_status
+from ..stream import ALL_SOURCES_STOPPED, Chores, DatabaseDown, StreamRunner, stop_on_signals
+from .group import show_logs, twitsocket_cli
 
-twitsocket_cli = AppGroup("twitsocket", help="Run and maintain the live social wall.")
 log = logging.getLogger("flask_twitsocket.cli")
 
 
 def _fail(error: ConfigError) -> None:
     raise click.ClickException(f"Configuration error: {error}")
-
-
-def _show_logs() -> None:
-    """Log lines go to stderr too, so `stream` under systemd/journald says what it does."""
-    logger = logging.getLogger("flask_twitsocket")
-    if not any(isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
-               for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        logger.addHandler(handler)
 
 
 @twitsocket_cli.command("init-db")
@@ -61,12 +46,17 @@ twitsocket_cli.add_command(init_db, "upgrade-db")
               help="Source to run (repeatable). Default: every configured source.")
 @with_appcontext
 def stream(source_names: tuple[str, ...]) -> None:
-    """Follow the networks and feed the wall until stopped (SIGTERM or Ctrl-C)."""
-    _show_logs()
+    """Follow the networks and feed the wall until stopped (SIGTERM or Ctrl-C).
+
+    Without ``--source`` it runs every configured network; with none configured it stops
+    at once (status 1) and stores nothing."""
+    show_logs()
     state = current_state()
     settings = state.settings
     stop = threading.Event()
     names = list(source_names) or configured(settings)
+    if not names:
+        raise click.ClickException(NOTHING_CONFIGURED)
     try:
         sources = [source_class(name)(settings, stop) for name in names]
         for source in sources:
@@ -85,6 +75,7 @@ def stream(source_names: tuple[str, ...]) -> None:
              state.engine.url.render_as_string(hide_password=True), bus.name)
     runner = StreamRunner(sources, ingestor, stop,
                           database_down_exit=settings["DATABASE_DOWN_EXIT"])
+    runner.chores = _chores(state, runner)
     try:
         stats = runner.run()
     except DatabaseDown as error:  # exit non-zero: systemd restarts the stream
@@ -94,6 +85,19 @@ def stream(source_names: tuple[str, ...]) -> None:
         bus.close()
     log.info("Stopped: %s", _summary(stats))
     click.echo(f"Stream stopped: {_summary(stats)}")
+    if runner.all_stopped_for_good():
+        raise click.exceptions.Exit(ALL_SOURCES_STOPPED)
+
+
+def _chores(state: TwitSocketState, runner: StreamRunner) -> Chores:
+    """The stream's periodic work: status rows for /health, top lists without cron."""
+    def refresh_top() -> None:
+        users, posts = state.store.refresh_top(100)
+        log.debug("Top lists refreshed: %d users, %d posts", users, posts)
+
+    return Chores(runner.sources, lambda: runner.stats,
+                  lambda reports, counters: save_status(state.engine, reports, counters),
+                  refresh_top, state.settings["TOP_INTERVAL"])
 
 
 def _summary(stats: IngestStats) -> str:
@@ -120,9 +124,9 @@ def lister() -> None:
     """Add everyone who posted about the event (not retweets) to TWITSOCKET_X_LIST_ID."""
     import tweepy
 
-    from .x_lister import Lister
+    from ..x_lister import Lister
 
-    _show_logs()
+    show_logs()
     state = current_state()
     state.create_tables()
     try:
