@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from .backoff import Backoff
 from .pipeline import Ingestor, IngestStats
 from .shapes import RawEvent
-from .sources.base import PermanentFailure, Source
+from .sources.base import FINISHED, STOPPED, PermanentFailure, Source
 from .store import is_connection_error
 
 log = logging.getLogger("flask_twitsocket.stream")
@@ -101,8 +101,8 @@ class StreamRunner:
         for thread in threads:
             thread.join(timeout=5)
         for source in self.sources:
-            if source.status.state != "stopped":
-                source.status.finished()
+            if source.status.state not in (STOPPED, FINISHED):
+                source.status.stopped()
         self.chores(True)
         return self.stats
 
@@ -187,8 +187,11 @@ class StreamRunner:
                     self.events.put(event)
                     if self.stop.is_set():
                         break
-                source.status.finished()
-                break  # the source finished on its own (a replay reached its end)
+                if self.stop.is_set():
+                    source.status.stopped()
+                else:  # the source finished on its own (a replay reached its end)
+                    source.status.finished()
+                break
             except PermanentFailure as failure:  # only this source stops; the others go on
                 self.failed.add(source.name)
                 source.status.failed(str(failure), permanent=True)

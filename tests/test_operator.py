@@ -253,11 +253,15 @@ def test_metrics_show_the_stream_totals_sources_and_this_worker(database_url, ru
                  'twitsocket_ingest_total{outcome="duplicates"} 1.0',
                  'twitsocket_ingest_total{outcome="malformed"} 1.0',
                  'twitsocket_source_events_total{network="x",source="replay"} 3.0',
-                 'twitsocket_source_state{source="replay",state="stopped"} 1.0',
+                 'twitsocket_source_state{source="replay",state="finished"} 1.0',
                  'twitsocket_source_up{source="replay"} 0.0',
                  "twitsocket_walls_connected{pid=", "twitsocket_dropped_clients_total{pid=",
                  "twitsocket_deliveries_total{pid=", "twitsocket_hub_lag_seconds{pid="):
         assert line in text, text
+    # a replay that reached its last line is finished, which is not an outage
+    health = app.test_client().get("/twitsocket/health").get_json()
+    assert [(s["name"], s["state"]) for s in health["sources"]] == [("replay", "finished")]
+    assert health["status"] == "ok"
     app.extensions["twitsocket"].engine.dispose()
 
 

@@ -9,7 +9,7 @@ is gone — would fail the same way on every retry for days; the source raises
 what to do, and the stream runner stops that source (only that one) and records it.
 
 :class:`SourceStatus` is what the source reports as it goes (connecting, streaming,
-backing off, stopped; its last error; its reconnects; its cursor): the stream process
+backing off, stopped, finished; its last error; its reconnects; its cursor): the stream process
 writes a snapshot of every source's status to the database every few seconds, so that
 every web worker's ``/health`` and the console can show it.
 """
@@ -29,6 +29,8 @@ CONNECTING = "connecting"
 STREAMING = "streaming"
 BACKING_OFF = "backing off"
 STOPPED = "stopped"
+#: A source that reached its own end (a replay's last line): done, not failing.
+FINISHED = "finished"
 
 
 class PermanentFailure(Exception):
@@ -70,7 +72,11 @@ class SourceStatus:
                 self.reconnects += 1
 
     def finished(self) -> None:
-        """Stopped without a new error (a replay's end, the process stopping)."""
+        """Reached its own end (a replay's last line): nothing is wrong, nothing follows."""
+        self.state = FINISHED
+
+    def stopped(self) -> None:
+        """Stopped without a new error because the stream process is stopping."""
         self.state = STOPPED
 
     def saw_event(self) -> None:

@@ -14,10 +14,12 @@ old last post) is reported, not failed either: a keynote break is not an outage.
 
 ``sources`` lists what the stream process last saved about each source (state, last
 post, last error, reconnects, cursor/lag; :mod:`flask_twitsocket.store.sources`). A source
-``stopped``, or silent longer than ``TWITSOCKET_SOURCE_SILENT_AFTER``, or a stream process
-that stopped saving its status for as long, makes the status ``degraded`` — still 200,
-because every worker shares the sources and failing them all would take the wall down;
-``TWITSOCKET_HEALTH_FAIL_ON_DEGRADED`` turns it into a 503 for those who alert on it.
+``stopped`` (refused for good, or its stream process stopped), or silent longer than
+``TWITSOCKET_SOURCE_SILENT_AFTER``, or a stream process that stopped saving its status for
+as long, makes the status ``degraded`` (a replay that reached its end is ``finished``,
+which is not) — still 200, because every worker shares the sources and failing them all
+would take the wall down; ``TWITSOCKET_HEALTH_FAIL_ON_DEGRADED`` turns it into a 503 for
+those who alert on it.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def source_health(engine: Any, silent_after: float) -> list[dict[str, Any]]:
             "reconnects": row["reconnects"], "events": row["events"],
             "cursor": row["cursor"], "lag_seconds": row["lag_seconds"],
             "reported_age": report_age, "pid": row["pid"],
-            "silent": row["state"] != "stopped" and (
+            "silent": row["state"] not in ("stopped", "finished") and (
                 (quiet_for or 0.0) > silent_after or report_age > silent_after),
         })
     return sources

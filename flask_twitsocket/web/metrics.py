@@ -36,7 +36,7 @@ try:
 except ImportError:  # the optional "metrics" extra
     generate_latest = None  # type: ignore[assignment]
 
-STATES = ("connecting", "streaming", "backing off", "stopped")
+STATES = ("connecting", "streaming", "backing off", "stopped", "finished")
 
 
 class WallCollector:
