@@ -29,8 +29,12 @@ def demo_server(cli_env: dict[str, str], database_url: str) -> Iterator[str]:
     wait_until(lambda: answers(f"http://{url}/twitsocket/health/live"), timeout=30,
                message="the demo's gunicorn to answer")
     yield url
-    process.terminate()
-    process.wait(timeout=20)
+    process.terminate()  # gunicorn waits for its open walls up to its graceful timeout
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def answers(url: str) -> bool:
