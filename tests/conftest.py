@@ -72,7 +72,10 @@ def redis_url() -> str:
 
 @pytest.fixture
 def postgres_url() -> str:
+    """The PostgreSQL round's database when it is PostgreSQL, else the machine's ``test``."""
     need_service("PostgreSQL", "127.0.0.1", 5432)
+    if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"):
+        return TEST_DATABASE_URL
     return "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
