@@ -1,0 +1,264 @@
+"""The tutorials (docs/tutorials/) and how-to guides (docs/howto/) do what they say.
+
+Each page is followed as a reader would: its captioned code blocks are written to those
+file names in an empty folder, and the ``$ …`` lines of its console blocks are run there
+(``export`` sets a variable for the commands after it; ``stream``, ``run`` and gunicorn
+run in the background). The networks are the fake servers of ``tests/fake_*.py``, which
+speak the real wire formats; the page's own settings are kept, except the networks' base
+URLs, which the environment overrides (the pages' apps let the environment have the last
+word, as the deploy kit's env file needs). Then the page's claims are checked through the
+public interfaces: the JSON API, the pages, the console, the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from conftest import free_port, wait_until
+from fake_jetstream import FakeAppView, FakeJetstream
+from fake_mastodon import FakeMastodon
+from test_bluesky_source import ALICE, KEYNOTE
+from test_docs_examples import CONSOLE, quickstart_files
+
+from demo_app.recording import FIXTURE, generate
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+#: Bounded waits are generous: a loaded machine starts a Flask process slowly.
+LONG = 60.0
+
+
+def page_commands(text: str) -> list[list[str]]:
+    """Every ``$ …`` line of the page's console blocks, split as a shell would."""
+    return [shlex.split(line[2:]) for block in CONSOLE.finditer(text)
+            for line in block["body"].splitlines() if line.startswith("$ ")]
+
+
+class Guide:
+    """One docs page, followed in ``folder``: files written, commands run in order."""
+
+    def __init__(self, page: str, folder: Path, env: dict[str, str] | None = None) -> None:
+        self.text = (DOCS / page).read_text(encoding="utf-8")
+        self.folder = folder
+        self.env = {key: value for key, value in os.environ.items()
+                    if key not in ("FLASK_APP", "VIRTUAL_ENV")
+                    and not key.startswith("TWITSOCKET_")}
+        self.env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        self.overrides = dict(env or {})
+        self.port = free_port()
+        self.background: list[subprocess.Popen] = []
+        self.exported: dict[str, str] = {}
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def files(self) -> dict[str, str]:
+        return quickstart_files(self.text)
+
+    def write_files(self) -> None:
+        for name, body in self.files().items():
+            path = self.folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(body, encoding="utf-8")
+
+    def commands(self) -> list[list[str]]:
+        return page_commands(self.text)
+
+    def run(self, args: list[str]) -> subprocess.CompletedProcess | subprocess.Popen:
+        """One command of the page: ``export``, a ``flask`` command or gunicorn."""
+        if args[0] == "export":
+            for assignment in args[1:]:
+                key, _, value = assignment.partition("=")
+                self.exported[key] = value
+            return subprocess.CompletedProcess(args, 0)
+        env = {**self.env, **self.exported, **self.overrides}
+        command = [sys.executable, "-m", *args]
+        if args[0] == "flask" and args[-1] == "run":
+            command += ["--port", str(self.port)]  # the docs' 5000 may be taken here
+        if args[0] == "gunicorn":
+            env["GUNICORN_BIND"] = f"127.0.0.1:{self.port}"
+        if args[-1] == "run" or "stream" in args or args[0] == "gunicorn":
+            log = (self.folder / f"{len(self.background)}-{args[-1]}.log").open("w")
+            process = subprocess.Popen(command, cwd=self.folder, env=env, stdout=log,
+                                       stderr=subprocess.STDOUT)
+            self.background.append(process)
+            return process
+        done = subprocess.run(command, cwd=self.folder, env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert done.returncode == 0, f"{args}: {done.stdout}{done.stderr}"
+        return done
+
+    def follow(self) -> None:
+        self.write_files()
+        for args in self.commands():
+            self.run(args)
+
+    def logs(self) -> str:
+        return "".join(path.read_text(errors="replace")
+                       for path in sorted(self.folder.glob("*.log")))
+
+    def stop(self) -> None:
+        for process in self.background:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.background:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.background.clear()
+
+    # --- reading the wall it serves --------------------------------------------------------
+
+    def get(self, path: str, **options: Any) -> requests.Response | None:
+        try:
+            return requests.get(self.url + path, timeout=5, **options)
+        except requests.ConnectionError:
+            return None
+
+    def posts(self) -> dict[tuple[str, str], dict[str, Any]]:
+        answer = self.get("/twitsocket/api/tweets?limit=200")
+        if answer is None or not answer.ok:
+            return {}
+        return {(post["network"], post["id"]): post for post in answer.json()["tweets"]}
+
+    def wait_for_posts(self, *keys: tuple[str, str]) -> dict[tuple[str, str], dict]:
+        return wait_until(lambda: (lambda posts: posts if set(keys) <= set(posts) else None)(
+            self.posts()), timeout=LONG, message=f"{keys} on the wall; logs: {self.logs()}")
+
+
+@pytest.fixture
+def guides(tmp_path: Path) -> Iterator[Any]:
+    """``guides(page, **env)`` follows a page in a folder of its own; stopped at teardown."""
+    started: list[Guide] = []
+
+    def follow(page: str, **env: str) -> Guide:
+        folder = tmp_path / f"guide{len(started)}"
+        folder.mkdir()
+        guide = Guide(page, folder, env)
+        started.append(guide)
+        return guide
+
+    yield follow
+    for guide in started:
+        guide.stop()
+
+
+@pytest.fixture
+def networks() -> Iterator[tuple[FakeMastodon, FakeJetstream, FakeAppView]]:
+    mastodon = FakeMastodon(token="your-access-token")  # the token the tutorial exports
+    jetstream, appview = FakeJetstream(), FakeAppView([ALICE, KEYNOTE])
+    yield mastodon, jetstream, appview
+    mastodon.close()
+    jetstream.close()
+    appview.close()
+
+
+def network_env(networks, folder: Path) -> dict[str, str]:
+    """Where the fakes are: the only settings a test changes on the pages' apps."""
+    mastodon, jetstream, appview = networks
+    return {"TWITSOCKET_MASTODON_URL": mastodon.url,
+            "TWITSOCKET_BLUESKY_JETSTREAM_URL": jetstream.url,
+            "TWITSOCKET_BLUESKY_APPVIEW_URL": appview.url,
+            "TWITSOCKET_BLUESKY_STATE_FILE": str(folder / "bluesky-cursor.json"),
+            "TWITSOCKET_BACKOFF_SCALE": "0.05"}
+
+
+def bluesky_uri(did: str, rkey: str) -> str:
+    return f"at://{did}/app.bsky.feed.post/{rkey}"
+
+
+# --- tutorials/event.md -------------------------------------------------------------------
+
+def test_the_event_tutorial_shows_mastodon_and_bluesky_on_one_wall(guides, networks, tmp_path):
+    mastodon, jetstream, _appview = networks
+    guide = guides("tutorials/event.md", **network_env(networks, tmp_path))
+    assert set(guide.files()) == {"myapp.py"}
+    assert [args[-1] for args in guide.commands()] == [
+        "TWITSOCKET_MASTODON_TOKEN=your-access-token", "init-db", "stream", "run"]
+    guide.follow()
+    wait_until(lambda: mastodon.connected() and jetstream.connections(), timeout=LONG,
+               message=f"both networks connected; logs: {guide.logs()}")
+    assert "Streaming from mastodon, bluesky" in guide.logs()
+    toot = mastodon.post(mastodon.status("<p>Doors open at #devconf26</p>"))
+    skeet = jetstream.post(ALICE["did"], "On my way to devconf!")
+    off_topic = jetstream.post(ALICE["did"], "Nothing to do with the event")
+    posts = guide.wait_for_posts(("mastodon", toot["id"]),
+                                 ("bluesky", bluesky_uri(ALICE["did"], skeet)))
+    assert ("bluesky", bluesky_uri(ALICE["did"], off_topic)) not in posts
+    wall = guide.get("/twitsocket/wall")
+    assert wall is not None and wall.status_code == 200 and "DevConf 2026" in wall.text
+    health = guide.get("/twitsocket/health").json()
+    states = {source["name"]: source["state"] for source in health["sources"]}
+    assert states == {"mastodon": "streaming", "bluesky": "streaming"}
+
+
+def test_the_event_tutorials_bluesky_accounts_show_everything_they_post(guides, networks,
+                                                                        tmp_path):
+    """The page's ``TWITSOCKET_BLUESKY_ACCOUNTS`` snippet: an account's posts without any
+    keyword are on the wall."""
+    _mastodon, jetstream, _appview = networks
+    text = (DOCS / "tutorials" / "event.md").read_text(encoding="utf-8")
+    assert 'TWITSOCKET_BLUESKY_ACCOUNTS=["devconf.bsky.social", "keynote.example.org"]' in text
+    guide = guides("tutorials/event.md", **network_env(networks, tmp_path),
+                   TWITSOCKET_BLUESKY_ACCOUNTS=KEYNOTE["handle"])
+    guide.follow()
+    wait_until(jetstream.connections, timeout=LONG, message="Jetstream connected")
+    rkey = jetstream.post(KEYNOTE["did"], "Slides are up, thanks everyone")
+    guide.wait_for_posts(("bluesky", bluesky_uri(KEYNOTE["did"], rkey)))
+
+
+# --- the landing page's demo (demo_app) ---------------------------------------------------
+
+def test_the_demo_replay_stores_every_post_with_its_own_date(tmp_path):
+    """``make demo``'s stream replays the bundled recording without a single "date
+    unusable, replaced by now": neither with today's dates (the default) nor with the
+    recording's own (``TWITSOCKET_REPLAY_RETIME=false``), which are in the past."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("TWITSOCKET_")}
+    env.update(PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+               TWITSOCKET_REPLAY_RATE="1000", TWITSOCKET_REPLAY_LOOP="false")
+    flask = [sys.executable, "-m", "flask", "--app", "demo_app", "twitsocket"]
+    subprocess.run([*flask, "init-db"], cwd=ROOT, env=env, check=True, capture_output=True)
+    for retime in ("true", "false"):
+        done = subprocess.run([*flask, "stream", "--source", "replay"], cwd=ROOT,
+                              env={**env, "TWITSOCKET_REPLAY_RETIME": retime},
+                              capture_output=True, text=True, timeout=120, check=True)
+        log = done.stdout + done.stderr
+        assert re.search(r"Stopped: [1-9]\d* stored", log), log
+        assert "unusable" not in log, [line for line in log.splitlines() if "unusable" in line]
+
+
+def test_generated_recordings_end_in_the_past_however_long(caplog):
+    """The benchmarks' recordings (``generate``, up to 100k posts: weeks of posts) end no
+    later than now, and their dates pass the pipeline's checks unrepaired."""
+    from flask_twitsocket.normalise.storable import post_time
+
+    now = datetime.now(timezone.utc)
+    events = list(generate(60_000, seed=7))
+    last = max(event.get("data", event).get("created_at", "") for event in events
+               if "data" in event)
+    assert datetime.fromisoformat(last.replace("Z", "+00:00")) <= now
+    with caplog.at_level(logging.INFO):
+        for event in events[-200:]:
+            if "data" in event:
+                post_time(event["data"]["created_at"], "x", event["data"]["id"])
+    assert "unusable" not in caplog.text
+    fixture_dates = [json.loads(line).get("data", {}).get("created_at")
+                     for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
+    assert max(date for date in fixture_dates if date) < now.isoformat()
