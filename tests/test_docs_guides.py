@@ -27,9 +27,10 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import free_port, wait_until
+from conftest import free_port, wait_until, x_post
 from fake_jetstream import FakeAppView, FakeJetstream
 from fake_mastodon import FakeMastodon
+from fake_x_server import FakeX
 from test_bluesky_source import ALICE, KEYNOTE
 from test_docs_examples import CONSOLE, quickstart_files
 
@@ -48,10 +49,10 @@ def page_commands(text: str) -> list[list[str]]:
 
 
 class Guide:
-    """One docs page, followed in ``folder``: files written, commands run in order."""
+    """Pages followed in one ``folder`` (a tutorial builds on the one before): each page's
+    files written, its commands run in order; ``export`` lines carry over to later pages."""
 
-    def __init__(self, page: str, folder: Path, env: dict[str, str] | None = None) -> None:
-        self.text = (DOCS / page).read_text(encoding="utf-8")
+    def __init__(self, folder: Path, env: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.env = {key: value for key, value in os.environ.items()
                     if key not in ("FLASK_APP", "VIRTUAL_ENV")
@@ -59,69 +60,66 @@ class Guide:
         self.env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
         self.overrides = dict(env or {})
         self.port = free_port()
-        self.background: list[subprocess.Popen] = []
+        self.background: dict[str, subprocess.Popen] = {}
         self.exported: dict[str, str] = {}
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def files(self) -> dict[str, str]:
-        return quickstart_files(self.text)
-
-    def write_files(self) -> None:
-        for name, body in self.files().items():
-            path = self.folder / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(body, encoding="utf-8")
-
-    def commands(self) -> list[list[str]]:
-        return page_commands(self.text)
-
-    def run(self, args: list[str]) -> subprocess.CompletedProcess | subprocess.Popen:
-        """One command of the page: ``export``, a ``flask`` command or gunicorn."""
+    def run(self, args: list[str]) -> subprocess.CompletedProcess | None:
+        """One command of a page: ``export``, a ``flask`` command or gunicorn."""
         if args[0] == "export":
             for assignment in args[1:]:
                 key, _, value = assignment.partition("=")
                 self.exported[key] = value
-            return subprocess.CompletedProcess(args, 0)
+            return None
         env = {**self.env, **self.exported, **self.overrides}
         command = [sys.executable, "-m", *args]
         if args[0] == "flask" and args[-1] == "run":
             command += ["--port", str(self.port)]  # the docs' 5000 may be taken here
         if args[0] == "gunicorn":
             env["GUNICORN_BIND"] = f"127.0.0.1:{self.port}"
-        if args[-1] == "run" or "stream" in args or args[0] == "gunicorn":
-            log = (self.folder / f"{len(self.background)}-{args[-1]}.log").open("w")
-            process = subprocess.Popen(command, cwd=self.folder, env=env, stdout=log,
-                                       stderr=subprocess.STDOUT)
-            self.background.append(process)
-            return process
+        name = "stream" if "stream" in args else "web" if (
+            args[-1] == "run" or args[0] == "gunicorn") else ""
+        if name:
+            self.stop(name)  # started again, as the page says: stop the old one first
+            log = (self.folder / f"{name}.log").open("a")
+            self.background[name] = subprocess.Popen(
+                command, cwd=self.folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+            return None
         done = subprocess.run(command, cwd=self.folder, env=env, capture_output=True,
                               text=True, timeout=120, check=False)
         assert done.returncode == 0, f"{args}: {done.stdout}{done.stderr}"
         return done
 
-    def follow(self) -> None:
-        self.write_files()
-        for args in self.commands():
+    def follow(self, page: str) -> Guide:
+        text = (DOCS / page).read_text(encoding="utf-8")
+        for name, body in quickstart_files(text).items():
+            path = self.folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(body, encoding="utf-8")
+        for args in page_commands(text):
             self.run(args)
+        return self
 
-    def logs(self) -> str:
+    def logs(self, name: str = "*") -> str:
         return "".join(path.read_text(errors="replace")
-                       for path in sorted(self.folder.glob("*.log")))
+                       for path in sorted(self.folder.glob(f"{name}.log")))
 
-    def stop(self) -> None:
-        for process in self.background:
+    def stop(self, *names: str) -> None:
+        """Stop the background processes ``names`` (default: all), as Ctrl-C would."""
+        stopping = [self.background.pop(name) for name in names or list(self.background)
+                    if name in self.background]
+        for process in stopping:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in self.background:
+        for process in stopping:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        self.background.clear()
 
     # --- reading the wall it serves --------------------------------------------------------
 
@@ -137,6 +135,11 @@ class Guide:
             return {}
         return {(post["network"], post["id"]): post for post in answer.json()["tweets"]}
 
+    def sources(self) -> dict[str, dict[str, Any]]:
+        """The stream's sources as ``/twitsocket/health`` lists them, by name."""
+        return {source["name"]: source
+                for source in self.get("/twitsocket/health").json()["sources"]}
+
     def wait_for_posts(self, *keys: tuple[str, str]) -> dict[tuple[str, str], dict]:
         return wait_until(lambda: (lambda posts: posts if set(keys) <= set(posts) else None)(
             self.posts()), timeout=LONG, message=f"{keys} on the wall; logs: {self.logs()}")
@@ -144,17 +147,17 @@ class Guide:
 
 @pytest.fixture
 def guides(tmp_path: Path) -> Iterator[Any]:
-    """``guides(page, **env)`` follows a page in a folder of its own; stopped at teardown."""
+    """``guides(**env)``: a :class:`Guide` in a folder of its own; stopped at teardown."""
     started: list[Guide] = []
 
-    def follow(page: str, **env: str) -> Guide:
+    def start(**env: str) -> Guide:
         folder = tmp_path / f"guide{len(started)}"
         folder.mkdir()
-        guide = Guide(page, folder, env)
+        guide = Guide(folder, env)
         started.append(guide)
         return guide
 
-    yield follow
+    yield start
     for guide in started:
         guide.stop()
 
@@ -187,11 +190,11 @@ def bluesky_uri(did: str, rkey: str) -> str:
 
 def test_the_event_tutorial_shows_mastodon_and_bluesky_on_one_wall(guides, networks, tmp_path):
     mastodon, jetstream, _appview = networks
-    guide = guides("tutorials/event.md", **network_env(networks, tmp_path))
-    assert set(guide.files()) == {"myapp.py"}
-    assert [args[-1] for args in guide.commands()] == [
+    text = (DOCS / "tutorials" / "event.md").read_text(encoding="utf-8")
+    assert set(quickstart_files(text)) == {"myapp.py"}
+    assert [args[-1] for args in page_commands(text)] == [
         "TWITSOCKET_MASTODON_TOKEN=your-access-token", "init-db", "stream", "run"]
-    guide.follow()
+    guide = guides(**network_env(networks, tmp_path)).follow("tutorials/event.md")
     wait_until(lambda: mastodon.connected() and jetstream.connections(), timeout=LONG,
                message=f"both networks connected; logs: {guide.logs()}")
     assert "Streaming from mastodon, bluesky" in guide.logs()
@@ -203,9 +206,9 @@ def test_the_event_tutorial_shows_mastodon_and_bluesky_on_one_wall(guides, netwo
     assert ("bluesky", bluesky_uri(ALICE["did"], off_topic)) not in posts
     wall = guide.get("/twitsocket/wall")
     assert wall is not None and wall.status_code == 200 and "DevConf 2026" in wall.text
-    health = guide.get("/twitsocket/health").json()
-    states = {source["name"]: source["state"] for source in health["sources"]}
-    assert states == {"mastodon": "streaming", "bluesky": "streaming"}
+    wait_until(lambda: {name: source["state"] for name, source in guide.sources().items()}
+               == {"mastodon": "streaming", "bluesky": "streaming"}, timeout=LONG,
+               message="both sources streaming in /health")
 
 
 def test_the_event_tutorials_bluesky_accounts_show_everything_they_post(guides, networks,
@@ -215,13 +218,64 @@ def test_the_event_tutorials_bluesky_accounts_show_everything_they_post(guides, 
     _mastodon, jetstream, _appview = networks
     text = (DOCS / "tutorials" / "event.md").read_text(encoding="utf-8")
     assert 'TWITSOCKET_BLUESKY_ACCOUNTS=["devconf.bsky.social", "keynote.example.org"]' in text
-    guide = guides("tutorials/event.md", **network_env(networks, tmp_path),
+    guide = guides(**network_env(networks, tmp_path),
                    TWITSOCKET_BLUESKY_ACCOUNTS=KEYNOTE["handle"])
-    guide.follow()
+    guide.follow("tutorials/event.md")
     wait_until(jetstream.connections, timeout=LONG, message="Jetstream connected")
     rkey = jetstream.post(KEYNOTE["did"], "Slides are up, thanks everyone")
     guide.wait_for_posts(("bluesky", bluesky_uri(KEYNOTE["did"], rkey)))
 
+
+
+# --- tutorials/add-x.md -------------------------------------------------------------------
+
+def x_fake(token: str, *events: dict[str, Any]) -> FakeX:
+    """A fake X whose first stream connection delivers ``events``."""
+    return FakeX(token=token, script=[[("post", event) for event in events]])
+
+
+def test_adding_x_streams_it_beside_the_others_with_the_keywords_as_one_rule(
+        guides, networks, tmp_path):
+    mastodon, _jetstream, _appview = networks
+    text = (DOCS / "tutorials" / "add-x.md").read_text(encoding="utf-8")
+    token = next(args[1].partition("=")[2] for args in page_commands(text)
+                 if args[0] == "export")
+    fake = x_fake(token, x_post("1900000000000000001", "Great keynote at #devconf26"))
+    try:
+        guide = guides(**network_env(networks, tmp_path), TWITSOCKET_X_API_URL=fake.url)
+        guide.follow("tutorials/event.md")
+        wait_until(mastodon.connected, timeout=LONG, message="Mastodon connected")
+        guide.follow("tutorials/add-x.md")  # the same folder: its myapp.py, its database
+        guide.wait_for_posts(("x", "1900000000000000001"))
+        assert "Streaming from x, mastodon, bluesky" in guide.logs("stream")
+        assert [(rule["value"], rule["tag"]) for rule in fake.rules.values()] == [
+            ("#devconf26 OR devconf", "twitsocket")]
+        toot = mastodon.post(mastodon.status("<p>Still here #devconf26</p>"))
+        guide.wait_for_posts(("mastodon", toot["id"]))
+    finally:
+        fake.close()
+
+
+def test_a_refused_x_token_stops_x_alone_with_the_pages_log_line(guides, networks, tmp_path):
+    mastodon, _jetstream, _appview = networks
+    text = (DOCS / "tutorials" / "add-x.md").read_text(encoding="utf-8")
+    documented = re.search(r"^(Source x stopped: .*?) …$", text, re.M)
+    assert documented, "add-x.md shows the log line of a refused token"
+    fake = x_fake("the-real-token")  # the page's token is not this one: 401
+    try:
+        guide = guides(**network_env(networks, tmp_path), TWITSOCKET_X_API_URL=fake.url)
+        guide.follow("tutorials/event.md").follow("tutorials/add-x.md")
+        wait_until(lambda: documented[1] in guide.logs("stream"), timeout=LONG,
+                   message=f"the refusal logged; logs: {guide.logs()}")
+        toot = mastodon.post(mastodon.status("<p>Mastodon goes on #devconf26</p>"))
+        guide.wait_for_posts(("mastodon", toot["id"]))
+        states = wait_until(lambda: (lambda states: states if states["mastodon"]["state"]
+                                     == "streaming" else None)(guide.sources()),
+                            timeout=LONG, message="Mastodon streaming in /health")
+        assert states["x"]["state"] == "stopped"
+        assert "refused the bearer token" in states["x"]["last_error"]
+    finally:
+        fake.close()
 
 # --- the landing page's demo (demo_app) ---------------------------------------------------
 
