@@ -31,6 +31,7 @@ from conftest import free_port, wait_until, x_post
 from fake_jetstream import FakeAppView, FakeJetstream
 from fake_mastodon import FakeMastodon
 from fake_x_server import FakeX
+from moderation_helpers import csrf_of
 from test_bluesky_source import ALICE, KEYNOTE
 from test_docs_examples import CONSOLE, quickstart_files
 
@@ -276,6 +277,105 @@ def test_a_refused_x_token_stops_x_alone_with_the_pages_log_line(guides, network
         assert "refused the bearer token" in states["x"]["last_error"]
     finally:
         fake.close()
+
+
+# --- tutorials/moderate.md ----------------------------------------------------------------
+
+class ConsoleSession:
+    """A moderator's browser on the console of a running site, over HTTP."""
+
+    def __init__(self, url: str) -> None:
+        self.url = f"{url}/twitsocket/moderate"
+        self.http = requests.Session()
+        self.token = ""
+
+    def _csrf(self) -> str:
+        page = self.http.get(self.url, timeout=10)
+        return csrf_of(page.text)
+
+    def login(self, password: str) -> int:
+        return self.http.post(f"{self.url}/login", timeout=10, allow_redirects=False,
+                              data={"password": password, "csrf_token": self._csrf()}
+                              ).status_code
+
+    def open(self, password: str) -> ConsoleSession:
+        assert self.login(password) == 303
+        self.token = self._csrf()
+        return self
+
+    def act(self, action: str, target: str) -> dict[str, Any]:
+        answer = self.http.post(f"{self.url}/api/{action}", json={"target": target},
+                                headers={"X-CSRF-Token": self.token}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["entry"]
+
+    def state(self) -> requests.Response:
+        return self.http.get(f"{self.url}/api/state", timeout=10)
+
+    def logout(self) -> None:
+        self.http.post(f"{self.url}/logout", data={"csrf_token": self.token}, timeout=10)
+
+
+def exported(page: str) -> dict[str, str]:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    return dict(args[1].split("=", 1) for args in page_commands(text) if args[0] == "export")
+
+
+def test_the_moderation_tutorial_holds_posts_for_approval_and_its_actions_work(
+        guides, networks, tmp_path):
+    mastodon, _jetstream, _appview = networks
+    password = exported("tutorials/moderate.md")["TWITSOCKET_MODERATOR_PASSWORD"]
+    guide = guides(**network_env(networks, tmp_path))
+    guide.follow("tutorials/event.md").follow("tutorials/moderate.md")
+    wait_until(mastodon.connected, timeout=LONG, message=f"Mastodon; {guide.logs()}")
+    wait_until(lambda: guide.get("/twitsocket/health/live"), timeout=LONG, message="web")
+    console = ConsoleSession(guide.url)
+    assert console.state().status_code == 401  # closed until logged in
+    console.open(password)
+    assert console.state().json()["mode"] == "pre"
+
+    # pre: a post waits in the queue, off the walls, until approved
+    toot = mastodon.post(mastodon.status("<p>First! #devconf26</p>", acct="eve"))
+    wait_until(lambda: any(item["tweet"]["id"] == toot["id"]
+                           for item in console.state().json()["queue"]),
+               timeout=LONG, message="the post in the console's queue")
+    assert ("mastodon", toot["id"]) not in guide.posts()
+    console.act("approve", f"mastodon:{toot['id']}")
+    guide.wait_for_posts(("mastodon", toot["id"]))
+
+    # hide, then undo: off every wall, then back
+    hidden = console.act("hide", f"mastodon:{toot['id']}")
+    assert hidden["moderator"] == "moderator"
+    assert ("mastodon", toot["id"]) not in guide.posts()
+    console.act("undo", hidden["id"])
+    guide.wait_for_posts(("mastodon", toot["id"]))
+
+    # block a phrase: case and accents ignored; ban an author; pin
+    spoiler = mastodon.post(mastodon.status("<p>The SPOÏLER of the keynote #devconf26</p>"))
+    console.act("approve", wait_until(lambda: next(
+        (f"mastodon:{item['tweet']['id']}" for item in console.state().json()["queue"]
+         if item["tweet"]["id"] == spoiler["id"]), None), timeout=LONG, message="queued"))
+    guide.wait_for_posts(("mastodon", spoiler["id"]))
+    console.act("block", "spoiler")
+    assert ("mastodon", spoiler["id"]) not in guide.posts()
+    console.act("ban", "mastodon:@eve@wall.example")  # the page's form for one network
+    assert ("mastodon", toot["id"]) not in guide.posts()
+    again = mastodon.post(mastodon.status("<p>Me again #devconf26</p>", acct="eve"))
+    kept = mastodon.post(mastodon.status("<p>Keynote starts #devconf26</p>", acct="devconf"))
+    console.act("approve", wait_until(lambda: next(
+        (f"mastodon:{item['tweet']['id']}" for item in console.state().json()["queue"]
+         if item["tweet"]["id"] == kept["id"]), None), timeout=LONG, message="queued"))
+    queued = {item["tweet"]["id"] for item in console.state().json()["queue"]}
+    assert again["id"] not in queued  # the ban: their next posts are not even stored
+    console.act("pin", f"mastodon:{kept['id']}")
+    assert console.state().json()["pins"]
+    assert {entry["action"] for entry in console.state().json()["log"]} >= {
+        "approve", "hide", "unhide", "block", "ban", "pin"}
+
+    console.logout()
+    assert console.state().status_code == 401
+    intruder = ConsoleSession(guide.url)
+    assert [intruder.login("guess") for _ in range(6)] == [401] * 5 + [429]
 
 # --- the landing page's demo (demo_app) ---------------------------------------------------
 
