@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -376,6 +377,85 @@ def test_the_moderation_tutorial_holds_posts_for_approval_and_its_actions_work(
     assert console.state().status_code == 401
     intruder = ConsoleSession(guide.url)
     assert [intruder.login("guess") for _ in range(6)] == [401] * 5 + [429]
+
+
+# --- tutorials/deploy.md ------------------------------------------------------------------
+
+DEPLOY = ROOT / "deploy"
+ENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$", re.M)
+
+
+def env_file(text: str) -> dict[str, str]:
+    """The variables an EnvironmentFile= (or ``set -a; . file``) sets: KEY=VALUE lines."""
+    return dict(ENV_LINE.findall(text))
+
+
+def deploy_env() -> dict[str, str]:
+    """The kit's env example with the lines the tutorial changes."""
+    page = (DOCS / "tutorials" / "deploy.md").read_text(encoding="utf-8")
+    changes = next(block for block in re.findall(r"^```sh\n(.*?)^```$", page, re.M | re.S)
+                   if block.startswith("# /etc/twitsocket/twitsocket.env"))
+    return {**env_file((DEPLOY / "twitsocket.env.example").read_text()), **env_file(changes)}
+
+
+def unit(name: str) -> dict[str, list[str]]:
+    directives: dict[str, list[str]] = {}
+    for key, value in re.findall(r"^(\w+)=(.*)$", (DEPLOY / name).read_text(), re.M):
+        directives.setdefault(key, []).append(value)
+    return directives
+
+
+def test_the_deploy_kit_is_where_the_tutorial_puts_things():
+    env = deploy_env()
+    web, stream = unit("twitsocket-web.service"), unit("twitsocket-stream.service")
+    for service in (web, stream):
+        assert service["WorkingDirectory"] == ["/srv/twitsocket"]
+        assert service["EnvironmentFile"] == ["/etc/twitsocket/twitsocket.env"]
+        assert service["User"] == ["twitsocket"]
+    assert web["ExecStart"] == ["/srv/twitsocket/.venv/bin/gunicorn -c "
+                                "/srv/twitsocket/deploy/gunicorn.conf.py \"myapp:create_app()\""]
+    assert "FLASK_APP=myapp:create_app" in stream["Environment"][0]
+    assert stream["ExecStartPre"] == ["/srv/twitsocket/.venv/bin/flask twitsocket upgrade-db"]
+    assert stream["RestartPreventExitStatus"] == ["3"]
+    # every file the processes write is writable under ProtectSystem=strict
+    for service, settings in ((stream, ("TWITSOCKET_LOGFILE", "TWITSOCKET_BLUESKY_STATE_FILE")),
+                              (web, ("TWITSOCKET_LOGFILE",))):
+        assert service["ProtectSystem"] == ["strict"]
+        writable = [*service.get("ReadWritePaths", []),
+                    *(f"/var/lib/{name}" for name in service.get("StateDirectory", []))]
+        for setting in settings:
+            assert any(env[setting].startswith(folder + "/") for folder in writable), (
+                f"{setting}={env[setting]} is read-only for its unit: {writable}")
+    nginx = (DEPLOY / "nginx-twitsocket.conf").read_text()
+    assert f"server {env['GUNICORN_BIND']} " in nginx
+    assert "location ~ ^/twitsocket/(moderate/)?ws$" in nginx
+
+
+def test_the_deploy_tutorial_runs_the_kit_by_hand(guides, networks, redis_url, tmp_path):
+    mastodon, jetstream, _appview = networks
+    env = {**deploy_env(), **network_env(networks, tmp_path),
+           "DATABASE_URL": os.environ.get("TWITSOCKET_TEST_DATABASE_URL")
+           or f"sqlite:///{tmp_path / 'wall.sqlite3'}",
+           "TWITSOCKET_BROKER_URL": redis_url,
+           "TWITSOCKET_BROKER_CHANNEL": f"docs_guides_{tmp_path.name}",
+           "TWITSOCKET_LOGFILE": "", "GUNICORN_WORKERS": "1", "GUNICORN_ACCESSLOG": ""}
+    env["TWITSOCKET_MASTODON_TOKEN"] = mastodon.token
+    guide = guides(**env)
+    guide.follow("tutorials/event.md")  # myapp.py, run by hand on the laptop
+    guide.stop()
+    shutil.copytree(DEPLOY, guide.folder / "deploy")  # "copy the kit's deploy/ folder"
+    guide.follow("tutorials/deploy.md")
+    wait_until(lambda: mastodon.connected() and jetstream.connections(), timeout=LONG,
+               message=f"both networks; logs: {guide.logs()}")
+    assert re.search(r"Streaming from mastodon, bluesky into .* \(bus: redis\)",
+                     guide.logs("stream")), guide.logs("stream")
+    toot = mastodon.post(mastodon.status("<p>Live from the server #devconf26</p>"))
+    guide.wait_for_posts(("mastodon", toot["id"]))
+    wait_until(lambda: {name: source["state"] for name, source in guide.sources().items()}
+               == {"mastodon": "streaming", "bluesky": "streaming"}, timeout=LONG,
+               message="both sources in /health")
+    assert guide.get("/twitsocket/health").status_code == 200
+    assert guide.get("/twitsocket/wall").status_code == 200
 
 # --- the landing page's demo (demo_app) ---------------------------------------------------
 
