@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,7 +33,7 @@ from conftest import free_port, wait_until, x_post
 from fake_jetstream import FakeAppView, FakeJetstream
 from fake_mastodon import FakeMastodon
 from fake_x_server import FakeX
-from moderation_helpers import csrf_of
+from moderation_helpers import Listener, csrf_of
 from test_bluesky_source import ALICE, KEYNOTE
 from test_docs_examples import CONSOLE, quickstart_files
 
@@ -449,13 +450,69 @@ def test_the_deploy_tutorial_runs_the_kit_by_hand(guides, networks, redis_url, t
                message=f"both networks; logs: {guide.logs()}")
     assert re.search(r"Streaming from mastodon, bluesky into .* \(bus: redis\)",
                      guide.logs("stream")), guide.logs("stream")
-    toot = mastodon.post(mastodon.status("<p>Live from the server #devconf26</p>"))
+    toot = mastodon.post(mastodon.status("<p>Live from the server #devconf26</p>",
+                                         id=str(time.time_ns())))  # the database may be shared
     guide.wait_for_posts(("mastodon", toot["id"]))
     wait_until(lambda: {name: source["state"] for name, source in guide.sources().items()}
                == {"mastodon": "streaming", "bluesky": "streaming"}, timeout=LONG,
                message="both sources in /health")
     assert guide.get("/twitsocket/health").status_code == 200
     assert guide.get("/twitsocket/wall").status_code == 200
+
+
+# --- tutorials/scale-out.md ---------------------------------------------------------------
+
+@pytest.fixture(params=["redis", "postgresql"])
+def broker(request) -> str:
+    """The page's two buses: Redis, and LISTEN/NOTIFY on the wall's own database."""
+    if request.param == "redis":
+        return request.getfixturevalue("redis_url")
+    return shared_database(request).replace("postgresql+psycopg://", "postgresql://")
+
+
+def shared_database(request) -> str:
+    url = os.environ.get("TWITSOCKET_TEST_DATABASE_URL", "")
+    return url if url.startswith("postgresql") else request.getfixturevalue("postgres_url")
+
+
+def test_scaling_out_every_host_shows_each_new_post(request, guides, networks, broker,
+                                                   tmp_path):
+    mastodon, _jetstream, _appview = networks
+    channel = f"docs_guides_{tmp_path.name}"
+    env = {**network_env(networks, tmp_path), "DATABASE_URL": shared_database(request),
+           "TWITSOCKET_BROKER_URL": broker, "TWITSOCKET_BROKER_CHANNEL": channel,
+           "TWITSOCKET_MASTODON_TOKEN": mastodon.token, "GUNICORN_WORKERS": "1",
+           "GUNICORN_ACCESSLOG": ""}
+    first = guides(**env)
+    first.follow("tutorials/event.md")  # myapp.py
+    first.stop()
+    shutil.copytree(DEPLOY, first.folder / "deploy")
+    first.follow("tutorials/scale-out.md")
+    other = guides(**env)  # another host: the same files, only the web server
+    shutil.copytree(first.folder, other.folder, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("*.log"))
+    text = (DOCS / "tutorials" / "scale-out.md").read_text(encoding="utf-8")
+    other.run(page_commands(text)[-1])
+    bus = "redis" if broker.startswith("redis") else "postgres"
+    wait_until(lambda: re.search(rf"\(bus: {bus}", first.logs("stream")), timeout=LONG,
+               message=f"the stream on the {bus} bus; logs: {first.logs()}")
+    for host in (first, other):
+        wait_until(lambda host=host: (lambda answer: answer is not None and answer.ok)(
+            host.get("/twitsocket/health")), timeout=LONG, message=f"{host.url} healthy")
+    walls = [Listener(f"ws://127.0.0.1:{host.port}/twitsocket/ws") for host in (first, other)]
+    try:
+        wait_until(mastodon.connected, timeout=LONG, message="Mastodon streaming")
+        toot = mastodon.post(mastodon.status(  # an id of its own: the database is shared
+            "<p>Seen on every host #devconf26</p>", id=str(time.time_ns())))
+        for wall in walls:
+            wall.wait_for(lambda message: message["type"] == "tweet"
+                          and message["tweet"]["id"] == toot["id"], timeout=LONG)
+        for host in (first, other):
+            health = host.get("/twitsocket/health").json()
+            assert health["bus"]["connected"] is True, health
+    finally:
+        for wall in walls:
+            wall.close()
 
 # --- the landing page's demo (demo_app) ---------------------------------------------------
 
