@@ -12,6 +12,7 @@ public interfaces: the JSON API, the pages, the console, the CLI.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -33,7 +34,7 @@ from conftest import free_port, wait_until, x_post
 from fake_jetstream import FakeAppView, FakeJetstream
 from fake_mastodon import FakeMastodon
 from fake_x_server import FakeX
-from moderation_helpers import Listener, csrf_of
+from moderation_helpers import Listener, csrf_of, ingest
 from test_bluesky_source import ALICE, KEYNOTE
 from test_docs_examples import CONSOLE, quickstart_files
 
@@ -513,6 +514,47 @@ def test_scaling_out_every_host_shows_each_new_post(request, guides, networks, b
     finally:
         for wall in walls:
             wall.close()
+
+
+# --- howto/*.md: the pages' apps, imported from the folder they are written to -----------
+
+def page_app(page: str, folder: Path, module: str = "app") -> Any:
+    """The Flask app of a how-to's ``app.py``, written to ``folder`` and imported from it."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    for name, body in quickstart_files(text).items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(body, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"{module}_{folder.name}",
+                                                  folder / f"{module}.py")
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    loaded.app.extensions["twitsocket"].create_tables()
+    return loaded.app
+
+
+def test_the_flask_login_howto_lets_staff_moderate_under_their_name(tmp_path):
+    app = page_app("howto/flask-login.md", tmp_path)
+    ingest(app, x_post("1901", "Doors open #devconf26"))
+    client = app.test_client()
+    state = "/twitsocket/moderate/api/state"
+    assert client.get(state).status_code == 403  # a visitor
+    assert client.post("/login", data={"username": "ada", "password": "wrong"}
+                       ).status_code == 401
+    assert client.post("/login", data={"username": "bob", "password": "bob's password"}
+                       ).status_code == 302
+    assert client.get(state).status_code == 403  # logged in, not staff
+    client.post("/logout")
+    answer = client.post("/login", data={"username": "ada", "password": "ada's password"})
+    assert answer.status_code == 302 and answer.location.endswith("/twitsocket/moderate")
+    console = client.get("/twitsocket/moderate")
+    assert console.status_code == 200 and "Ada Lindqvist" in console.text
+    hidden = client.post("/twitsocket/moderate/api/hide", json={"target": "x:1901"},
+                         headers={"X-CSRF-Token": csrf_of(console.text)})
+    assert hidden.status_code == 200
+    assert hidden.get_json()["entry"]["moderator"] == "Ada Lindqvist"
+    assert client.get("/twitsocket/api/tweets").get_json()["tweets"] == []
+    client.post("/logout")
+    assert client.get(state).status_code == 403
 
 # --- the landing page's demo (demo_app) ---------------------------------------------------
 
