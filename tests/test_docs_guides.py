@@ -527,6 +527,7 @@ def page_app(page: str, folder: Path, module: str = "app") -> Any:
     spec = importlib.util.spec_from_file_location(f"{module}_{folder.name}",
                                                   folder / f"{module}.py")
     loaded = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = loaded  # Flask finds the app's folder (templates) through it
     spec.loader.exec_module(loaded)
     loaded.app.extensions["twitsocket"].create_tables()
     return loaded.app
@@ -555,6 +556,59 @@ def test_the_flask_login_howto_lets_staff_moderate_under_their_name(tmp_path):
     assert client.get("/twitsocket/api/tweets").get_json()["tweets"] == []
     client.post("/logout")
     assert client.get(state).status_code == 403
+
+
+def html_classes(page: str) -> set[str]:
+    match = re.search(r'<html[^>]*class="([^"]*)"', page)
+    assert match, page[:300]
+    return set(match[1].split())
+
+
+def test_the_theming_howto_settings_and_address_parameters_style_the_projector(tmp_path):
+    app = page_app("howto/theming.md", tmp_path)
+    ingest(app, x_post("1902", "Doors open #devconf26"))
+    client = app.test_client()
+    wall = client.get("/twitsocket/wall").text
+    assert {"layout-spotlight", "theme-auto"} <= html_classes(wall)
+    assert 'data-accent="#d0006f"' in wall and "<title>DevConf 2026</title>" in wall
+    assert 'src="https://devconf.example/logo.svg"' in wall
+    assert "<svg" in wall and "wall-qr-code" in wall
+    dark = client.get("/twitsocket/wall?theme=dark&layout=grid&title=Room%20B").text
+    assert {"theme-dark", "layout-grid"} <= html_classes(dark) and "Room B" in dark
+    overlay = client.get("/twitsocket/wall?layout=ticker&background=transparent").text
+    assert {"layout-ticker", "wall-transparent"} <= html_classes(overlay)
+    assert 'data-accent="#0a0"' in client.get("/twitsocket/wall?accent=%230a0").text
+    assert 'data-accent="#d0006f"' in client.get("/twitsocket/wall?accent=red;x").text
+    hijack = client.get("/twitsocket/wall?logo_url=https://evil.example/x.png"
+                        "&qr_url=https://evil.example").text
+    assert "evil.example" not in hijack
+
+
+def test_the_theming_howto_stylesheet_overrides_the_macros_classes(tmp_path):
+    app = page_app("howto/theming.md", tmp_path)
+    ingest(app, x_post("1903", "Doors open #devconf26"))
+    page = app.test_client().get("/").text
+    package_css = app.test_client().get("/twitsocket/static/twitsocket.css").text
+    assert page.index("twitsocket.css") < page.index("/static/wall-theme.css")  # after it
+    assert app.test_client().get("/static/wall-theme.css").status_code == 200
+    script = app.test_client().get("/twitsocket/static/twitsocket.js").text
+    theme = (tmp_path / "static" / "wall-theme.css").read_text()
+    for selector in re.findall(r"^([.\w -]+?) \{", theme, re.M):
+        assert f"{selector} {{" in package_css or f"{selector}," in package_css, selector
+        for name in re.findall(r"\.([\w-]+)", selector):
+            assert f'class="{name}' in page or f'"{name}"' in page or f"{name} " in page
+            if name != "twitsocket-tweets":  # the list is the page's; posts also the script's
+                assert f'"{name}' in script, f"live posts lack .{name}"
+
+
+def test_the_theming_howto_template_override_replaces_the_projector(tmp_path):
+    app = page_app("howto/theming.md", tmp_path)
+    package = ROOT / "flask_twitsocket" / "templates" / "twitsocket" / "wall.html"
+    mine = tmp_path / "templates" / "twitsocket" / "wall.html"
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    mine.write_text(package.read_text().replace('<h1 class="wall-title">',
+                                                '<h1 class="wall-title my-own">'))
+    assert "wall-title my-own" in app.test_client().get("/twitsocket/wall").text
 
 # --- the landing page's demo (demo_app) ---------------------------------------------------
 
