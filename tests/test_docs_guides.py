@@ -30,13 +30,14 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import free_port, wait_until, x_post
+from conftest import LiveServer, free_port, wait_until, x_post
 from fake_jetstream import FakeAppView, FakeJetstream
 from fake_mastodon import FakeMastodon
 from fake_x_server import FakeX
 from moderation_helpers import Listener, csrf_of, ingest
 from test_bluesky_source import ALICE, KEYNOTE
 from test_docs_examples import CONSOLE, quickstart_files
+from websockets.exceptions import InvalidStatus
 
 from demo_app.recording import FIXTURE, generate
 
@@ -609,6 +610,29 @@ def test_the_theming_howto_template_override_replaces_the_projector(tmp_path):
     mine.write_text(package.read_text().replace('<h1 class="wall-title">',
                                                 '<h1 class="wall-title my-own">'))
     assert "wall-title my-own" in app.test_client().get("/twitsocket/wall").text
+
+
+def test_the_embedding_howto_lets_the_named_site_frame_the_wall_and_open_its_feed(tmp_path):
+    app = page_app("howto/embedding.md", tmp_path)
+    client = app.test_client()
+    assert "frame-ancestors 'self' https://blog.example.org" in client.get(
+        "/twitsocket/wall?layout=ticker&theme=light").headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in client.get(
+        "/twitsocket/moderate").headers["Content-Security-Policy"]
+    server = LiveServer(app)
+    server.thread.start()
+    try:
+        url = f"{server.ws_url}/twitsocket/ws"
+        with pytest.raises(InvalidStatus):
+            Listener(url, origin="https://elsewhere.example")
+        walls = [Listener(url, origin="https://blog.example.org"), Listener(url)]
+        ingest(app, x_post("1904", "<script>alert(1)</script> #devconf26"))
+        for wall in walls:
+            post = wall.wait_for(lambda message: message["type"] == "tweet")["tweet"]
+            assert post["id"] == "1904" and "<script>" not in post["html"]
+            wall.close()
+    finally:
+        server.server.shutdown()
 
 # --- the landing page's demo (demo_app) ---------------------------------------------------
 
