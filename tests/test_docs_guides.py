@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import LiveServer, free_port, wait_until, x_post
+from conftest import LiveServer, free_port, wait_until, write_jsonl, x_post
 from fake_jetstream import FakeAppView, FakeJetstream
 from fake_mastodon import FakeMastodon
 from fake_x_server import FakeX
@@ -93,8 +93,13 @@ class Guide:
             self.background[name] = subprocess.Popen(
                 command, cwd=self.folder, env=env, stdout=log, stderr=subprocess.STDOUT)
             return None
-        done = subprocess.run(command, cwd=self.folder, env=env, capture_output=True,
-                              text=True, timeout=120, check=False)
+        return self.call(args)
+
+    def call(self, args: list[str], **extra: str) -> subprocess.CompletedProcess:
+        """Run a command to its end (even ``stream``: a replay that finishes)."""
+        env = {**self.env, **self.exported, **self.overrides, **extra}
+        done = subprocess.run([sys.executable, "-m", *args], cwd=self.folder, env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, f"{args}: {done.stdout}{done.stderr}"
         return done
 
@@ -633,6 +638,84 @@ def test_the_embedding_howto_lets_the_named_site_frame_the_wall_and_open_its_fee
             wall.close()
     finally:
         server.server.shutdown()
+
+
+# --- howto/backups.md ---------------------------------------------------------------------
+
+def replay_into(guide: Guide, recording: Path) -> None:
+    guide.call(["flask", "--app", "myapp", "twitsocket", "stream", "--source", "replay"],
+               TWITSOCKET_REPLAY_FILE=str(recording), TWITSOCKET_REPLAY_RATE="1000",
+               TWITSOCKET_REPLAY_LOOP="false", TWITSOCKET_REPLAY_RETIME="false")
+
+
+def served(guide: Guide) -> list[dict[str, Any]]:
+    """The wall's posts, from a web server started for the question."""
+    guide.run(["flask", "--app", "myapp", "run"])
+    answer = wait_until(lambda: (lambda r: r if r is not None and r.ok else None)(
+        guide.get("/twitsocket/api/tweets?limit=200")), timeout=LONG, message="the web")
+    guide.stop("web")
+    return sorted(answer.json()["tweets"], key=lambda post: post["id"])
+
+
+@pytest.fixture
+def sqlite_wall(guides) -> Guide:
+    """The event tutorial's app on SQLite, with three posts and nothing running."""
+    guide = guides()
+    text = (DOCS / "tutorials" / "event.md").read_text(encoding="utf-8")
+    (guide.folder / "myapp.py").write_text(quickstart_files(text)["myapp.py"])
+    guide.call(["flask", "--app", "myapp", "twitsocket", "init-db"])
+    replay_into(guide, write_jsonl(guide.folder / "r.jsonl", [
+        x_post(1, "First #devconf26"), x_post(2, "Second #devconf26"),
+        x_post(3, "Third #devconf26", username="bob", user_id="7")]))
+    return guide
+
+
+def test_the_backups_howto_sqlite_backup_restores_and_export_replays(sqlite_wall, guides):
+    guide = sqlite_wall
+    before = served(guide)
+    assert [post["id"] for post in before] == ["1", "2", "3"]
+    guide.follow("howto/backups.md")  # backup, then export
+    database = guide.folder / "instance" / "wall.sqlite3"  # where the page says it is
+    assert database.is_file()
+    replay_into(guide, write_jsonl(guide.folder / "later.jsonl", [x_post(4, "#devconf26")]))
+    assert len(served(guide)) == 4
+    shutil.copyfile(guide.folder / "wall-backup.sqlite3", database)  # the restore
+    assert served(guide) == before
+
+    fresh = guides()  # another wall, next year: the export replays into it
+    shutil.copyfile(guide.folder / "myapp.py", fresh.folder / "myapp.py")
+    fresh.call(["flask", "--app", "myapp", "twitsocket", "init-db"])
+    fresh.call(["flask", "--app", "myapp", "twitsocket", "stream", "--source", "replay"],
+               TWITSOCKET_REPLAY_FILE=str(guide.folder / "devconf26.jsonl"),
+               TWITSOCKET_REPLAY_RATE="1000", TWITSOCKET_REPLAY_LOOP="false")
+    keep = ("id", "network", "text", "created_at", "author")
+    assert [{key: post[key] for key in keep} for post in served(fresh)] == [
+        {key: post[key] for key in keep} for post in before]
+
+
+def test_the_backups_howto_postgresql_dump_restores_with_the_pages_command(
+        guides, tmp_path):
+    url = os.environ.get("TWITSOCKET_TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("restores into the PostgreSQL test database (TWITSOCKET_TEST_DATABASE_URL)")
+    guide = guides(DATABASE_URL=url)
+    text = (DOCS / "tutorials" / "event.md").read_text(encoding="utf-8")
+    (guide.folder / "myapp.py").write_text(quickstart_files(text)["myapp.py"])
+    guide.call(["flask", "--app", "myapp", "twitsocket", "init-db"])
+    replay_into(guide, write_jsonl(tmp_path / "r.jsonl", [x_post(f"{time.time_ns()}")]))
+    before = served(guide)
+    subprocess.run(["sh", str(DEPLOY / "backup.sh"), str(tmp_path / "dumps")], check=True,
+                   cwd=guide.folder, env={**guide.env, "DATABASE_URL": url,
+                                          "FLASK_APP": "myapp"}, capture_output=True)
+    dump = next((tmp_path / "dumps").glob("twitsocket-*.dump"))
+    replay_into(guide, write_jsonl(tmp_path / "later.jsonl", [x_post(f"{time.time_ns()}")]))
+    assert len(served(guide)) == len(before) + 1
+    page = (DOCS / "howto" / "backups.md").read_text(encoding="utf-8")
+    command = shlex.split(re.search(r"^pg_restore .*$", page, re.M)[0])
+    libpq = url.replace("postgresql+psycopg://", "postgresql://")
+    command[command.index("-d") + 1], command[-1] = libpq, str(dump)
+    subprocess.run(command, check=True, capture_output=True)
+    assert served(guide) == before
 
 # --- the landing page's demo (demo_app) ---------------------------------------------------
 
