@@ -12,6 +12,7 @@ public interfaces: the JSON API, the pages, the console, the CLI.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import logging
@@ -22,9 +23,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 #: Bounded waits are generous: a loaded machine starts a Flask process slowly.
 LONG = 60.0
+
+pytest_plugins = ["browser"]  # chromium
 
 
 def page_commands(text: str) -> list[list[str]]:
@@ -716,6 +721,68 @@ def test_the_backups_howto_postgresql_dump_restores_with_the_pages_command(
     command[command.index("-d") + 1], command[-1] = libpq, str(dump)
     subprocess.run(command, check=True, capture_output=True)
     assert served(guide) == before
+
+
+# --- the built site: what a reader sees -------------------------------------------------
+
+SCREENSHOTS = os.environ.get("TWITSOCKET_SCREENSHOTS_DIR")
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory) -> Iterator[str]:
+    """``make docs`` (warnings are errors), served over HTTP; yields its base URL."""
+    out = tmp_path_factory.mktemp("site")
+    done = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-q",
+                           "-b", "html", str(DOCS), str(out)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(out))
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("page, title, shot", [
+    ("index.html", "flask-twitsocket", "docs-landing.png"),
+    ("quickstart.html", "Quickstart", "docs-quickstart.png"),
+    ("tutorials/index.html", "Tutorials", None),
+    ("howto/index.html", "How-to guides", None),
+])
+def test_the_sites_pages_render_whole_in_a_browser(request, built_site, page, title, shot):
+    """Every stylesheet, script and image of the page loads from the site itself (the
+    docs work offline), and the guides are in the navigation.
+    ``TWITSOCKET_SCREENSHOTS_DIR`` saves the landing page and quickstart (the closing
+    note's screenshots, in docs/screenshots/)."""
+    chromium = request.getfixturevalue("chromium")
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    failed: list[str] = []
+    tab.on("requestfailed", lambda req: failed.append(f"{req.url} {req.failure}"))
+    tab.on("response", lambda answer: answer.status >= 400 and failed.append(
+        f"{answer.url} {answer.status}"))
+    outside: list[str] = []
+    tab.route(re.compile(r"^(?!http://127\.0\.0\.1).*"),
+              lambda route: (outside.append(route.request.url), route.abort()))
+    try:
+        tab.goto(f"{built_site}/{page}", wait_until="load")
+        assert title in tab.locator("h1").first.inner_text()
+        # the Pallets theme asks PyPI for the newest release (its "outdated" banner);
+        # blocked here, the page loses nothing else
+        assert {url for url in outside} <= {"https://pypi.org/simple/flask-twitsocket/"}
+        assert [entry for entry in failed if not entry.startswith(tuple(outside))] == []
+        broken = tab.evaluate("[...document.images].filter(i => !i.naturalWidth)"
+                              ".map(i => i.src)")
+        assert broken == []
+        navigation = tab.locator(".sphinxsidebar, .toctree-wrapper").all_inner_texts()
+        if page == "index.html":
+            assert "Tutorials" in " ".join(navigation)
+        if SCREENSHOTS and shot:
+            Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(Path(SCREENSHOTS) / shot))  # the first screen
+    finally:
+        context.close()
 
 # --- the landing page's demo (demo_app) ---------------------------------------------------
 
