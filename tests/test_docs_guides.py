@@ -12,6 +12,7 @@ public interfaces: the JSON API, the pages, the console, the CLI.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import json
@@ -33,7 +34,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import LiveServer, free_port, wait_until, write_jsonl, x_post
+from conftest import LiveServer, free_port, make_app, wait_until, write_jsonl, x_post
 from fake_jetstream import FakeAppView, FakeJetstream
 from fake_mastodon import FakeMastodon
 from fake_x_server import FakeX
@@ -43,6 +44,8 @@ from test_docs_examples import CONSOLE, quickstart_files
 from websockets.exceptions import InvalidStatus
 
 from demo_app.recording import FIXTURE, generate
+from flask_twitsocket import config
+from flask_twitsocket.config_table import MODERATION_MODES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -130,9 +133,9 @@ class Guide:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         for process in stopping:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
+            if process.poll() is None:  # stuck: as a second Ctrl-C would
                 process.kill()
                 process.wait()
 
@@ -442,6 +445,8 @@ def test_the_deploy_kit_is_where_the_tutorial_puts_things():
     nginx = (DEPLOY / "nginx-twitsocket.conf").read_text()
     assert f"server {env['GUNICORN_BIND']} " in nginx
     assert "location ~ ^/twitsocket/(moderate/)?ws$" in nginx
+    assert "X-Forwarded-For $proxy_add_x_forwarded_for" in nginx
+    assert env["TWITSOCKET_TRUSTED_PROXY_HOPS"] == "1"  # believes nginx, the one proxy
 
 
 def test_the_deploy_tutorial_runs_the_kit_by_hand(guides, networks, redis_url, tmp_path):
@@ -783,6 +788,36 @@ def test_the_sites_pages_render_whole_in_a_browser(request, built_site, page, ti
             tab.screenshot(path=str(Path(SCREENSHOTS) / shot))  # the first screen
     finally:
         context.close()
+
+
+# --- every guide: the settings they name ----------------------------------------------------
+
+GUIDES = sorted([*DOCS.glob("tutorials/*.md"), *DOCS.glob("howto/*.md")])
+#: "`TWITSOCKET_X` seconds (30)", "`TWITSOCKET_X` (0.25 s)": a default, as a page states it.
+STATED_DEFAULT = re.compile(r"`TWITSOCKET_(\w+)`(?: seconds)? \((\d+(?:\.\d+)?)(?: s)?\)")
+
+
+def test_the_guides_name_only_real_settings_with_their_real_defaults():
+    stated = 0
+    for page in GUIDES:
+        text = page.read_text(encoding="utf-8")
+        unknown = {name for name in re.findall(r"TWITSOCKET_([A-Z][A-Z0-9_]*[A-Z0-9])", text)
+                   if name not in config.KEYS and not name.startswith(("TEST_", "BENCH_"))}
+        assert not unknown, f"{page.name} names settings that do not exist: {unknown}"
+        for name, value in STATED_DEFAULT.findall(text):
+            assert float(config.KEYS[name].default) == float(value), (page.name, name)
+            stated += 1
+    assert stated >= 5
+
+
+def test_the_moderation_tutorials_trust_modes_are_the_settings(tmp_path):
+    text = (DOCS / "tutorials" / "moderate.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^`(\w+)`(?: \(the default\))?$", text, re.M)
+    assert tuple(listed) == MODERATION_MODES
+    assert re.search(r"^`(\w+)` \(the default\)$", text, re.M)[1] == config.KEYS[
+        "MODERATION"].default
+    off = make_app(f"sqlite:///{tmp_path / 'off.sqlite3'}", TWITSOCKET_MODERATION="off")
+    assert off.test_client().get("/twitsocket/moderate").status_code == 404  # "no console"
 
 # --- the landing page's demo (demo_app) ---------------------------------------------------
 
