@@ -751,6 +751,7 @@ def built_site(tmp_path_factory) -> Iterator[str]:
     server.shutdown()
 
 
+@pytest.mark.slow  # builds the docs; the same on every database
 @pytest.mark.parametrize("page, title, shot", [
     ("index.html", "flask-twitsocket", "docs-landing.png"),
     ("quickstart.html", "Quickstart", "docs-quickstart.png"),
