@@ -19,7 +19,11 @@ from typing import Any
 FIXTURE = Path(__file__).resolve().parent.parent / "flask_twitsocket" / "fixtures" / (
     "devconf2026.jsonl")
 HASHTAG = "devconf26"
+#: The bundled fixture's first post (``write``): fixed, so the file is the same at every
+#: run, and in the past, so its dates are usable as they are.
 START = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
+#: The longest gap between two generated posts (seconds).
+MAX_GAP = 40
 
 PEOPLE = [
     ("1001", "ada_l", "Ada Lindqvist"), ("1002", "bkariuki", "Brian Kariuki"),
@@ -89,14 +93,20 @@ def _user(person: tuple[str, str, str], rng: random.Random) -> dict[str, Any]:
 
 
 def generate(count: int, seed: int = 2026, first_id: int = 1_862_000_000_000_000_000,
-             ) -> Iterator[dict[str, Any]]:
-    """Yield ``count`` X v2 stream events (and a few v1.1 statuses) in time order."""
+             start: datetime | None = None) -> Iterator[dict[str, Any]]:
+    """Yield ``count`` X v2 stream events (and a few v1.1 statuses) in time order.
+
+    The first post is ``start``; by default early enough that the last one is no later
+    than now. A fixed start date once ran into the future for the benchmarks' 100k posts
+    (25 days of posts), and every such post was logged "date unusable, replaced by now"
+    and stored with the wrong date."""
     rng = random.Random(seed)
     originals: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-    moment = START
+    moment = start or datetime.now(timezone.utc).replace(microsecond=0) - timedelta(
+        seconds=MAX_GAP * count)
     for index in range(count):
         post_id = str(first_id + index * 4_194_304)
-        moment += timedelta(seconds=rng.randint(3, 40))
+        moment += timedelta(seconds=rng.randint(3, MAX_GAP))
         created = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         hostile = index % 37 == 5
         person = rng.choice(HOSTILE_PEOPLE if hostile and index % 2 else PEOPLE)
@@ -179,7 +189,7 @@ def _as_v1(data: dict[str, Any], user: dict[str, Any], moment: datetime) -> dict
 
 def write(path: Path = FIXTURE, count: int = 300) -> Path:
     with path.open("w", encoding="utf-8") as out:
-        for event in generate(count):
+        for event in generate(count, start=START):
             out.write(json.dumps(event, ensure_ascii=False) + "\n")
     return path
 
