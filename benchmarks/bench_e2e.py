@@ -107,7 +107,7 @@ class XFeed:
         from flask_twitsocket.stream import StreamRunner
 
         state = app.extensions["twitsocket"]
-        self.bus = create_bus(state.settings)
+        self.bus = create_bus(state.settings, state.engine)
         source = XSource(state.settings, self.stop)
         runner = StreamRunner([source], build_ingestor(state, self.bus),
                               self.stop, restart_crashed=False)

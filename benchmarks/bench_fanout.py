@@ -175,7 +175,7 @@ class OurPublisher:
         from flask_twitsocket.state import build_ingestor
 
         state = app.extensions["twitsocket"]
-        self.bus = create_bus(state.settings)
+        self.bus = create_bus(state.settings, state.engine)
         self.ingestor = build_ingestor(state, self.bus)
 
     def publish(self, event: dict[str, Any]) -> None:
