@@ -66,11 +66,11 @@ def ingest_section(data: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
-def fanout_section(data: dict[str, Any]) -> list[str]:
+def fanout_section(data: dict[str, Any], title: str = "## 2. Fan-out") -> list[str]:
     deflate = ", offering permessage-deflate as browsers do" if data[
         "clients_offer_deflate"] else ""
     lines = [
-        "## 2. Fan-out", "",
+        title, "",
         f"The demo app under {data['worker']}, {data['database']} database, "
         f"{data['bus']} bus; posts published through the real `Ingestor` (store + journal + "
         "hint) in the benchmark process. Clients: Node `ws` processes "
@@ -81,14 +81,17 @@ def fanout_section(data: dict[str, Any]) -> list[str]:
         f"for {data['seconds_per_rate']} s; a size stops at the first rate that loses posts "
         "or has p99 over 1 s.", "",
         "| clients | server | rate (posts/s) | delivered msgs/s | p50 ms | p99 ms | max ms | "
-        "all delivered | ours/baseline msgs/s |",
-        "|---:|---|---:|---:|---:|---:|---:|---|---:|",
+        "all delivered | ours/baseline msgs/s | ours/baseline p99 |",
+        "|---:|---|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     memory = ["", "| clients | server | connected (failed) in s | RSS before → after (MiB) | "
-              "KiB per idle connection | highest rate with p99 < 250 ms |",
-              "|---:|---|---:|---|---:|---:|"]
+              "KiB per idle connection | highest rate with p99 < 250 ms | ours/baseline "
+              "memory, connect time |",
+              "|---:|---|---:|---|---:|---:|---|"]
     for size in data["sizes"]:
-        ratio_by_rate = size.get("ratios", {}).get("delivered_per_s_by_rate", {})
+        ratios = size.get("ratios", {})
+        ratio_by_rate = ratios.get("delivered_per_s_by_rate", {})
+        p99_by_rate = ratios.get("p99_by_rate", {})
         for kind in ("ours", "baseline"):
             if kind not in size:
                 continue
@@ -101,12 +104,15 @@ def fanout_section(data: dict[str, Any]) -> list[str]:
                     f"{fmt(run['p99_ms'])} | {fmt(run['max_ms'])} | "
                     f"{'yes' if run['all_delivered'] else 'NO'} "
                     f"({fmt(run['received'])}/{fmt(run['expected_deliveries'])}) | "
-                    f"{pct(ratio)} |")
+                    f"{pct(ratio)} | "
+                    f"{fmt(p99_by_rate.get(str(run['rate'])) if kind == 'ours' else None)} |")
             memory.append(
                 f"| {fmt(size['clients'])} | {kind} | {fmt(entry['connected'])} "
                 f"({fmt(entry['failed'])}) in {fmt(entry.get('connect_seconds'))} | "
                 f"{entry['rss_before_mib']} → {entry['rss_after_mib']} | "
-                f"{entry['kib_per_connection']} | {fmt(entry.get('highest_rate_p99_ok'))} |")
+                f"{entry['kib_per_connection']} | {fmt(entry.get('highest_rate_p99_ok'))} | "
+                + (f"{fmt(ratios.get('memory_per_connection'))}×, "
+                   f"{fmt(ratios.get('connect_seconds'))}× |" if kind == "ours" else "– |"))
     return lines + memory + [""]
 
 
@@ -255,8 +261,13 @@ Profiling: `python -m benchmarks.bench_ingest --profile` (pyinstrument), or
 
 def main() -> Path:
     parts = [HEADER]
-    for name, section in (("ingest", ingest_section), ("fanout", fanout_section),
-                          ("e2e", e2e_section), ("page", page_section)):
+    for name, section in (
+            ("ingest", ingest_section), ("fanout", fanout_section),
+            ("fanout_database", lambda data: fanout_section(
+                data, "### 2b. Fan-out on the default bus, SQLite (no broker)")),
+            ("fanout_postgres", lambda data: fanout_section(
+                data, "### 2c. Fan-out on the default bus, PostgreSQL (no broker)")),
+            ("e2e", e2e_section), ("page", page_section)):
         data = load(name)
         if data:
             parts.append("\n".join(section(data)))
