@@ -121,8 +121,12 @@ def e2e_section(data: dict[str, Any]) -> list[str]:
         "## 3. End to end", "",
         f"A stream line handed to the server → the post visible in headless Chromium's DOM (a "
         "MutationObserver stamps each `article[data-id]`). Way in: "
-        f"{data['way_in']}. Database polling runs at the default "
-        f"`TWITSOCKET_POLL_INTERVAL` = {data['poll_interval_s']} s.", "",
+        f"{data['way_in']}. " + (
+            "The `database` bus is the default with no broker: SQLite's change counter, "
+            f"checked every {data['change_check_interval_s'] * 1000:g} ms."
+            if "change_check_interval_s" in data else
+            "Database polling runs at `TWITSOCKET_POLL_INTERVAL` = "
+            f"{data['poll_interval_s']} s (before the change counter)."), "",
         "| bus | database | posts | median ms | p99 ms | max ms | missing |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
