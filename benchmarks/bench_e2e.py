@@ -1,9 +1,10 @@
 """End to end: a stream line arrives → the post is visible in a real browser's DOM.
 
 For each bus backend available (the default with no broker, SQLite's change counter; Redis
-and PostgreSQL NOTIFY when their modules and services exist) it starts the demo site under gunicorn, opens the wall in
-headless Chromium (Playwright), and feeds X v2 lines one at a time, measuring from the
-moment a line is written to the moment a MutationObserver sees ``article[data-id]``.
+and PostgreSQL NOTIFY when their modules and services exist) it starts the demo site under
+gunicorn, opens the wall in headless Chromium (Playwright), and feeds X v2 lines one at a
+time, measuring from the moment a line is written to the moment a MutationObserver sees
+``article[data-id]``.
 
 The line's way in: the real X source (``XSource``, ``--source x``) connected to the fake
 X API v2 server of the tests (``tests/fake_x_server.py``, the wire format of the filtered
