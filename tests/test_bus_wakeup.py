@@ -154,6 +154,29 @@ def test_the_sqlite_bus_wakes_on_another_connections_commit(tmp_path: Path):
         state.engine.dispose()
 
 
+def test_a_failed_check_means_read_the_journal_and_the_bus_recovers(tmp_path: Path):
+    """A file that cannot be opened (a missing directory here) is reported, counts as a
+    change (the hub reads the journal, which says what the database says), and the bus
+    works again once the file is back."""
+    database = tmp_path / "not-yet" / "wall.sqlite3"
+    app = make_app(f"sqlite:///{database}", TWITSOCKET_BUS_SAFETY_INTERVAL=300)
+    state = app.extensions["twitsocket"]
+    bus = create_bus(state.settings, state.engine)
+    try:
+        assert bus.wait(1) is True
+        assert bus.connected is False
+        database.parent.mkdir()
+        state.create_tables()
+        assert bus.wait(0.05) is False  # the counter is read again: nothing new since
+        assert bus.connected is True
+        with sqlite3.connect(database) as other:
+            other.execute("CREATE TABLE elsewhere (x)")
+        assert bus.wait(5) is True
+    finally:
+        bus.close()
+        state.engine.dispose()
+
+
 def test_an_in_memory_database_falls_back_to_polling():
     app = make_app("sqlite://")
     state = app.extensions["twitsocket"]

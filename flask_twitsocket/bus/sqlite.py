@@ -48,10 +48,12 @@ class SqliteBus(Bus):
         self._connection: sqlite3.Connection | None = None
         self._version: int | None = None
         self._lock = threading.Lock()  # close() comes from another thread than wait()
+        self._failing = False
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None and not self._closed.is_set()
+        """False after a failed check, until one works again (health shows it)."""
+        return not self._failing and not self._closed.is_set()
 
     def _data_version(self) -> int:
         with self._lock:
@@ -74,11 +76,14 @@ class SqliteBus(Bus):
             try:
                 version = self._data_version()
             except sqlite3.Error as error:
-                log.warning("Cannot check %s for changes (%s); reading the journal",
-                            self.path, error)
+                if not self._failing:
+                    log.warning("Cannot check %s for changes (%s); reading the journal",
+                                self.path, error)
+                self._failing = True
                 self._disconnect()
                 self._closed.wait(self.poll_interval)  # no busy loop on a broken file
                 return True
+            self._failing = False
             if version != self._version:
                 first, self._version = self._version is None, version
                 if not first:
