@@ -1,9 +1,10 @@
 """End to end: a stream line arrives → the post is visible in a real browser's DOM.
 
-For each bus backend available (database polling; Redis and PostgreSQL NOTIFY when their
-modules and services exist) it starts the demo site under gunicorn, opens the wall in
-headless Chromium (Playwright), and feeds X v2 lines one at a time, measuring from the
-moment a line is written to the moment a MutationObserver sees ``article[data-id]``.
+For each bus backend available (the default with no broker, SQLite's change counter; Redis
+and PostgreSQL NOTIFY when their modules and services exist) it starts the demo site under
+gunicorn, opens the wall in headless Chromium (Playwright), and feeds X v2 lines one at a
+time, measuring from the moment a line is written to the moment a MutationObserver sees
+``article[data-id]``.
 
 The line's way in: the real X source (``XSource``, ``--source x``) connected to the fake
 X API v2 server of the tests (``tests/fake_x_server.py``, the wire format of the filtered
@@ -107,7 +108,7 @@ class XFeed:
         from flask_twitsocket.stream import StreamRunner
 
         state = app.extensions["twitsocket"]
-        self.bus = create_bus(state.settings)
+        self.bus = create_bus(state.settings, state.engine)
         source = XSource(state.settings, self.stop)
         runner = StreamRunner([source], build_ingestor(state, self.bus),
                               self.stop, restart_crashed=False)
@@ -151,8 +152,7 @@ def measure_backend(bus: str, count: int, gap: float, tmp: Path, browser) -> dic
     if broker:
         config["TWITSOCKET_BROKER_URL"] = broker
     app = make_app(database_url, **config)
-    server = OurServer(free_port(), 20, database_url, broker,
-                       extra_env={"TWITSOCKET_POLL_INTERVAL": "0.25"})  # the default
+    server = OurServer(free_port(), 20, database_url, broker)  # bus settings: the defaults
     feed.start(app)
     page = browser.new_page()
     latencies: list[float] = []
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     buses = args.buses.split(",") if args.buses else backends()
     results: dict[str, Any] = {"way_in": XFeed.way_in, "source": "x",
-                               "poll_interval_s": 0.25, "backends": []}
+                               "change_check_interval_s": 0.005, "backends": []}
     with tempfile.TemporaryDirectory(prefix="twitsocket-e2e-") as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

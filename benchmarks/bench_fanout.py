@@ -1,5 +1,10 @@
 """Fan-out: N websocket walls on the real app under gunicorn, posts published through the
-real pipeline (Ingestor → store + journal → Redis bus hint → hub → every socket).
+real pipeline (Ingestor → store + journal → bus → hub → every socket).
+
+Buses (``--bus``, a comma list; one result file each): ``redis`` (SQLite + Redis hints,
+``results/fanout.json``), ``database`` (SQLite, no broker: the default bus, the file's
+change counter; ``fanout_database.json``) and ``postgres`` (PostgreSQL, no broker: its
+own LISTEN/NOTIFY; ``fanout_postgres.json``).
 
 Baseline, same run, same port, same clients: :mod:`benchmarks.baseline_server`, a minimal
 ``websockets`` broadcast server. The clients are Node ``ws`` processes
@@ -34,6 +39,7 @@ from benchmarks.common import (
     REDIS_URL,
     ROOT,
     make_app,
+    postgres_url,
     raise_fd_limit,
     redis_available,
     say,
@@ -44,6 +50,9 @@ LOADGEN = ROOT / "benchmarks" / "loadgen"
 MARK = "BENCHT0="
 #: p99 under this is the target; the highest rate that meets it is reported.
 P99_TARGET_MS = 250.0
+#: What each ``--bus`` is called in the results.
+BUS_NAMES = {"redis": "Redis", "database": "the default (no broker): SQLite's data_version",
+             "postgres": "the default (no broker): PostgreSQL's LISTEN/NOTIFY"}
 
 
 def ensure_loadgen() -> None:
@@ -84,9 +93,11 @@ class OurServer:
     def __init__(self, port: int, clients: int, database_url: str, broker: str | None,
                  extra_env: dict[str, str] | None = None, worker_class: str = "gevent") -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TWITSOCKET_")}
+        # Every client comes from 127.0.0.1: lift the per-address cap. The bus settings
+        # are the defaults, as deployed.
         env.update(DATABASE_URL=database_url, PYTHONPATH=str(ROOT), TWITSOCKET_MAX_CLIENTS="0",
-                   TWITSOCKET_BANNED_USERS="", TWITSOCKET_TRACK_KEYWORDS="",
-                   TWITSOCKET_POLL_INTERVAL="0.05")
+                   TWITSOCKET_MAX_CLIENTS_PER_ADDRESS="0",
+                   TWITSOCKET_BANNED_USERS="", TWITSOCKET_TRACK_KEYWORDS="")
         env.update(extra_env or {})
         if broker:
             env["TWITSOCKET_BROKER_URL"] = broker
@@ -175,7 +186,7 @@ class OurPublisher:
         from flask_twitsocket.state import build_ingestor
 
         state = app.extensions["twitsocket"]
-        self.bus = create_bus(state.settings)
+        self.bus = create_bus(state.settings, state.engine)
         self.ingestor = build_ingestor(state, self.bus)
 
     def publish(self, event: dict[str, Any]) -> None:
@@ -387,24 +398,40 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="seconds to wait after connecting before reading RSS")
     parser.add_argument("--worker-class", choices=["gevent", "gthread"], default="gevent",
                         help="gunicorn worker class for ours (gevent is the deployed default)")
-    parser.add_argument("--bus", choices=["redis", "database"],
-                        default="redis" if redis_available() else "database")
+    parser.add_argument("--bus", default=",".join(available_buses()),
+                        help="comma list of redis, database (SQLite, no broker), postgres "
+                             "(PostgreSQL, no broker); default: those whose services run")
     args = parser.parse_args(argv)
     raise_fd_limit()
     ensure_loadgen()
+    results: dict[str, Any] = {}
+    for bus in args.bus.split(","):
+        results[bus] = bench_bus(bus, args)
+    return results
+
+
+def available_buses() -> list[str]:
+    return (["redis"] if redis_available() else []) + ["database"] + (
+        ["postgres"] if postgres_url(fresh=False) else [])
+
+
+def bench_bus(bus: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Every size and rate on one bus, ours and the baseline interleaved per size."""
     sizes = [int(x) for x in args.clients.split(",")]
     rates = [int(x) for x in args.rates.split(",")]
     results: dict[str, Any] = {"seconds_per_rate": args.seconds,
                                "clients_offer_deflate": not args.no_deflate,
-                               "bus": args.bus,
-                               "database": "sqlite",
+                               "bus": BUS_NAMES[bus],
+                               "database": "postgresql" if bus == "postgres" else "sqlite",
                                "worker": f"gunicorn {args.worker_class}, 1 worker",
                                "p99_target_ms": P99_TARGET_MS, "sizes": []}
     needed = sum(max(5, int(rate * args.seconds)) for rate in rates) + 10
     with tempfile.TemporaryDirectory(prefix="twitsocket-fanout-") as tmp:
-        database_url = f"sqlite:///{Path(tmp) / 'fanout.db'}"
+        database_url = postgres_url() if bus == "postgres" else \
+            f"sqlite:///{Path(tmp) / 'fanout.db'}"
         app = make_app(database_url, **(
-            {"TWITSOCKET_BROKER_URL": REDIS_URL} if args.bus == "redis" else {}))
+            {"TWITSOCKET_BROKER_URL": REDIS_URL} if bus == "redis" else {}))
+        say(f"-- bus: {results['bus']} ({results['database']}) --")
         first_id = 1_900_000_000_000_000_000
         for n in sizes:
             entry: dict[str, Any] = {"clients": n}
@@ -417,24 +444,34 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 entry[kind]["highest_rate_p99_ok"] = highest_ok(entry[kind]["runs"])
             if "ours" in entry and "baseline" in entry:
                 entry["ratios"] = ratios(entry["ours"], entry["baseline"])
+                say(f"  ratios ours/baseline N={n}: {entry['ratios']}")
             results["sizes"].append(entry)
         app.extensions["twitsocket"].engine.dispose()
     # the deployed worker class is the headline; another class is kept beside it
-    write_result("fanout" if args.worker_class == "gevent" else f"fanout_{args.worker_class}",
+    name = "fanout" if bus == "redis" else f"fanout_{bus}"
+    write_result(name if args.worker_class == "gevent" else f"{name}_{args.worker_class}",
                  results)
     return results
 
 
 def ratios(ours: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
     by_rate = {r["rate"]: r for r in baseline["runs"]}
-    out = {}
+    out: dict[str, float] = {}
+    p99: dict[str, float] = {}
     for run in ours["runs"]:
         other = by_rate.get(run["rate"])
         if other and other["delivered_per_s"]:
             out[str(run["rate"])] = round(run["delivered_per_s"] / other["delivered_per_s"], 3)
-    mem = (round(ours["kib_per_connection"] / baseline["kib_per_connection"], 2)
-           if baseline["kib_per_connection"] > 0 else None)
-    return {"delivered_per_s_by_rate": out, "memory_per_connection": mem}
+            if run["p99_ms"] and other["p99_ms"]:
+                p99[str(run["rate"])] = round(run["p99_ms"] / other["p99_ms"], 2)
+    return {"delivered_per_s_by_rate": out, "p99_by_rate": p99,
+            "memory_per_connection": quotient(ours["kib_per_connection"],
+                                              baseline["kib_per_connection"]),
+            "connect_seconds": quotient(ours["connect_seconds"], baseline["connect_seconds"])}
+
+
+def quotient(ours: float | None, baseline: float | None) -> float | None:
+    return round(ours / baseline, 2) if ours is not None and baseline else None
 
 
 if __name__ == "__main__":

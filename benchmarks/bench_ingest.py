@@ -34,7 +34,7 @@ def run_ours(app, lines: list[str]) -> dict[str, Any]:
     from flask_twitsocket.state import build_ingestor
 
     state = app.extensions["twitsocket"]
-    bus = create_bus(state.settings)
+    bus = create_bus(state.settings, state.engine)
     ingestor = build_ingestor(state, bus)
     events = [RawEvent("x", line) for line in lines]
     total = IngestStats()

@@ -84,7 +84,7 @@ def run(posts: int, rate: float) -> dict[str, Any]:
         state = app.extensions["twitsocket"]
         port = 20000 + os.getpid() % 20000
         server = start_server(url, port)
-        bus = create_bus(state.settings)
+        bus = create_bus(state.settings, state.engine)
         ingest = Ingestor(state.store, bus, BanList())
         samples = []
         try:

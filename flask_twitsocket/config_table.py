@@ -327,16 +327,23 @@ SETTINGS: tuple[Setting, ...] = (
             MODERATION),
     # --- Scale-out and bus ----------------------------------------------------------------
     Setting("BROKER_URL", None, as_broker_url,
-            "Wake-up bus: unset = poll the database; redis://… or postgresql://…",
+            "Wake-up bus: unset = the database wakes the walls itself (PostgreSQL "
+            "LISTEN/NOTIFY, an SQLite file's change counter); redis://… or postgresql://…",
             SCALE_OUT),
     Setting("BROKER_CHANNEL", BROKER_CHANNEL_DEFAULT, as_optional_str,
             "Redis channel / PostgreSQL NOTIFY channel; one per wall sharing a broker.",
             SCALE_OUT),
     Setting("BUS_SAFETY_INTERVAL", 5.0, positive(float),
-            "With a broker: seconds between journal reads when no hint arrives (safety net).",
+            "Seconds between journal reads when no hint arrives (safety net), with a broker, "
+            "PostgreSQL's own LISTEN/NOTIFY or an SQLite file's change counter.",
+            SCALE_OUT),
+    Setting("CHANGE_CHECK_INTERVAL", 0.005, positive(float),
+            "No broker, SQLite file: seconds between checks of the file's change counter "
+            "(PRAGMA data_version, ~5 µs each): how soon a new post is seen.",
             SCALE_OUT),
     Setting("POLL_INTERVAL", 0.25, positive(float),
-            "Seconds between checks of the database bus.",
+            "Seconds between journal reads when the database offers no wake-up (an "
+            "in-memory SQLite, other databases).",
             SCALE_OUT),
     Setting("JOURNAL_KEEP", 10_000, positive(int),
             "Bus messages kept for workers to catch up.",

@@ -51,9 +51,11 @@ class Subscription:
     """One connected wall's (or moderator console's) mailbox."""
 
     def __init__(self, maxsize: int, moderator: bool = False, address: str | None = None,
-                 ) -> None:
-        #: Messages for a handler thread to send, each with its seq (SSE's ``id:``).
-        self.queue: queue.Queue[Delivery] = queue.Queue(maxsize)
+                 sink: Callable[[tuple[str, ...]], None] | None = None) -> None:
+        #: Messages for a handler thread to send, each with its seq (SSE's ``id:``). Only
+        #: without a sink: a queue with its three conditions is ~2.5 KiB per wall under
+        #: gevent (measured with ``benchmarks/profile_walls.py``), for nothing.
+        self.queue: queue.Queue[Delivery] | None = None if sink else queue.Queue(maxsize)
         #: The client's address, counted against ``per_address`` (see :meth:`Hub.join`).
         self.address = address
         #: Also receives moderator-only messages; set only after the moderator check.
@@ -68,10 +70,12 @@ class Subscription:
         #: and send. It gets a tuple of messages, the same tuple object for every
         #: subscriber, so the frames can be built once. It must not block for long;
         #: raising OSError drops the subscriber.
-        self.sink: Callable[[tuple[str, ...]], None] | None = None
+        self.sink = sink
 
     def get(self, timeout: float) -> Delivery | None:
         """The next message, or None when none came within ``timeout`` seconds."""
+        if self.queue is None:
+            raise TypeError("a subscriber with a sink has no queue")
         try:
             return self.queue.get(timeout=timeout)
         except queue.Empty:
@@ -121,8 +125,8 @@ class Hub:
         limit) or ``per_address`` of them come from ``address`` already (0 = no cap): one
         client (a script, a misbehaving kiosk) must not take every slot of a worker."""
         self.start()
-        subscription = Subscription(self.queue_size, moderator=moderator, address=address)
-        subscription.sink = sink
+        subscription = Subscription(self.queue_size, moderator=moderator, address=address,
+                                    sink=sink)
         with self._lock:
             if limit and len(self._subscribers) >= limit:
                 raise Refused(FULL_REASON)
@@ -166,7 +170,7 @@ class Hub:
             subscribers = [each for each in subscribers if each.moderator]
         queued: tuple[Delivery, ...] | None = None  # read once, for every queued client
         for subscription in subscribers:
-            if subscription.sink is not None:
+            if subscription.queue is None:  # it has a sink
                 # One thread writing to every socket beats waking a thread per client:
                 # measured at 1,000 walls, ~5 µs per delivery instead of ~250 µs.
                 try:

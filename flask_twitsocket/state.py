@@ -72,7 +72,7 @@ class TwitSocketState:
         (the hub stopped) is replaced on the next use."""
         with self._bus_lock:
             if self._bus is None or self._bus_pid != os.getpid() or self._bus.closed:
-                self._bus = create_bus(self.settings)
+                self._bus = create_bus(self.settings, self.engine)
                 self._bus_pid = os.getpid()
             return self._bus
 

@@ -137,7 +137,7 @@ class Publisher:
         from flask_twitsocket.pipeline import RawEvent
         from flask_twitsocket.state import build_ingestor
 
-        bus = create_bus(self.state.settings)
+        bus = create_bus(self.state.settings, self.state.engine)
         try:
             build_ingestor(self.state, bus).ingest(
                 [RawEvent("x", json.dumps(event)) for event in events])

@@ -67,7 +67,7 @@ def app_config(broker_url: str, channel: str) -> dict[str, Any]:
 def writer(app) -> Iterator[Callable[..., None]]:
     """Store posts the way the stream process does, hint included."""
     state = app.extensions["twitsocket"]
-    bus = create_bus(state.settings)
+    bus = create_bus(state.settings, state.engine)
     ingestor = build_ingestor(state, bus)
 
     def store(*posts: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from conftest import ROOT, free_port, wait_until
+from conftest import ROOT, free_port, make_app, wait_until
 from websockets.sync.client import connect
 
 
@@ -130,3 +130,15 @@ def kill_postgres_listeners(postgres_url: str) -> int:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE application_name LIKE 'twitsocket-listen-%%'").fetchall()
     return len(rows)
+
+
+def prepare_database(url: str) -> None:
+    """Empty tables for a deployment test (a shared PostgreSQL keeps earlier rows)."""
+    app = make_app(url)
+    state = app.extensions["twitsocket"]
+    if not url.startswith("sqlite"):
+        from flask_twitsocket.models import metadata
+
+        metadata.drop_all(state.engine)
+    state.create_tables()
+    state.engine.dispose()

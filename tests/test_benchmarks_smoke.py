@@ -37,9 +37,11 @@ def test_ingest_stores_every_post_and_measures_both_sides(results_dir: Path) -> 
 
 @pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,
                     reason="the fan-out load generator needs Node.js and npm")
-def test_fanout_delivers_every_post_to_every_client_on_both_servers() -> None:
+def test_fanout_delivers_every_post_to_every_client_on_both_servers(results_dir: Path) -> None:
+    """On the default bus (SQLite, no broker), compared with the baseline in the same run,
+    and summarised on the performance page."""
     result = bench_fanout.main(["--clients", "5", "--rates", "10", "--seconds", "0.5",
-                                "--bus", "database", "--settle", "0.2"])
+                                "--bus", "database", "--settle", "0.2"])["database"]
     size = result["sizes"][0]
     for kind in ("ours", "baseline"):
         assert size[kind]["connected"] == 5
@@ -47,6 +49,10 @@ def test_fanout_delivers_every_post_to_every_client_on_both_servers() -> None:
         assert run["all_delivered"], run
         assert run["p99_ms"] is not None
     assert size["ratios"]["delivered_per_s_by_rate"]["10"] > 0
+    assert size["ratios"]["p99_by_rate"]["10"] > 0
+    assert size["ratios"]["connect_seconds"] is None or size["ratios"]["connect_seconds"] > 0
+    summary = report.main().read_text(encoding="utf-8")
+    assert "### 2b. Fan-out on the default bus, SQLite (no broker)" in summary
 
 
 @pytest.mark.skipif(not Path(bench_e2e.CHROMIUM).exists(), reason="needs /usr/bin/chromium")

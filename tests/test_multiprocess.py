@@ -9,13 +9,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from conftest import make_app, wait_until, write_jsonl, x_post
+from conftest import wait_until, write_jsonl, x_post
 from scaleout import (
     Wall,
     WebServer,
     assert_every_wall_got_every_post_once,
     kill_postgres_listeners,
     kill_redis_subscriptions,
+    prepare_database,
 )
 
 POSTS = 60
@@ -25,17 +26,6 @@ POSTS = 60
 class Deployment:
     env: dict[str, str]
     kill_bus: Callable[[], int]
-
-
-def prepare_database(url: str) -> None:
-    app = make_app(url)
-    state = app.extensions["twitsocket"]
-    if not url.startswith("sqlite"):
-        from flask_twitsocket.models import metadata
-
-        metadata.drop_all(state.engine)
-    state.create_tables()
-    state.engine.dispose()
 
 
 @pytest.fixture(params=["redis", "postgresql"])

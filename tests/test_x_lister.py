@@ -31,7 +31,7 @@ def posted(app) -> None:
               x_post(5, user_id="104", username="rt_only",
                      referenced_tweets=[{"type": "retweeted", "id": "1"}])]
     state = app.extensions["twitsocket"]
-    bus = create_bus(state.settings)
+    bus = create_bus(state.settings, state.engine)
     build_ingestor(state, bus).ingest([RawEvent("x", e) for e in events])
     bus.close()
 
