@@ -329,7 +329,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOGIN_WINDOW", 60, positive(int),
             "Seconds of the login limit's window (TWITSOCKET_LOGIN_FAILURES per window).",
             MODERATION),
-    Setting("AUTO_MODERATION", None, optional(as_names(*AUTO_RULES)),
+    Setting("AUTO_MODERATION", None, as_names(*AUTO_RULES),
             "Automatic rules that hold posts in the moderation queue with a reason (consent "
             "drops them): any of " + ", ".join(AUTO_RULES) + ". Unset: profanity, raids and "
             "consent, plus flood, new_accounts, languages and links when their own setting "

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from ..integers import parse_whole
 from ..messages import Outgoing, log_message
 from ..models import ModerationAction, ModerationRule
-from ..serialise import dumps, iso, loads
+from ..serialise import dumps, loads
 from ..store import PostStore, visibility
 from ..store.tables import Key, insert_ignore
 from .auto import enabled_rules
@@ -30,11 +30,11 @@ from .folding import fold, phrase_pattern
 from .pending import (
     find_held,
     log_json,
-    rule_counts,
     now,
     queue_json,
     queue_messages,
     release_held,
+    rule_counts,
     set_vetoed,
     unset_vetoed,
     veto_matching,

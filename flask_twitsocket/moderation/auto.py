@@ -98,10 +98,11 @@ def blocked_domain(post: PostData, domains: frozenset[str]) -> str | None:
     """The first link of the post to a blocked domain (or a subdomain of one)."""
     for entity in post.entities:
         host = (urlsplit(str(entity.get("url") or "")).hostname or "").lower()
-        while host:
-            if host in domains:
+        suffix = host
+        while suffix:
+            if suffix in domains:
                 return host
-            host = host.partition(".")[2]
+            suffix = suffix.partition(".")[2]
     return None
 
 

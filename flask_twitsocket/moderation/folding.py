@@ -10,6 +10,7 @@ import unicodedata
 
 from confusable_homoglyphs import confusables
 
+
 def _latin_lookalikes() -> dict[int, str]:
     """Every non-ASCII character that Unicode's confusables table (``confusables.txt``,
     shipped by the ``confusable_homoglyphs`` package and kept up to date there) says

@@ -63,8 +63,9 @@ def _forms(word: str) -> frozenset[str]:
 
 
 def words_of(text: str) -> list[str]:
-    """The folded words of ``text`` (each a word as written; see :func:`_forms`)."""
-    return _WORD.findall(fold(text))
+    """The folded words of ``text`` (each a word as written; see :func:`_forms`); an
+    underscore separates words, as in handles ("shit_happens")."""
+    return _WORD.findall(fold(text).replace("_", " "))
 
 
 class WordList:
@@ -74,11 +75,14 @@ class WordList:
         self.words: set[str] = set()
         self.phrases: dict[str, set[tuple[str, ...]]] = {}  # first word -> phrases
         self.longest = 1
+        #: the entry as listed, by its folded words: the reason names "coño", not "cono"
+        self.listed: dict[str, str] = {}
         for entry in entries:
             self.add(entry)
 
     def add(self, entry: str) -> None:
         words = tuple(words_of(entry))
+        self.listed.setdefault(" ".join(words), entry.strip().lower())
         if len(words) == 1:
             self.words.add(words[0])
         elif words:
@@ -94,11 +98,13 @@ class WordList:
         for index, forms in enumerate(readings):
             hit = forms & self.words
             if hit:
-                return min(hit)
+                word = min(hit)
+                return self.listed.get(word, word)
             for form in forms:
                 for phrase in self.phrases.get(form, ()):
                     if self._phrase_at(readings, index, phrase):
-                        return " ".join(phrase)
+                        joined = " ".join(phrase)
+                        return self.listed.get(joined, joined)
         return None
 
     @staticmethod
@@ -123,6 +129,7 @@ class Profanity:
         self.untagged = WordList()
         for wordlist in self.by_language.values():
             self.untagged.words |= wordlist.words
+            self.untagged.listed.update(wordlist.listed)
             for first, phrases in wordlist.phrases.items():
                 self.untagged.phrases.setdefault(first, set()).update(phrases)
             self.untagged.longest = max(self.untagged.longest, wordlist.longest)
