@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from confusable_homoglyphs import confusables
 
@@ -39,13 +40,27 @@ _IGNORABLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 _DROPPED_CATEGORIES = frozenset(("Mn", "Me", "Cf"))
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
 def fold(text: str) -> str:
     """``text`` as blocked words are compared: NFKC (full-width and styled letters become
     plain ones), look-alikes mapped to Latin, accents and invisible characters removed,
-    case folded. Plain ASCII — most posts — only has its case folded."""
+    case folded. Plain ASCII — most posts — only has its case folded; otherwise only the
+    runs of non-ASCII characters are folded, each run once per process (:func:`_fold_run`
+    is cached: a wall's emoji and accented names repeat)."""
     if text.isascii():
         return text.lower()
-    text = unicodedata.normalize("NFKC", text).translate(HOMOGLYPHS)
+    return _NON_ASCII.sub(_folded_match, text).lower()
+
+
+def _folded_match(match: re.Match[str]) -> str:
+    return _fold_run(match.group())
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_run(run: str) -> str:
+    text = unicodedata.normalize("NFKC", run).translate(HOMOGLYPHS)
     kept = "".join(char for char in unicodedata.normalize("NFD", text)
                    if unicodedata.category(char) not in _DROPPED_CATEGORIES
                    and char not in _IGNORABLE_LETTERS)

@@ -51,10 +51,12 @@ class _Row:
         self.__dict__.update(values)
 
 
-def pending_json(pending: Any) -> dict[str, Any]:
-    """A held-back post as the console shows it: the post's JSON (no seq yet) + queue data."""
-    row = loads(pending.row)
-    row["created_at"] = datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
+def pending_json(pending: Any, row: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A held-back post as the console shows it: the post's JSON (no seq yet) + queue data.
+    ``row``: its posts-table row when at hand (just held), rather than read back."""
+    if row is None:
+        row = loads(pending.row)
+        row["created_at"] = datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
     post = post_json(_Row({**row, "seq": 0}))
     post["seq"] = None
     return {"pending_id": str(pending.id), "state": pending.state, "tweet": post,
@@ -79,9 +81,12 @@ def log_rule_holds(conn: Connection, why: dict[Key, tuple[str, str]], stamp: dat
         return []
     values = [{"moderator": f"{RULE_PREFIX}{rule}", "action": "hold",
                "target": f"{network}:{post_id}"[:512], "detail": dumps({"reason": reason}),
-               "created_at": stamp} for (network, post_id), (rule, reason) in why.items()]
-    rows = conn.execute(LOG.insert().returning(*LOG.c), values).all()
-    return [log_message(log_json(row), None) for row in rows]
+               "created_at": stamp, "undoes": None, "undone_at": None}
+              for (network, post_id), (rule, reason) in why.items()]
+    ids = [row.id for row in conn.execute(LOG.insert().returning(LOG.c.id), values)]
+    # one log message for the batch, the latest entry: it makes open consoles re-read
+    # their log (a raid of thousands is not thousands of messages to every console)
+    return [log_message(log_json(_Row({**values[-1], "id": max(ids)})), None)]
 
 
 def rule_counts(conn: Connection, since: datetime) -> dict[str, int]:
@@ -109,20 +114,23 @@ def hold_rows(conn: Connection, rows: dict[Key, dict[str, Any]], received_at: da
     (no ``release_at``) and the action log records the rule's decision."""
     known = visibility.known(conn, rows)
     why = why or {}
-    values = []
+    values = {}
     for key, row in rows.items():
         if key in known:
             continue
         rule, reason = why.get(key, (None, None))
-        values.append({"network": key[0], "post_id": key[1], "state": "waiting",
+        values[key] = {"network": key[0], "post_id": key[1], "state": "waiting",
                        "row": row_json(row), "received_at": received_at,
                        "release_at": None if rule else release_at,
-                       "rule": rule, "reason": reason})
+                       "rule": rule, "reason": reason}
     if not values:
         return []
-    ids = [row.id for row in conn.execute(
-        insert_ignore(conn, PENDING).returning(PENDING.c.id), values)]
-    return queue_messages(conn, ids, "held")
+    inserted = conn.execute(insert_ignore(conn, PENDING).returning(
+        PENDING.c.id, PENDING.c.network, PENDING.c.post_id), list(values.values()))
+    # the messages from the rows at hand, not read back: a raid holds thousands
+    return [queue_message("held", pending_json(
+        _Row({**values[(item.network, item.post_id)], "id": item.id}),
+        rows[(item.network, item.post_id)])) for item in inserted]
 
 
 def release_held(conn: Connection, pending: Sequence[Any],

@@ -95,16 +95,17 @@ class WordList:
     def find(self, words: list[str]) -> str | None:
         """The first entry among ``words`` (folded words of a text), or None."""
         readings = [_forms(word) for word in words]
+        listed, phrases = self.words, self.phrases
         for index, forms in enumerate(readings):
-            hit = forms & self.words
-            if hit:
-                word = min(hit)
+            if not forms.isdisjoint(listed):
+                word = min(forms & listed)
                 return self.listed.get(word, word)
-            for form in forms:
-                for phrase in self.phrases.get(form, ()):
-                    if self._phrase_at(readings, index, phrase):
-                        joined = " ".join(phrase)
-                        return self.listed.get(joined, joined)
+            if phrases:
+                for form in forms:
+                    for phrase in phrases.get(form, ()):
+                        if self._phrase_at(readings, index, phrase):
+                            joined = " ".join(phrase)
+                            return self.listed.get(joined, joined)
         return None
 
     @staticmethod
@@ -135,16 +136,13 @@ class Profanity:
             self.untagged.longest = max(self.untagged.longest, wordlist.longest)
 
     def find(self, texts: Iterable[str], lang: str | None) -> str | None:
-        """The first listed word or phrase in any of ``texts``, or None."""
-        lists = [self.untagged] if lang is None else self._lists(lang)
-        for text in texts:
-            if not text:
-                continue
-            words = words_of(text)
-            for wordlist in lists:
-                found = wordlist.find(words)
-                if found:
-                    return found
+        """The first listed word or phrase in any of ``texts``, or None. The texts are
+        read as one (a line apart): one fold and one word split per post."""
+        words = words_of("\n".join(texts))
+        for wordlist in [self.untagged] if lang is None else self._lists(lang):
+            found = wordlist.find(words)
+            if found:
+                return found
         return None
 
     def _lists(self, lang: str) -> list[WordList]:
