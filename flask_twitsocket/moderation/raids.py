@@ -7,10 +7,11 @@ each new post with every recent one would cost O(window) per post, exactly when 
 arrive fastest: instead each post is sketched by MinHash in its one-hash, bottom-k form
 (the :data:`SKETCH` least shingle hashes; two sets share a given one of them with a
 probability that grows with their Jaccard similarity), each sketch value is a bucket
-(locality-sensitive hashing), and only posts sharing two buckets are compared exactly, at
-most :data:`MAX_COMPARED` of them (a bucket keeps its :data:`BUCKET_SIZE` latest posts). One hash per shingle, a sort in C: the k-salt form of
-MinHash cost 100 µs per post in Python. The window is bounded in time and size, kept in
-memory by the stream process: no database query per post.
+(locality-sensitive hashing), and only posts sharing two buckets are compared exactly,
+at most :data:`MAX_COMPARED` of them (a bucket keeps its :data:`BUCKET_SIZE` latest
+posts). One hash per shingle and a sort in C: the k-salt form of MinHash cost 100 µs per
+post in Python. The window is bounded in time and size, kept in memory by the stream
+process: no database query per post.
 
 The first post of a text goes up; a near-identical one from *another* account within
 the window is held, naming the first ("duplicate of @x's post"). An author repeating
