@@ -197,3 +197,14 @@ def test_mastodon_bots_and_consent_flags(app, console):
     assert stats.opted_out == 2 and stats.stored == 2  # bots: off until configured
     assert sorted(api_ids(console.client)) == ["1", "4"]
     assert held(console) == {}  # opted out: not even in the queue
+
+
+def test_the_wall_links_to_how_to_opt_out_in_the_viewers_language(app):
+    client = app.test_client()
+    wall = client.get(f"{PREFIX}/wall").text
+    assert f'href="{PREFIX}/about#opt-out"' in wall
+    about = client.get(f"{PREFIX}/about?lang=fr")
+    assert about.status_code == 200 and "script-src 'self'" in about.headers[
+        "Content-Security-Policy"]
+    assert "Comment refuser" in about.text and "“#nowall” ou “#nobot”" in about.text
+    assert "noindex" in about.text
