@@ -208,3 +208,16 @@ def test_the_wall_links_to_how_to_opt_out_in_the_viewers_language(app):
         "Content-Security-Policy"]
     assert "Comment refuser" in about.text and "“#nowall” ou “#nobot”" in about.text
     assert "noindex" in about.text
+
+
+def test_an_edit_that_brings_in_profanity_hides_the_post(app, console):
+    edit = {"event": "status.update", "payload": {
+        "id": "1", "created_at": "2026-11-28T10:00:00Z", "content": "<p>this is shit</p>",
+        "account": {"id": "1", "acct": "a@m.example", "username": "a"}}}
+    original = dict(edit, event="update")
+    original["payload"] = dict(edit["payload"], content="<p>fine</p>")
+    state = app.extensions["twitsocket"]
+    build_ingestor(state).ingest([RawEvent("mastodon", json.dumps(original))])
+    assert api_ids(console.client) == ["1"]
+    stats = build_ingestor(state).ingest([RawEvent("mastodon", json.dumps(edit))])
+    assert stats.blocked == 1 and api_ids(console.client) == []

@@ -137,6 +137,12 @@ class AutoRules:
                     return Verdict("consent", f"author opted out ({tag} in bio)")
         return None
 
+    def edit_rejected(self, post: PostData) -> bool:
+        """Whether an edit brings in what the profanity rule holds: the post is then
+        hidden (a moderator can unhide it), as for a blocked word."""
+        return self.profanity is not None and bool(
+            self.profanity.find(post_texts(post), post.lang))
+
     def check(self, post: PostData) -> Verdict | None:
         """The first rule that catches ``post``, or None (it may go up)."""
         verdict = self.consent(post)

@@ -137,7 +137,8 @@ class Gate:
         if not edits or self.mode == "off":
             return []
         rules = self.rules
-        return [edit for edit in edits if rules.rejects(Facts.of(edit.post))]
+        return [edit for edit in edits if rules.rejects(Facts.of(edit.post))
+                or self.auto.edit_rejected(edit.post)]
 
     def hide_edited(self, edits: Sequence[Edit]) -> None:
         """Hide the posts of rejected edits, logged (and announced) like a moderator's."""

@@ -134,11 +134,23 @@ class Profanity:
             for first, phrases in wordlist.phrases.items():
                 self.untagged.phrases.setdefault(first, set()).update(phrases)
             self.untagged.longest = max(self.untagged.longest, wordlist.longest)
+        #: short texts — names and handles, which every post of an author repeats — are
+        #: read once (a post's own text is usually new, and read each time)
+        self._find_cached = lru_cache(maxsize=1 << 14)(self._find)
 
     def find(self, texts: Iterable[str], lang: str | None) -> str | None:
-        """The first listed word or phrase in any of ``texts``, or None. The texts are
-        read as one (a line apart): one fold and one word split per post."""
-        words = words_of("\n".join(texts))
+        """The first listed word or phrase in any of ``texts``, or None."""
+        for text in texts:
+            found = self._find_cached(text, lang) if len(text) <= 64 else \
+                self._find(text, lang)
+            if found:
+                return found
+        return None
+
+    def _find(self, text: str, lang: str | None) -> str | None:
+        if not text:
+            return None
+        words = words_of(text)
         for wordlist in [self.untagged] if lang is None else self._lists(lang):
             found = wordlist.find(words)
             if found:

@@ -51,7 +51,7 @@ def shingles(text: str) -> frozenset[int]:
     if len(words) < MIN_WORDS:
         return frozenset()
     # three-word shingles, hashed in C (zip and map: no Python loop per shingle)
-    return frozenset(map(hash, zip(words, words[1:], words[2:])))
+    return frozenset(map(hash, zip(words, words[1:], words[2:], strict=False)))
 
 
 def sketch(hashes: frozenset[int]) -> tuple[int, ...]:
