@@ -13,7 +13,7 @@ posts/s with all rules on. Two corpora, both X v2 lines from the demo's generato
 
 "All on" is every rule of ``TWITSOCKET_AUTO_MODERATION`` with settings that make each one
 do its work (a flood limit no author reaches, so flood counts without holding).
-``python -m benchmarks.bench_auto_moderation --posts 20000``.
+``python -m benchmarks.bench_auto_moderation --posts 20000`` (best of ``--rounds 3``).
 """
 
 from __future__ import annotations
@@ -70,11 +70,21 @@ def measure(url: str, lines: list[str], config: dict[str, Any]) -> dict[str, Any
         app.extensions["twitsocket"].engine.dispose()
 
 
-def bench(label: str, url: str, corpora: dict[str, list[str]]) -> dict[str, Any]:
+def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return max(runs, key=lambda run: run["posts_per_s"])
+
+
+def bench(label: str, url: str, corpora: dict[str, list[str]], rounds: int,
+          ) -> dict[str, Any]:
+    """Off and on alternate, ``rounds`` times each, and the best of each counts: on a
+    shared machine a neighbour's burst then hits both sides alike."""
     results: dict[str, Any] = {}
     for name, lines in corpora.items():
-        off = measure(url, lines, OFF)
-        on = measure(url, lines, ALL_ON)
+        offs, ons = [], []
+        for _ in range(rounds):
+            offs.append(measure(url, lines, OFF))
+            ons.append(measure(url, lines, ALL_ON))
+        off, on = best(offs), best(ons)
         ratio = on["posts_per_s"] / off["posts_per_s"]
         say(f"auto-moderation {label:10s} {name:8s} rules off {off['posts_per_s']:>7,} "
             f"posts/s   all rules on {on['posts_per_s']:>7,} posts/s   on/off {ratio:.0%} "
@@ -87,6 +97,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="best of this many runs")
     args = parser.parse_args(argv)
     say(f"auto-moderation: generating {args.posts:,} X v2 lines…")
     raid = make_lines(args.posts)
@@ -95,10 +106,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     gc.freeze()
     results: dict[str, Any] = {"posts": args.posts, "rules_on": ALL_ON}
     with tempfile.TemporaryDirectory(prefix="twitsocket-bench-") as tmp:
-        results["sqlite"] = bench("SQLite", f"sqlite:///{Path(tmp) / 'auto.db'}", corpora)
+        results["sqlite"] = bench("SQLite", f"sqlite:///{Path(tmp) / 'auto.db'}", corpora,
+                                   args.rounds)
     pg = None if args.no_postgres else postgres_url()
     if pg:
-        results["postgresql"] = bench("PostgreSQL", pg, corpora)
+        results["postgresql"] = bench("PostgreSQL", pg, corpora, args.rounds)
     write_result("auto_moderation", results)
     return results
 

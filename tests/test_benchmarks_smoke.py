@@ -44,7 +44,7 @@ def test_ingest_stores_every_post_and_measures_both_sides(results_dir: Path) -> 
 
 
 def test_auto_moderation_measures_rules_on_and_off(results_dir: Path) -> None:
-    result = bench_auto_moderation.main(["--posts", "300", "--no-postgres"])
+    result = bench_auto_moderation.main(["--posts", "300", "--no-postgres", "--rounds", "1"])
     distinct, raid = result["sqlite"]["distinct"], result["sqlite"]["raid"]
     assert distinct["off"]["stored"] == raid["off"]["stored"] == 300
     assert raid["on"]["stored"] < raid["off"]["stored"]  # the raid rule held the copies
