@@ -133,6 +133,10 @@ def test_a_raid_of_50_near_identical_posts_puts_one_up_and_holds_49(app, console
     reasons = {item["reason"] for item in held(console).values()}
     assert reasons == {"duplicate of @raider0's post"}
     assert console.state()["rule_counts"] == {"raids": 49}
+    # a re-delivery (a catch-up) queues and logs nothing twice
+    assert ingest(app, *events).held == 49
+    assert console.state()["rule_counts"] == {"raids": 49}
+    assert len(held(console)) == 49
 
 
 def test_different_posts_on_the_same_topic_are_no_raid(app, console):

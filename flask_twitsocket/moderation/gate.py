@@ -32,7 +32,6 @@ from .auto import AutoRules, Verdict
 from .pending import (
     due_posts,
     hold_rows,
-    log_rule_holds,
     now,
     queue_messages,
     release_held,
@@ -161,8 +160,7 @@ class Gate:
                for post, verdict in posts if verdict is not None}
 
         def work(conn: Connection) -> tuple[list[Outgoing], int]:
-            messages = hold_rows(conn, rows, stamp, release_at, why)
-            return messages + log_rule_holds(conn, why, stamp), 0
+            return hold_rows(conn, rows, stamp, release_at, why), 0
 
         journal_id = self.store.change(work)
         self._waiting = self._waiting or release_at is not None

@@ -111,7 +111,8 @@ def hold_rows(conn: Connection, rows: dict[Key, dict[str, Any]], received_at: da
               why: dict[Key, tuple[str, str]] | None = None) -> list[Outgoing]:
     """Queue posts-table rows (once each; not if stored or tombstoned already). ``why``
     names the automatic rule and reason of those a rule held: they wait for a moderator
-    (no ``release_at``) and the action log records the rule's decision."""
+    (no ``release_at``) and the action log records the rule's decision
+    (:func:`log_rule_holds`)."""
     known = visibility.known(conn, rows)
     why = why or {}
     values = {}
@@ -126,11 +127,16 @@ def hold_rows(conn: Connection, rows: dict[Key, dict[str, Any]], received_at: da
     if not values:
         return []
     inserted = conn.execute(insert_ignore(conn, PENDING).returning(
-        PENDING.c.id, PENDING.c.network, PENDING.c.post_id), list(values.values()))
+        PENDING.c.id, PENDING.c.network, PENDING.c.post_id), list(values.values())).all()
     # the messages from the rows at hand, not read back: a raid holds thousands
-    return [queue_message("held", pending_json(
+    messages = [queue_message("held", pending_json(
         _Row({**values[(item.network, item.post_id)], "id": item.id}),
         rows[(item.network, item.post_id)])) for item in inserted]
+    queued = {(item.network, item.post_id) for item in inserted}
+    # the rules' decisions on the posts queued now (not on a re-delivery of one queued,
+    # stored or tombstoned already)
+    return messages + log_rule_holds(
+        conn, {key: reason for key, reason in why.items() if key in queued}, received_at)
 
 
 def release_held(conn: Connection, pending: Sequence[Any],
