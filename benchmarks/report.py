@@ -66,6 +66,26 @@ def ingest_section(data: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def auto_moderation_section(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Automatic moderation: ingest with every rule on vs off", "",
+        f"{data['posts']:,} X v2 lines through `Ingestor.ingest`, best of alternating runs "
+        "(`benchmarks.bench_auto_moderation`). *distinct*: every text made unique, nothing "
+        "held (the rules' own cost); *raid*: the recording's templates said by many "
+        "accounts, most held by the raid rule (written to the queue and the log instead).",
+        "",
+        "| database | corpus | rules off (posts/s) | all rules on (posts/s) | on / off "
+        "| stored off / on |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for name in ("sqlite", "postgresql"):
+        for corpus, entry in data.get(name, {}).items():
+            lines.append(f"| {name} | {corpus} | {fmt(entry['off']['posts_per_s'])} | "
+                         f"{fmt(entry['on']['posts_per_s'])} | {pct(entry['ratio'])} | "
+                         f"{fmt(entry['off']['stored'])} / {fmt(entry['on']['stored'])} |")
+    return lines + [""]
+
+
 def fanout_section(data: dict[str, Any]) -> list[str]:
     deflate = ", offering permessage-deflate as browsers do" if data[
         "clients_offer_deflate"] else ""
@@ -255,7 +275,9 @@ Profiling: `python -m benchmarks.bench_ingest --profile` (pyinstrument), or
 
 def main() -> Path:
     parts = [HEADER]
-    for name, section in (("ingest", ingest_section), ("fanout", fanout_section),
+    for name, section in (("ingest", ingest_section),
+                          ("auto_moderation", auto_moderation_section),
+                          ("fanout", fanout_section),
                           ("e2e", e2e_section), ("page", page_section)):
         data = load(name)
         if data:
