@@ -52,12 +52,17 @@ def distinct(lines: list[str]) -> list[str]:
         if not isinstance(data, dict) or not isinstance(data.get("text"), str):
             out.append(line)
             continue
-        prefix = " ".join(rng.choice(vocabulary) for _ in range(12)) + " "
-        data["text"] = prefix + data["text"]
-        for items in (data.get("entities") or {}).values():
-            for item in items:
-                item["start"] += len(prefix)
-                item["end"] += len(prefix)
+        text = (data.get("note_tweet") or {}).get("text") or data["text"]
+        words = max(12, len(str(text).split()))  # long threads need as many
+        prefix = " ".join(rng.choice(vocabulary) for _ in range(words)) + " "
+        # a long post's text is its note_tweet's (the generator's threads)
+        for place in (data, data.get("note_tweet") or {}):
+            if isinstance(place.get("text"), str):
+                place["text"] = prefix + place["text"]
+                for items in (place.get("entities") or {}).values():
+                    for item in items:
+                        item["start"] += len(prefix)
+                        item["end"] += len(prefix)
         out.append(json.dumps(event, ensure_ascii=False))
     return out
 
