@@ -94,8 +94,11 @@ class WordList:
 
     def find(self, words: list[str]) -> str | None:
         """The first entry among ``words`` (folded words of a text), or None."""
-        readings = [_forms(word) for word in words]
+        readings = list(map(_forms, words))
         listed, phrases = self.words, self.phrases
+        every = frozenset().union(*readings)
+        if every.isdisjoint(listed) and every.isdisjoint(phrases.keys()):
+            return None  # the usual case, decided in C: no word, no phrase's first word
         for index, forms in enumerate(readings):
             if not forms.isdisjoint(listed):
                 word = min(forms & listed)
