@@ -74,6 +74,7 @@ class WordList:
     def __init__(self, entries: Iterable[str] = ()) -> None:
         self.words: set[str] = set()
         self.phrases: dict[str, set[tuple[str, ...]]] = {}  # first word -> phrases
+        self.seconds: set[str] = set()  # their second words
         self.longest = 1
         #: the entry as listed, by its folded words: the reason names "coño", not "cono"
         self.listed: dict[str, str] = {}
@@ -87,6 +88,7 @@ class WordList:
             self.words.add(words[0])
         elif words:
             self.phrases.setdefault(words[0], set()).add(words)
+            self.seconds.add(words[1])
             self.longest = max(self.longest, len(words))
 
     def __bool__(self) -> bool:
@@ -97,8 +99,9 @@ class WordList:
         readings = list(map(_forms, words))
         listed, phrases = self.words, self.phrases
         every = frozenset().union(*readings)
-        if every.isdisjoint(listed) and every.isdisjoint(phrases.keys()):
-            return None  # the usual case, decided in C: no word, no phrase's first word
+        if every.isdisjoint(listed) and (every.isdisjoint(phrases.keys())
+                                         or every.isdisjoint(self.seconds)):
+            return None  # the usual case, decided in C: no word, no phrase's first two
         for index, forms in enumerate(readings):
             if not forms.isdisjoint(listed):
                 word = min(forms & listed)
@@ -136,6 +139,7 @@ class Profanity:
             self.untagged.listed.update(wordlist.listed)
             for first, phrases in wordlist.phrases.items():
                 self.untagged.phrases.setdefault(first, set()).update(phrases)
+            self.untagged.seconds |= wordlist.seconds
             self.untagged.longest = max(self.untagged.longest, wordlist.longest)
         #: short texts — names and handles, which every post of an author repeats — are
         #: read once (a post's own text is usually new, and read each time)
