@@ -70,9 +70,12 @@ def auto_moderation_section(data: dict[str, Any]) -> list[str]:
     lines = [
         "## Automatic moderation: ingest with every rule on vs off", "",
         f"{data['posts']:,} X v2 lines through `Ingestor.ingest`, best of alternating runs "
-        "(`benchmarks.bench_auto_moderation`). *distinct*: every text made unique, nothing "
-        "held (the rules' own cost); *raid*: the recording's templates said by many "
-        "accounts, most held by the raid rule (written to the queue and the log instead).",
+        "(`benchmarks.bench_auto_moderation`; machine load average at the start: "
+        f"{data['machine']['loadavg_at_start'][0]}). *distinct*: every text given words of "
+        "its own, so almost nothing is held (the rules' own cost; the generator's texts "
+        "still share their templates, which crowds the raid rule's buckets); *raid*: the "
+        "recording's templates said by many accounts, most held by the raid rule (written "
+        "to the queue and the log instead of the posts table).",
         "",
         "| database | corpus | rules off (posts/s) | all rules on (posts/s) | on / off "
         "| stored off / on |",
