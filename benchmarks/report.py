@@ -66,6 +66,29 @@ def ingest_section(data: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def auto_moderation_section(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Automatic moderation: ingest with every rule on vs off", "",
+        f"{data['posts']:,} X v2 lines through `Ingestor.ingest`, best of alternating runs "
+        "(`benchmarks.bench_auto_moderation`; machine load average at the start: "
+        f"{data['machine']['loadavg_at_start'][0]}). *distinct*: every text given words of "
+        "its own, so almost nothing is held (the rules' own cost; the generator's texts "
+        "still share their templates, which crowds the raid rule's buckets); *raid*: the "
+        "recording's templates said by many accounts, most held by the raid rule (written "
+        "to the queue and the log instead of the posts table).",
+        "",
+        "| database | corpus | rules off (posts/s) | all rules on (posts/s) | on / off "
+        "| stored off / on |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for name in ("sqlite", "postgresql"):
+        for corpus, entry in data.get(name, {}).items():
+            lines.append(f"| {name} | {corpus} | {fmt(entry['off']['posts_per_s'])} | "
+                         f"{fmt(entry['on']['posts_per_s'])} | {pct(entry['ratio'])} | "
+                         f"{fmt(entry['off']['stored'])} / {fmt(entry['on']['stored'])} |")
+    return lines + [""]
+
+
 def fanout_section(data: dict[str, Any], title: str = "## 2. Fan-out") -> list[str]:
     deflate = ", offering permessage-deflate as browsers do" if data[
         "clients_offer_deflate"] else ""
@@ -318,7 +341,8 @@ Profiling: `python -m benchmarks.bench_ingest --profile` (pyinstrument), or
 def main() -> Path:
     parts = [HEADER]
     for name, section in (
-            ("ingest", ingest_section), ("fanout", fanout_section),
+            ("ingest", ingest_section), ("auto_moderation", auto_moderation_section),
+            ("fanout", fanout_section),
             ("fanout_database", lambda data: fanout_section(
                 data, "### 2b. Fan-out on the default bus, SQLite (no broker)")),
             ("fanout_postgres", lambda data: fanout_section(

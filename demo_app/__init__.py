@@ -41,6 +41,10 @@ def create_app(config: dict | None = None) -> Flask:
         # The stream refreshes "most active" / "most shared" this often (seconds).
         TWITSOCKET_TOP_INTERVAL=15,
         TWITSOCKET_BANNED_USERS=["script_kid"],
+        # The automatic rules, without the copy-paste raid rule: the recording is made of
+        # a few sentence templates ("Notes from the … track are up: <link>") said by many
+        # accounts, and loops; the raid rule would rightly hold half of it.
+        TWITSOCKET_AUTO_MODERATION=["profanity", "consent"],
         # The moderation console at /twitsocket/moderate. A demo password, on 127.0.0.1:
         # a real site sets its own, or plugs in its login with moderator_required=.
         TWITSOCKET_MODERATOR_PASSWORD=os.environ.get("DEMO_MODERATOR_PASSWORD", "demo"),

@@ -40,12 +40,16 @@ from .converters import (
     as_ws_url,
     at_least_zero,
     one_of,
+    optional,
     positive,
 )
 
 BUNDLED_REPLAY_FILE = Path(__file__).parent / "fixtures" / "devconf2026.jsonl"
 #: Trust modes of ``TWITSOCKET_MODERATION`` (see :mod:`flask_twitsocket.moderation`).
 MODERATION_MODES = ("post", "delay", "pre", "off")
+#: The automatic moderation rules (:mod:`flask_twitsocket.moderation.auto`), by name.
+AUTO_RULES = ("consent", "profanity", "links", "languages", "new_accounts", "bots",
+              "flood", "raids")
 BROKER_CHANNEL_DEFAULT = "twitsocket_journal"
 DEFAULT_X_API_URL = "https://api.twitter.com"
 DEFAULT_JETSTREAM = "wss://jetstream2.us-east.bsky.network"
@@ -324,6 +328,38 @@ SETTINGS: tuple[Setting, ...] = (
             MODERATION),
     Setting("LOGIN_WINDOW", 60, positive(int),
             "Seconds of the login limit's window (TWITSOCKET_LOGIN_FAILURES per window).",
+            MODERATION),
+    Setting("AUTO_MODERATION", None, as_names(*AUTO_RULES),
+            "Automatic rules that hold posts in the moderation queue with a reason (consent "
+            "drops them): any of " + ", ".join(AUTO_RULES) + ". Unset: profanity, raids and "
+            "consent, plus flood, new_accounts, languages and links when their own setting "
+            "below is given. Set (even to an empty list) it is exactly the rules that run. "
+            "They hold nothing with TWITSOCKET_MODERATION = off (consent still drops).",
+            MODERATION),
+    Setting("FLOOD_POSTS", None, optional(positive(int)),
+            "flood rule: at most this many posts per author per TWITSOCKET_FLOOD_MINUTES go "
+            "up; the rest wait in the queue (5 when the rule is named but this is unset).",
+            MODERATION),
+    Setting("FLOOD_MINUTES", 5.0, positive(float),
+            "flood rule: the window of TWITSOCKET_FLOOD_POSTS, in minutes.",
+            MODERATION),
+    Setting("MIN_ACCOUNT_AGE_DAYS", None, optional(positive(int)),
+            "new_accounts rule: hold posts from accounts younger than this many days, where "
+            "the network says (X, Mastodon, Bluesky profile); 7 when the rule is named but "
+            "this is unset.",
+            MODERATION),
+    Setting("LANGUAGES", (), as_str_list,
+            "languages rule: language tags (en, fr, …) whose posts go up; a post the network "
+            "tags with another language waits in the queue; untagged posts go up.",
+            MODERATION),
+    Setting("BLOCKED_DOMAINS", (), as_str_list,
+            "links rule: posts linking to these domains (or their subdomains) wait in the "
+            "queue.",
+            MODERATION),
+    Setting("CONSENT_BIO_TAGS", ("#nowall", "#nobot"), as_str_list,
+            "consent rule: authors whose bio contains one of these are never shown (besides "
+            "Mastodon's noindex and Bluesky's !no-unauthenticated, always respected); "
+            "empty: the networks' flags only.",
             MODERATION),
     # --- Scale-out and bus ----------------------------------------------------------------
     Setting("BROKER_URL", None, as_broker_url,

@@ -248,3 +248,13 @@ def as_seconds(minimum: float, maximum: float) -> Callable[[Any], float]:
         return number
 
     return convert
+
+
+def optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert``, except that None or an empty string mean "not set" (None)."""
+    def maybe(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return convert(value)
+
+    return maybe

@@ -153,6 +153,10 @@ class PendingPost(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: ``delay`` mode: when it goes up unless vetoed; None in ``pre`` mode (waits for a yes).
     release_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The automatic rule that held it (``flood``, ``raids``, …) and why, in words; None
+    #: for a post held by the trust mode (delay/pre).
+    rule: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class ModerationRule(Base):

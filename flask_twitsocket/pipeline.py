@@ -42,6 +42,8 @@ class IngestStats:
     #: Moderation: held back for the console (delay/pre), dropped for a blocked word.
     held: int = 0
     blocked: int = 0
+    #: Dropped (never stored) because the author asked not to be shown: consent.
+    opted_out: int = 0
 
     def add(self, other: IngestStats) -> None:
         for name in self.__dataclass_fields__:
@@ -170,6 +172,7 @@ class Ingestor:
         direct, held, rejected = self.gate.screen(posts)
         stats.banned += rejected.get("ban", 0)
         stats.blocked += rejected.get("word", 0) + len(policed)
+        stats.opted_out += rejected.get("consent", 0)
         stats.held = len(held)
         keep = {id(post) for post in direct}
         drop = {id(edit) for edit in policed}

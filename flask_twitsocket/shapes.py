@@ -39,6 +39,14 @@ class Author:
     username: str
     name: str = ""
     avatar_url: str | None = None
+    #: What the automatic moderation rules need to know about the account, where the
+    #: network says it (:mod:`flask_twitsocket.moderation.auto`): when it was created,
+    #: whether it says it is a bot, whether it asked not to be shown to the logged-out
+    #: public (Mastodon ``noindex``, Bluesky's ``!no-unauthenticated`` self-label), its bio.
+    created_at: datetime | None = None
+    bot: bool = False
+    opted_out: bool = False
+    bio: str = ""
 
 
 @dataclass(slots=True)
@@ -60,6 +68,9 @@ class PostData:
     #: ``raw`` as the JSON text it arrived in, when ``raw`` is the whole event: the store
     #: keeps that text instead of encoding the dict again (set by the pipeline's parse).
     raw_text: str | None = None
+    #: The network's own language tag (X ``lang``, Mastodon ``language``, Bluesky's first
+    #: ``langs``), lower case, or None when it gives none.
+    lang: str | None = None
 
 
 @dataclass(frozen=True)

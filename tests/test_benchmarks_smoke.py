@@ -16,7 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import bench_e2e, bench_fanout, bench_ingest, bench_page, common, report
+from benchmarks import (
+    bench_auto_moderation,
+    bench_e2e,
+    bench_fanout,
+    bench_ingest,
+    bench_page,
+    common,
+    report,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +41,14 @@ def test_ingest_stores_every_post_and_measures_both_sides(results_dir: Path) -> 
     assert result["sqlite"]["baseline"]["rows"] == 200
     assert result["sqlite"]["ratio"] > 0
     assert json.loads((results_dir / "ingest.json").read_text())["posts"] == 200
+
+
+def test_auto_moderation_measures_rules_on_and_off(results_dir: Path) -> None:
+    result = bench_auto_moderation.main(["--posts", "300", "--no-postgres", "--rounds", "1"])
+    distinct, raid = result["sqlite"]["distinct"], result["sqlite"]["raid"]
+    assert distinct["off"]["stored"] == raid["off"]["stored"] == 300
+    assert raid["on"]["stored"] < raid["off"]["stored"]  # the raid rule held the copies
+    assert distinct["ratio"] > 0 and raid["ratio"] > 0
 
 
 @pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,

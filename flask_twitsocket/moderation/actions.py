@@ -22,16 +22,19 @@ from sqlalchemy import Connection, delete, insert, select, update
 from ..integers import parse_whole
 from ..messages import Outgoing, log_message
 from ..models import ModerationAction, ModerationRule
-from ..serialise import dumps, iso, loads
+from ..serialise import dumps, loads
 from ..store import PostStore, visibility
 from ..store.tables import Key, insert_ignore
+from .auto import enabled_rules
 from .folding import fold, phrase_pattern
 from .pending import (
     find_held,
+    log_json,
     now,
     queue_json,
     queue_messages,
     release_held,
+    rule_counts,
     set_vetoed,
     unset_vetoed,
     veto_matching,
@@ -60,13 +63,6 @@ class ModerationError(Exception):
         self.status = status
 
 
-def log_json(row: Any) -> dict[str, Any]:
-    return {"id": str(row.id), "moderator": row.moderator, "action": row.action,
-            "target": row.target, "created_at": iso(row.created_at),
-            "undone_at": iso(row.undone_at),
-            "undoes": None if row.undoes is None else str(row.undoes)}
-
-
 def parse_key(target: str) -> Key:
     network, sep, post_id = target.partition(":")
     if not sep or not network or not post_id:
@@ -85,7 +81,7 @@ class Moderation:
     INVERSE = {"hide": "unhide", "unhide": "hide", "ban": "unban", "unban": "ban",
                "block": "unblock", "unblock": "block", "trust": "untrust",
                "untrust": "trust", "pin": "unpin", "unpin": "pin", "approve": "hide",
-               "veto": "approve"}
+               "veto": "approve", "hold": "approve"}
 
     def __init__(self, store: PostStore, settings: Any,
                  notify: Callable[[int], None] = _no_notify) -> None:
@@ -100,7 +96,8 @@ class Moderation:
 
     def act(self, who: str, action: str, target: str) -> dict[str, Any]:
         """Run ``action`` (one of :attr:`INVERSE`'s keys, or ``undo``) on ``target``."""
-        if action != "undo" and action not in self.INVERSE:
+        if action != "undo" and (action not in self.INVERSE or action == "hold"):
+            # "hold" is an automatic rule's decision: in the log, undone, never done by hand
             raise ModerationError(404, f"unknown action {action!r}")
         target = (target or "").strip()
         if not target:
@@ -295,7 +292,10 @@ class Moderation:
             log_entries = [log_json(row) for row in conn.execute(
                 select(LOG).order_by(LOG.c.id.desc()).limit(limit))]
             pins = visibility.pin_keys(conn)
+            midnight = now().replace(hour=0, minute=0, second=0, microsecond=0)
+            counts = rule_counts(conn, midnight)
         return {
+            "auto_rules": list(enabled_rules(self.settings)), "rule_counts": counts,
             "mode": self.mode, "delay": self.settings["MODERATION_DELAY"],
             "posts": posts, "queue": queue, "rules": rules, "pins": pins,
             "config": {"banned": list(self.settings["BANNED_USERS"]),

@@ -7,26 +7,32 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-#: Letters that look like Latin ones (Cyrillic, Greek, a few IPA): a small table for now;
-#: both cases, because folding maps a look-alike before case is folded (Greek capital Ν
-#: reads "N", its small ν reads "v"). Unicode's confusables table is the complete answer.
-HOMOGLYPHS = str.maketrans({
-    # Cyrillic
-    "а": "a", "А": "a", "в": "b", "В": "b", "с": "c", "С": "c", "ԁ": "d", "е": "e",
-    "Е": "e", "ё": "e", "Ё": "e", "һ": "h", "Н": "h", "н": "h", "і": "i", "І": "i",
-    "ї": "i", "ј": "j", "Ј": "j", "к": "k", "К": "k", "ӏ": "l", "Ӏ": "l", "м": "m",
-    "М": "m", "о": "o", "О": "o", "р": "p", "Р": "p", "ԛ": "q", "Ԛ": "q", "ѕ": "s",
-    "Ѕ": "s", "т": "t", "Т": "t", "у": "y", "У": "y", "ԝ": "w", "Ԝ": "w", "х": "x",
-    "Х": "x", "Ү": "y", "ү": "y", "ɡ": "g",
-    # Greek
-    "α": "a", "Α": "a", "Β": "b", "β": "b", "ε": "e", "Ε": "e", "Ζ": "z", "Η": "h",
-    "ι": "i", "Ι": "i", "κ": "k", "Κ": "k", "Μ": "m", "ν": "v", "Ν": "n", "ο": "o",
-    "Ο": "o", "ρ": "p", "Ρ": "p", "τ": "t", "Τ": "t", "υ": "u", "Υ": "y", "χ": "x",
-    "Χ": "x", "ϲ": "c", "Ϲ": "c", "ϳ": "j",
-    # IPA / Latin extended that NFKC leaves alone
-    "ı": "i", "ȷ": "j", "ɑ": "a", "ɩ": "i", "ʏ": "y", "ᴀ": "a", "ᴄ": "c", "ᴏ": "o",
-})
+from confusable_homoglyphs import confusables
+
+
+def _latin_lookalikes() -> dict[int, str]:
+    """Every non-ASCII character that Unicode's confusables table (``confusables.txt``,
+    shipped by the ``confusable_homoglyphs`` package and kept up to date there) says
+    looks like one ASCII letter, mapped to that letter in lower case: Cyrillic "а",
+    Greek "ο", Cherokee "Ꭺ", mathematical and IPA letters alike. ASCII characters keep
+    their meaning ("1" is a digit to the leetspeak step, not an "l")."""
+    table: dict[int, str] = {}
+    for char, entries in confusables.confusables_data.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        for entry in entries:
+            target = entry.get("c", "")
+            if len(target) == 1 and target.isascii() and target.isalpha():
+                table[ord(char)] = target.lower()
+                break
+    return table
+
+
+#: Look-alike letters to Latin ones, both cases (folding maps a look-alike before case is
+#: folded: Greek capital Ν reads "N", its small ν reads "v").
+HOMOGLYPHS = _latin_lookalikes()
 #: Invisible characters that Unicode calls default-ignorable but not "format" (Cf).
 _IGNORABLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 #: Dropped after NFD: combining marks (Mn, Me) and format characters (Cf: zero-width
@@ -34,13 +40,27 @@ _IGNORABLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 _DROPPED_CATEGORIES = frozenset(("Mn", "Me", "Cf"))
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
 def fold(text: str) -> str:
     """``text`` as blocked words are compared: NFKC (full-width and styled letters become
     plain ones), look-alikes mapped to Latin, accents and invisible characters removed,
-    case folded. Plain ASCII — most posts — only has its case folded."""
+    case folded. Plain ASCII — most posts — only has its case folded; otherwise only the
+    runs of non-ASCII characters are folded, each run once per process (:func:`_fold_run`
+    is cached: a wall's emoji and accented names repeat)."""
     if text.isascii():
         return text.lower()
-    text = unicodedata.normalize("NFKC", text).translate(HOMOGLYPHS)
+    return _NON_ASCII.sub(_folded_match, text).lower()
+
+
+def _folded_match(match: re.Match[str]) -> str:
+    return _fold_run(match.group())
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_run(run: str) -> str:
+    text = unicodedata.normalize("NFKC", run).translate(HOMOGLYPHS)
     kept = "".join(char for char in unicodedata.normalize("NFD", text)
                    if unicodedata.category(char) not in _DROPPED_CATEGORIES
                    and char not in _IGNORABLE_LETTERS)

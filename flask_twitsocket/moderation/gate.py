@@ -28,6 +28,7 @@ from ..serialise import loads
 from ..shapes import Edit, PostData
 from ..store import PostStore, post_row
 from .actions import Moderation, ModerationError
+from .auto import AutoRules, Verdict
 from .pending import (
     due_posts,
     hold_rows,
@@ -39,6 +40,9 @@ from .pending import (
 from .rules import Facts, Rules
 
 log = logging.getLogger("flask_twitsocket.moderation")
+
+#: A post to hold, with the automatic rule's verdict (None: held by the trust mode).
+Held = tuple[PostData, "Verdict | None"]
 
 RULES = ModerationRule.__table__
 LOG = ModerationAction.__table__
@@ -64,6 +68,8 @@ class Gate:
         self.mode: str = settings["MODERATION"]
         self.delay: float = settings["MODERATION_DELAY"]
         self._rules = Rules.configured(settings)
+        #: The automatic rules, with their in-memory state (flood counts, raid window).
+        self.auto = AutoRules(settings)
         self._rules_version: int | None = -1
         self._next_check = 0.0
         self._waiting = True  # unknown until the first check: look once
@@ -81,15 +87,16 @@ class Gate:
                 self._rules_version = version
         return self._rules
 
-    def screen(self, posts: Sequence[PostData]) -> tuple[list[PostData], list[PostData],
+    def screen(self, posts: Sequence[PostData]) -> tuple[list[PostData], list[Held],
                                                           dict[str, int]]:
-        """Split new posts into ``(store now, hold back, rejected counts by reason)``."""
+        """Split new posts into ``(store now, hold back, rejected counts by reason)``;
+        a held post comes with the automatic rule's verdict, or None (the trust mode)."""
         rules = self.rules
         holding = self.mode in ("delay", "pre")
-        if not holding and not rules.screening:
-            return list(posts), [], {}  # the usual case: nothing to look at per post
+        if not holding and not rules.screening and not self.auto:
+            return list(posts), [], {}  # nothing to look at per post
         direct: list[PostData] = []
-        held: list[PostData] = []
+        held: list[Held] = []
         rejected: dict[str, int] = {}
         for post in posts:
             facts = Facts.of(post)
@@ -98,11 +105,30 @@ class Gate:
                 rejected[reason] = rejected.get(reason, 0) + 1
                 log.info("Dropped a post by @%s (%s): %s", post.author.username,
                          post.network, "banned author" if reason == "ban" else "blocked word")
-            elif holding and not (self.mode == "pre" and rules.trusts(facts)):
-                held.append(post)
+                continue
+            trusted = rules.trusts(facts)
+            verdict = self._verdict(post, trusted)
+            if verdict is not None and verdict.drops:
+                rejected[verdict.rule] = rejected.get(verdict.rule, 0) + 1
+                log.info("Dropped a post by %s:%s: %s", post.network, post.author.id,
+                         verdict.reason)  # no handle: they asked not to be shown
+            elif verdict is not None:
+                held.append((post, verdict))
+            elif holding and not (self.mode == "pre" and trusted):
+                held.append((post, None))
             else:
                 direct.append(post)
         return direct, held, rejected
+
+    def _verdict(self, post: PostData, trusted: bool) -> Verdict | None:
+        """The automatic rules' say: consent always; the holding rules only while a
+        moderator can release what they hold (not with moderation off), and not for
+        trusted authors."""
+        if not self.auto:
+            return None
+        if self.mode == "off" or trusted:
+            return self.auto.consent(post)
+        return self.auto.check(post)
 
     def police_edits(self, edits: Sequence[Edit]) -> list[Edit]:
         """The edits whose new text the rules reject (none with moderation off: the
@@ -110,7 +136,8 @@ class Gate:
         if not edits or self.mode == "off":
             return []
         rules = self.rules
-        return [edit for edit in edits if rules.rejects(Facts.of(edit.post))]
+        return [edit for edit in edits if rules.rejects(Facts.of(edit.post))
+                or self.auto.edit_rejected(edit.post)]
 
     def hide_edited(self, edits: Sequence[Edit]) -> None:
         """Hide the posts of rejected edits, logged (and announced) like a moderator's."""
@@ -121,16 +148,19 @@ class Gate:
             except ModerationError:  # not stored, or hidden already
                 continue
 
-    def hold(self, posts: Sequence[PostData]) -> int | None:
-        """Queue posts (once each; not if stored or tombstoned); returns the journal id."""
+    def hold(self, posts: Sequence[Held]) -> int | None:
+        """Queue posts (once each; not if stored or tombstoned); returns the journal id.
+        What a rule held waits for a moderator, and the log records the rule's decision."""
         if not posts:
             return None
         stamp = now()
         release_at = stamp + timedelta(seconds=self.delay) if self.mode == "delay" else None
-        rows = {(post.network, post.post_id): post_row(post) for post in posts}
+        rows = {(post.network, post.post_id): post_row(post) for post, _ in posts}
+        why = {(post.network, post.post_id): (verdict.rule, verdict.reason)
+               for post, verdict in posts if verdict is not None}
 
         def work(conn: Connection) -> tuple[list[Outgoing], int]:
-            return hold_rows(conn, rows, stamp, release_at), 0
+            return hold_rows(conn, rows, stamp, release_at, why), 0
 
         journal_id = self.store.change(work)
         self._waiting = self._waiting or release_at is not None

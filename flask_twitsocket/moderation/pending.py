@@ -12,16 +12,19 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
-from ..messages import Outgoing, queue_message, released_message
-from ..models import PendingPost
+from ..messages import Outgoing, log_message, queue_message, released_message
+from ..models import ModerationAction, PendingPost
 from ..serialise import dumps, iso, loads, post_json
 from ..store import visibility
 from ..store.tables import Key, insert_ignore
 from .rules import Facts, Rules
 
 PENDING = PendingPost.__table__
+LOG = ModerationAction.__table__
+#: Who the action log names for an automatic rule's decision (``rule:flood``, …).
+RULE_PREFIX = "rule:"
 
 
 def now() -> datetime:
@@ -48,14 +51,50 @@ class _Row:
         self.__dict__.update(values)
 
 
-def pending_json(pending: Any) -> dict[str, Any]:
-    """A held-back post as the console shows it: the post's JSON (no seq yet) + queue data."""
-    row = loads(pending.row)
-    row["created_at"] = datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
+def pending_json(pending: Any, row: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A held-back post as the console shows it: the post's JSON (no seq yet) + queue data.
+    ``row``: its posts-table row when at hand (just held), rather than read back."""
+    if row is None:
+        row = loads(pending.row)
+        row["created_at"] = datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
     post = post_json(_Row({**row, "seq": 0}))
     post["seq"] = None
     return {"pending_id": str(pending.id), "state": pending.state, "tweet": post,
-            "received_at": iso(pending.received_at), "release_at": iso(pending.release_at)}
+            "received_at": iso(pending.received_at), "release_at": iso(pending.release_at),
+            "rule": pending.rule, "reason": pending.reason}
+
+
+def log_json(row: Any) -> dict[str, Any]:
+    """An action-log entry as the console shows it."""
+    return {"id": str(row.id), "moderator": row.moderator, "action": row.action,
+            "target": row.target, "created_at": iso(row.created_at),
+            "undone_at": iso(row.undone_at),
+            "undoes": None if row.undoes is None else str(row.undoes)}
+
+
+def log_rule_holds(conn: Connection, why: dict[Key, tuple[str, str]], stamp: datetime,
+                   ) -> list[Outgoing]:
+    """The automatic rules' decisions in the action log, beside the moderators' own:
+    ``rule:<name>`` held ``network:post_id`` (the reason in ``detail``). Undoing one
+    releases the post."""
+    if not why:
+        return []
+    values = [{"moderator": f"{RULE_PREFIX}{rule}", "action": "hold",
+               "target": f"{network}:{post_id}"[:512], "detail": dumps({"reason": reason}),
+               "created_at": stamp, "undoes": None, "undone_at": None}
+              for (network, post_id), (rule, reason) in why.items()]
+    ids = [row.id for row in conn.execute(LOG.insert().returning(LOG.c.id), values)]
+    # one log message for the batch, the latest entry: it makes open consoles re-read
+    # their log (a raid of thousands is not thousands of messages to every console)
+    return [log_message(log_json(_Row({**values[-1], "id": max(ids)})), None)]
+
+
+def rule_counts(conn: Connection, since: datetime) -> dict[str, int]:
+    """How many posts each automatic rule held since ``since`` (the console: today)."""
+    rows = conn.execute(select(LOG.c.moderator, func.count()).where(
+        LOG.c.action == "hold", LOG.c.moderator.startswith(RULE_PREFIX),
+        LOG.c.created_at >= since).group_by(LOG.c.moderator))
+    return {moderator[len(RULE_PREFIX):]: count for moderator, count in rows}
 
 
 def queue_messages(conn: Connection, pending_ids: Iterable[int], event: str,
@@ -68,17 +107,36 @@ def queue_messages(conn: Connection, pending_ids: Iterable[int], event: str,
 
 
 def hold_rows(conn: Connection, rows: dict[Key, dict[str, Any]], received_at: datetime,
-         release_at: datetime | None) -> list[Outgoing]:
-    """Queue posts-table rows (once each; not if stored or tombstoned already)."""
+              release_at: datetime | None,
+              why: dict[Key, tuple[str, str]] | None = None) -> list[Outgoing]:
+    """Queue posts-table rows (once each; not if stored or tombstoned already). ``why``
+    names the automatic rule and reason of those a rule held: they wait for a moderator
+    (no ``release_at``) and the action log records the rule's decision
+    (:func:`log_rule_holds`)."""
     known = visibility.known(conn, rows)
-    values = [{"network": network, "post_id": post_id, "state": "waiting",
-               "row": row_json(row), "received_at": received_at, "release_at": release_at}
-              for (network, post_id), row in rows.items() if (network, post_id) not in known]
+    why = why or {}
+    values = {}
+    for key, row in rows.items():
+        if key in known:
+            continue
+        rule, reason = why.get(key, (None, None))
+        values[key] = {"network": key[0], "post_id": key[1], "state": "waiting",
+                       "row": row_json(row), "received_at": received_at,
+                       "release_at": None if rule else release_at,
+                       "rule": rule, "reason": reason}
     if not values:
         return []
-    ids = [row.id for row in conn.execute(
-        insert_ignore(conn, PENDING).returning(PENDING.c.id), values)]
-    return queue_messages(conn, ids, "held")
+    inserted = conn.execute(insert_ignore(conn, PENDING).returning(
+        PENDING.c.id, PENDING.c.network, PENDING.c.post_id), list(values.values())).all()
+    # the messages from the rows at hand, not read back: a raid holds thousands
+    messages = [queue_message("held", pending_json(
+        _Row({**values[(item.network, item.post_id)], "id": item.id}),
+        rows[(item.network, item.post_id)])) for item in inserted]
+    queued = {(item.network, item.post_id) for item in inserted}
+    # the rules' decisions on the posts queued now (not on a re-delivery of one queued,
+    # stored or tombstoned already)
+    return messages + log_rule_holds(
+        conn, {key: reason for key, reason in why.items() if key in queued}, received_at)
 
 
 def release_held(conn: Connection, pending: Sequence[Any],

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..shapes import Author, Deletion, Edit, MalformedEvent, Normalised, PostData
-from .storable import from_epoch_us, post_time
+from .storable import account_time, bio, from_epoch_us, language, post_time
 
 NETWORK = "bluesky"
 POST = "app.bsky.feed.post"
@@ -59,6 +59,9 @@ def _post(event: dict[str, Any], did: str, rkey: str, record: Any) -> PostData:
         username=handle or did,
         name=str(profile.get("displayName") or ""),
         avatar_url=profile.get("avatar") if isinstance(profile.get("avatar"), str) else None,
+        created_at=account_time(profile.get("createdAt")),
+        opted_out=opted_out(profile),
+        bio=bio(profile.get("description")),
     )
     text = record["text"]
     post_id = at_uri(did, rkey)
@@ -73,7 +76,19 @@ def _post(event: dict[str, Any], did: str, rkey: str, record: Any) -> PostData:
         url=f"{SITE}/profile/{handle or did}/post/{rkey}",
         entities=facet_entities(text, record.get("facets")),
         raw=event,
+        lang=language(record.get("langs")),
     )
+
+
+#: The self-label by which a Bluesky account asks not to be shown to logged-out viewers.
+NO_UNAUTHENTICATED = "!no-unauthenticated"
+
+
+def opted_out(profile: dict[str, Any]) -> bool:
+    """Whether the AppView profile carries the ``!no-unauthenticated`` label."""
+    labels = profile.get("labels")
+    return isinstance(labels, list) and any(
+        isinstance(label, dict) and label.get("val") == NO_UNAUTHENTICATED for label in labels)
 
 
 def facet_entities(text: str, facets: Any) -> list[dict[str, Any]]:

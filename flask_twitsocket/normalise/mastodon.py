@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from ..sanitise import html_to_text, sanitise_html
 from ..shapes import Author, Deletion, Edit, MalformedEvent, Normalised, PostData
-from .storable import post_time
+from .storable import account_time, bio, language, post_time
 
 NETWORK = "mastodon"
 
@@ -71,6 +71,7 @@ def status_to_post(status: dict[str, Any], instance: str | None) -> PostData:
                            if original and isinstance(original.get("account"), dict) else None),
         retweet_count=shown.get("reblogs_count") or 0,  # storable clamps and logs it
         raw=status,
+        lang=language(shown.get("language")),
     )
 
 
@@ -80,6 +81,11 @@ def _author(account: dict[str, Any], instance: str | None) -> Author:
         username=_acct(account, instance),
         name=str(account.get("display_name") or account.get("username") or ""),
         avatar_url=account.get("avatar_static") or account.get("avatar"),
+        created_at=account_time(account.get("created_at")),
+        bot=account.get("bot") is True,
+        # "noindex": the person asked not to be shown to the logged-out public
+        opted_out=account.get("noindex") is True,
+        bio=html_to_text(bio(account.get("note")))[0] if account.get("note") else "",
     )
 
 

@@ -225,3 +225,29 @@ def post_time(value: Any, network: str, post_id: str,
     repaired(network, post_id, f"date {str(value)[:80]!r} unusable, replaced by "
                       + ("the event's time" if fallback else "now"))
     return fallback or datetime.now(timezone.utc)
+
+
+def account_time(value: Any) -> datetime | None:
+    """When an account was created, or None when the network does not say (or says
+    something unreadable): the account-age rule then leaves the post alone."""
+    try:
+        moment = parse_time(value)
+    except MalformedEvent:
+        return None
+    return moment if in_range(moment) else None
+
+
+def language(value: Any) -> str | None:
+    """A network's language tag (``en``, ``pt-BR``, or Bluesky's list of them) as the
+    languages rule compares it: the primary subtag, lower case; None when absent."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().split("-")[0].split("_")[0].lower()[:16]
+
+
+def bio(value: Any) -> str:
+    """An account's bio, as plain storable text of bounded length (the consent rule
+    looks for ``#nowall`` in it)."""
+    return (optional_text(value, 2000) or "") if isinstance(value, str) else ""

@@ -12,7 +12,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ..shapes import Author, Deletion, MalformedEvent, Normalised, PostData
-from .storable import post_time
+from .storable import account_time, bio, language, post_time
 
 NETWORK = "x"
 SITE = "https://x.com"
@@ -50,7 +50,9 @@ def _from_v2(payload: dict[str, Any]) -> PostData:
     user = _by_id(users, author_id)
     username = user.get("username") or author_id
     author = Author(id=author_id, username=username, name=user.get("name") or "",
-                    avatar_url=user.get("profile_image_url"))
+                    avatar_url=user.get("profile_image_url"),
+                    created_at=account_time(user.get("created_at")),
+                    bio=bio(user.get("description")))
     note = data.get("note_tweet")
     if note:
         text = note.get("text") or data.get("text") or ""
@@ -82,6 +84,7 @@ def _from_v2(payload: dict[str, Any]) -> PostData:
         retweet_of_author=str(retweet_of_author) if retweet_of_author else None,
         retweet_count=metrics.get("retweet_count") or 0,  # storable clamps and logs it
         raw=payload,
+        lang=language(data.get("lang")),
     )
 
 
@@ -129,6 +132,7 @@ def _from_v1(status: dict[str, Any]) -> PostData:
         username=user["screen_name"],
         name=user.get("name") or "",
         avatar_url=user.get("profile_image_url_https") or user.get("profile_image_url"),
+        bio=bio(user.get("description")),
     )
     extended = status.get("extended_tweet") or {}
     text = extended.get("full_text") or status.get("full_text") or status.get("text") or ""

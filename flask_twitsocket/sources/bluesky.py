@@ -50,6 +50,7 @@ from .base import Source
 from .jetstream_filter import JetstreamFilter, commit_of
 from .mastodon import USER_AGENT
 
+PROFILE_KEYS = ("handle", "displayName", "avatar", "createdAt", "labels", "description")
 PROFILE_BATCH = 25  # getProfiles accepts at most 25 actors
 PROFILE_TTL = 3600.0
 PROFILE_CACHE_SIZE = 20_000
@@ -315,8 +316,9 @@ class BlueskySource(Source):
             if commit.get("operation") != "delete":
                 profile = self.profiles.get(str(event.get("did")))
                 if profile:
-                    event["profile"] = {key: profile.get(key)
-                                        for key in ("handle", "displayName", "avatar")}
+                    # createdAt, labels (the !no-unauthenticated self-label) and the
+                    # bio: what the automatic moderation rules and consent need
+                    event["profile"] = {key: profile.get(key) for key in PROFILE_KEYS}
                 self.known[at_uri(str(event.get("did")), str(commit.get("rkey")))] = None
                 if len(self.known) > KNOWN_POSTS:
                     del self.known[next(iter(self.known))]

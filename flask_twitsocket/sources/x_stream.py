@@ -40,7 +40,8 @@ STREAM_PARAMS = {
                   "attachments.media_keys",
     "tweet.fields": "created_at,public_metrics,entities,referenced_tweets,note_tweet,"
                     "author_id,lang",
-    "user.fields": "username,name,profile_image_url",
+    # created_at and description: the automatic moderation's account age and consent
+    "user.fields": "username,name,profile_image_url,created_at,description",
     "media.fields": "url,preview_image_url,type",
 }
 

@@ -60,9 +60,13 @@ def call_to_action(keywords: Iterable[str], sources: Iterable[str], t: Translate
         return t("Posts about this event appear here")
     if not names:
         return t("Post with %(tag)s to appear here", tag=tag)
-    listed = names[0] if len(names) == 1 else t(
+    return t("Post with %(tag)s on %(networks)s", tag=tag, networks=one_of(names, t))
+
+
+def one_of(names: list[str], t: Translate) -> str:
+    """"a, b or c", in the page's language."""
+    return names[0] if len(names) == 1 else t(
         "%(first)s or %(last)s", first=", ".join(names[:-1]), last=names[-1])
-    return t("Post with %(tag)s on %(networks)s", tag=tag, networks=listed)
 
 
 def qr_svg(url: str) -> Markup:

@@ -24,7 +24,7 @@ from ..config_table import WALL_LAYOUTS
 from ..i18n import gettext
 from ..sources import configured
 from ..state import current_state
-from .identity import identity
+from .identity import identity, one_of
 from .params import lenient_int
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
@@ -65,5 +65,16 @@ def wall() -> Response:
     return response
 
 
+def about() -> Response:
+    """What the wall shows and how to opt out of it (linked from every wall)."""
+    settings = current_state().settings
+    tags = [f"“{tag}”" for tag in settings["CONSENT_BIO_TAGS"]]
+    response = make_response(render_template(
+        "twitsocket/about.html", bio_tags=one_of(tags, gettext) if tags else ""))
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    return response
+
+
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/wall", "wall", wall)
+    blueprint.add_url_rule("/about", "about", about)

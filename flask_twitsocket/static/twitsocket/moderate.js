@@ -154,15 +154,51 @@
     }), "No posts yet.");
   }
 
+  /* The automatic rules' filter and today's counts: one option per rule that is on or
+     that holds something in the queue; "mode" is what the trust mode (delay/pre) held. */
+  function renderRuleTools() {
+    var select = $("[data-queue-filter]");
+    var chosen = select.value;
+    var counts = state.rule_counts || {};
+    var names = (state.auto_rules || []).slice();
+    state.queue.forEach(function (item) {
+      var name = item.rule || "mode";
+      if (names.indexOf(name) < 0) { names.push(name); }
+    });
+    Object.keys(counts).forEach(function (name) {
+      if (names.indexOf(name) < 0) { names.push(name); }
+    });
+    while (select.options.length > 1) { select.remove(1); }
+    names.forEach(function (name) {
+      var option = el("option", null, name === "mode" ? "trust mode" : name);
+      option.value = name;
+      select.appendChild(option);
+    });
+    select.value = names.indexOf(chosen) >= 0 ? chosen : "";
+    var list = $("[data-rule-counts]");
+    list.textContent = "";
+    names.forEach(function (name) {
+      if (name === "mode") { return; }
+      var li = el("li", "rule-count", name + ": " + String(counts[name] || 0) + " today");
+      li.setAttribute("data-rule", name);
+      list.appendChild(li);
+    });
+  }
+
   function renderQueue() {
     var waiting = 0;
-    reconcile($("[data-queue]"), state.queue.map(function (item) {
+    renderRuleTools();
+    var filter = $("[data-queue-filter]").value;
+    state.queue.forEach(function (item) { if (item.state !== "vetoed") { waiting += 1; } });
+    reconcile($("[data-queue]"), state.queue.filter(function (item) {
+      return !filter || (item.rule || "mode") === filter;
+    }).map(function (item) {
       var post = item.tweet;
       var key = keyOf(post);
-      if (item.state !== "vetoed") { waiting += 1; }
       return {
         key: key,
-        signature: JSON.stringify([item.state, item.release_at || null, shown(post)]),
+        signature: JSON.stringify([item.state, item.release_at || null, item.reason || null,
+                                   shown(post)]),
         build: function () {
           var when = null;
           if (item.state === "vetoed") {
@@ -170,11 +206,14 @@
           } else if (item.release_at) {
             when = el("span", "tag countdown", "");
             when.setAttribute("data-release-at", item.release_at);
+          } else if (item.reason) {
+            when = el("span", "tag reason", item.reason);
+            when.setAttribute("data-reason", item.rule || "");
           }
           var li = postCard(post, when);
           li.classList.add(item.state === "vetoed" ? "is-vetoed" : "is-waiting");
           li.appendChild(actions(item.state === "vetoed" ? [button("Approve after all", "approve", key)] : [
-            button("Approve", "approve", key, "go"),
+            button(item.rule ? "Release" : "Approve", "approve", key, "go"),
             button("Veto", "veto", key, "danger"),
             button("Ban @" + ((post.author || {}).username || "?"), "ban", authorEntry(post), "quiet")
           ]));
@@ -279,6 +318,10 @@
       return;
     }
     if (message.type === "mod:queue" && message.event === "held" && message.item) {
+      if (message.item.rule) {
+        state.rule_counts = state.rule_counts || {};
+        state.rule_counts[message.item.rule] = (state.rule_counts[message.item.rule] || 0) + 1;
+      }
       state.queue = [message.item].concat(state.queue.filter(function (item) {
         return item.pending_id !== message.item.pending_id;
       }));
@@ -349,6 +392,8 @@
       return ok;
     });
   }
+
+  $("[data-queue-filter]").addEventListener("change", renderQueue);
 
   document.addEventListener("click", function (event) {
     var target = event.target.closest ? event.target.closest("button[data-action]") : null;

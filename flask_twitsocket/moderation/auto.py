@@ -1,0 +1,179 @@
+"""The automatic rules: the wall protects itself while the moderator is in a talk.
+
+Each rule is named (the names of ``TWITSOCKET_AUTO_MODERATION``), and says why in words
+a moderator reads in the console ("flood: 7 posts in 5 min"). A rule does not drop a
+post: the gate holds it in the moderation queue with that reason, where one action
+releases it — except ``consent``: a post by an author who asked not to be shown to the
+logged-out public is dropped, never stored (not even in the queue).
+
+All state (the flood counters, the raid window) lives in the stream process's memory:
+the rules cost no database query per post. Flood and raids count only posts that went
+up, so a held post does not make its author's next one wait longer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..config_table import AUTO_RULES
+from ..shapes import PostData
+from .profanity import Profanity
+from .raids import RaidWatch
+
+#: Every rule, in the order a post is checked (the first that catches it names it).
+RULE_NAMES = AUTO_RULES
+#: On out of the box: a new site is protected before anyone configures anything.
+DEFAULT_RULES = ("profanity", "raids", "consent")
+#: Rules that are on, with the default list, once their own setting is given.
+RULE_SETTINGS = {"flood": "FLOOD_POSTS", "new_accounts": "MIN_ACCOUNT_AGE_DAYS",
+                 "languages": "LANGUAGES", "links": "BLOCKED_DOMAINS"}
+
+
+def post_texts(post: PostData) -> list[str]:
+    """Every text of a post the rules look at: the author's name and handle, the text.
+    (Media alt texts and a link card's title belong here too, as the post shape gains
+    them: this is the one place to add them.)"""
+    return [post.author.name, post.author.username, post.text]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A rule's decision on a post: which rule, and why, in a moderator's words."""
+
+    rule: str
+    reason: str
+
+    @property
+    def drops(self) -> bool:
+        """Consent drops the post; every other rule holds it for a moderator."""
+        return self.rule == "consent"
+
+
+def enabled_rules(settings: Any) -> tuple[str, ...]:
+    """``TWITSOCKET_AUTO_MODERATION`` when given, else the defaults plus every rule
+    whose own setting is given (``TWITSOCKET_FLOOD_POSTS`` turns flood control on)."""
+    chosen = settings["AUTO_MODERATION"]
+    if chosen is not None:
+        return tuple(chosen)
+    return DEFAULT_RULES + tuple(rule for rule, key in RULE_SETTINGS.items()
+                                 if settings[key])
+
+
+class Flood:
+    """At most ``posts`` per author per ``minutes`` go up."""
+
+    def __init__(self, posts: int, minutes: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.posts = posts
+        self.minutes = minutes
+        self.clock = clock
+        self.recent: dict[tuple[str, str], deque[float]] = {}
+
+    def check(self, network: str, author_id: str) -> str | None:
+        now = self.clock()
+        start = now - self.minutes * 60
+        times = self.recent.setdefault((network, author_id), deque())
+        while times and times[0] < start:
+            times.popleft()
+        if len(times) >= self.posts:
+            return f"flood: {len(times) + 1} posts in {self.minutes:g} min"
+        times.append(now)
+        if len(self.recent) > 100_000:  # a bounded memory, whatever the traffic
+            self._prune(start)
+        return None
+
+    def _prune(self, start: float) -> None:
+        for key in [key for key, times in self.recent.items() if not times
+                    or times[-1] < start]:
+            del self.recent[key]
+
+
+def blocked_domain(post: PostData, domains: frozenset[str]) -> str | None:
+    """The first link of the post to a blocked domain (or a subdomain of one)."""
+    for entity in post.entities:
+        host = (urlsplit(str(entity.get("url") or "")).hostname or "").lower()
+        suffix = host
+        while suffix:
+            if suffix in domains:
+                return host
+            suffix = suffix.partition(".")[2]
+    return None
+
+
+class AutoRules:
+    """The enabled rules, configured once; :meth:`check` is the per-post call."""
+
+    def __init__(self, settings: Any, clock: Callable[[], float] = time.monotonic) -> None:
+        self.enabled = frozenset(enabled_rules(settings))
+        self.profanity = Profanity() if "profanity" in self.enabled else None
+        self.raids = RaidWatch(clock=clock) if "raids" in self.enabled else None
+        self.flood = (Flood(settings["FLOOD_POSTS"] or 5, settings["FLOOD_MINUTES"], clock)
+                      if "flood" in self.enabled else None)
+        self.min_age_days = settings["MIN_ACCOUNT_AGE_DAYS"] or 7
+        self.languages = frozenset(tag.lower() for tag in settings["LANGUAGES"])
+        self.domains = frozenset(domain.lower().lstrip(".")
+                                 for domain in settings["BLOCKED_DOMAINS"])
+        self.bio_tags = tuple(tag.casefold() for tag in settings["CONSENT_BIO_TAGS"])
+
+    def __bool__(self) -> bool:
+        return bool(self.enabled)
+
+    def consent(self, post: PostData) -> Verdict | None:
+        """Whether the author asked not to be shown (network flag or a bio tag)."""
+        if "consent" not in self.enabled:
+            return None
+        if post.author.opted_out:
+            return Verdict("consent", "author opted out")
+        if self.bio_tags and post.author.bio:
+            bio = post.author.bio.casefold()
+            for tag in self.bio_tags:
+                if tag in bio:
+                    return Verdict("consent", f"author opted out ({tag} in bio)")
+        return None
+
+    def edit_rejected(self, post: PostData) -> bool:
+        """Whether an edit brings in what the profanity rule holds: the post is then
+        hidden (a moderator can unhide it), as for a blocked word."""
+        return self.profanity is not None and bool(
+            self.profanity.find(post_texts(post), post.lang))
+
+    def check(self, post: PostData) -> Verdict | None:
+        """The first rule that catches ``post``, or None (it may go up)."""
+        verdict = self.consent(post)
+        if verdict is not None:
+            return verdict
+        enabled = self.enabled
+        if self.profanity is not None:
+            word = self.profanity.find(post_texts(post), post.lang)
+            if word:
+                return Verdict("profanity", f"profanity: '{word}'")
+        if self.domains and "links" in enabled:
+            domain = blocked_domain(post, self.domains)
+            if domain:
+                return Verdict("links", f"link: {domain}")
+        if self.languages and "languages" in enabled and post.lang \
+                and post.lang not in self.languages:
+            return Verdict("languages", f"language: {post.lang}")
+        if "new_accounts" in enabled and post.author.created_at is not None:
+            age = (datetime.now(timezone.utc) - post.author.created_at).days
+            if age < self.min_age_days:
+                return Verdict("new_accounts",
+                               f"new account: {age} day{'' if age == 1 else 's'} old")
+        if "bots" in enabled and post.author.bot:
+            return Verdict("bots", "bot account")
+        if self.flood is not None:
+            reason = self.flood.check(post.network, post.author.id)
+            if reason:
+                return Verdict("flood", reason)
+        if self.raids is not None and not post.is_retweet:
+            first = self.raids.check(f"{post.network}:{post.author.id}",
+                                     post.author.username, post.text)
+            if first:
+                return Verdict("raids", f"duplicate of @{first}'s post")
+        return None
