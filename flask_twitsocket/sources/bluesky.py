@@ -337,6 +337,7 @@ def _uri_of(event: dict[str, Any]) -> str:
 
 def jetstream_base(url: str) -> str:
     """The instance's root: Jetstream's documentation lists its instances as
-    ``wss://…/subscribe``, and appending ``/subscribe`` to that reached ``…/subscribe/subscribe``."""
+    ``wss://…/subscribe``, and appending ``/subscribe`` to that reached
+    ``…/subscribe/subscribe``."""
     base = url.split("?", 1)[0].rstrip("/")
     return base[:-len("/subscribe")] if base.endswith("/subscribe") else base

@@ -70,6 +70,8 @@ class MediaFetcher:
     #: Origins (``scheme://host:port``) exempt from the public-address and https rules:
     #: only for tests' local fake CDNs. A redirect elsewhere is checked as usual.
     trusted_origins: set[str] = field(default_factory=set)
+    deadline: float = DEADLINE
+    max_bytes: int = MAX_BYTES
 
     def get(self, url: str) -> Image:
         """The image at ``url``, from the cache or fetched (and then cached)."""
@@ -88,12 +90,12 @@ class MediaFetcher:
             session.trust_env = False  # no proxy from the environment, no .netrc
             for _hop in range(MAX_REDIRECTS + 1):
                 self._check_target(url)
-                left = DEADLINE - (time.monotonic() - started)
+                left = self.deadline - (time.monotonic() - started)
                 if left <= 0:
                     raise Refused("too slow")
                 try:
                     response = session.get(url, stream=True, allow_redirects=False,
-                                           timeout=(CONNECT_TIMEOUT, min(left, DEADLINE)),
+                                           timeout=(CONNECT_TIMEOUT, left),
                                            headers={"Accept": "image/*"})
                 except requests.RequestException as error:
                     raise Refused(f"fetch failed: {type(error).__name__}") from None
@@ -111,19 +113,20 @@ class MediaFetcher:
         if content_type not in ALLOWED_TYPES:
             raise Refused(f"not an image type we serve ({content_type[:40]!r})")
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > MAX_BYTES:
+        if declared.isdigit() and int(declared) > self.max_bytes:
             raise Refused(f"too big ({declared} bytes)")
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_content(64 * 1024):
+            # read1: whatever has arrived (a trickle must not block until 64 KiB have)
+            while chunk := response.raw.read1(64 * 1024):
                 size += len(chunk)
-                if size > MAX_BYTES:
-                    raise Refused(f"too big (over {MAX_BYTES} bytes)")
-                if time.monotonic() - started > DEADLINE:
+                if size > self.max_bytes:
+                    raise Refused(f"too big (over {self.max_bytes} bytes)")
+                if time.monotonic() - started > self.deadline:
                     raise Refused("too slow")
                 chunks.append(chunk)
-        except requests.RequestException as error:
+        except (requests.RequestException, OSError, ValueError) as error:
             raise Refused(f"read failed: {type(error).__name__}") from None
         return Image(content_type, b"".join(chunks))
 
