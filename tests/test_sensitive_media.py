@@ -121,3 +121,22 @@ def test_show_mode_never_blurs(database_url):
     ingest(app, payload("mastodon_content_warning.json"), network="mastodon")
     html = article(app.test_client().get("/twitsocket/wall").text, "117020586000687987")
     assert 'class="tweet"' in html and "sensitive" not in html.split(">")[0]
+
+
+@pytest.mark.parametrize("mode", ["post", "delay"])
+def test_hide_mode_holds_sensitive_posts_for_a_moderators_yes(database_url, mode):
+    from conftest import fresh_app
+
+    app = fresh_app(database_url, TWITSOCKET_SENSITIVE_MEDIA="hide", TWITSOCKET_MODERATION=mode,
+                    **MODERATED)
+    ingest(app, payload("mastodon_content_warning.json"), payload("mastodon_card.json"),
+           network="mastodon")
+    shown = {p["id"] for p in app.test_client().get("/twitsocket/api/tweets").get_json()["tweets"]}
+    assert "117020586000687987" not in shown
+    console = Console(app.test_client()).open()
+    [waiting] = [item for item in console.state()["queue"]
+                 if item["tweet"]["id"] == "117020586000687987"]
+    assert waiting["release_at"] is None  # no timer: it waits for a yes
+    console.act("approve", "mastodon:117020586000687987")
+    shown = {p["id"] for p in app.test_client().get("/twitsocket/api/tweets").get_json()["tweets"]}
+    assert "117020586000687987" in shown

@@ -63,6 +63,9 @@ class Gate:
         self.actions = actions
         self.mode: str = settings["MODERATION"]
         self.delay: float = settings["MODERATION_DELAY"]
+        #: TWITSOCKET_SENSITIVE_MEDIA=hide: posts with a content warning or sensitive media
+        #: wait in the queue for a moderator's yes, whatever the trust mode (not when off).
+        self.hold_sensitive = settings["SENSITIVE_MEDIA"] == "hide" and self.mode != "off"
         self._rules = Rules.configured(settings)
         self._rules_version: int | None = -1
         self._next_check = 0.0
@@ -86,7 +89,7 @@ class Gate:
         """Split new posts into ``(store now, hold back, rejected counts by reason)``."""
         rules = self.rules
         holding = self.mode in ("delay", "pre")
-        if not holding and not rules.screening:
+        if not holding and not rules.screening and not self.hold_sensitive:
             return list(posts), [], {}  # the usual case: nothing to look at per post
         direct: list[PostData] = []
         held: list[PostData] = []
@@ -98,7 +101,8 @@ class Gate:
                 rejected[reason] = rejected.get(reason, 0) + 1
                 log.info("Dropped a post by @%s (%s): %s", post.author.username,
                          post.network, "banned author" if reason == "ban" else "blocked word")
-            elif holding and not (self.mode == "pre" and rules.trusts(facts)):
+            elif holding and not (self.mode == "pre" and rules.trusts(facts)) \
+                    or self.hold_sensitive and _sensitive(post):
                 held.append(post)
             else:
                 direct.append(post)
@@ -127,10 +131,17 @@ class Gate:
             return None
         stamp = now()
         release_at = stamp + timedelta(seconds=self.delay) if self.mode == "delay" else None
-        rows = {(post.network, post.post_id): post_row(post) for post in posts}
+        waits = self.hold_sensitive and release_at is not None  # sensitive: never on a timer
+        rows = {(post.network, post.post_id): post_row(post) for post in posts
+                if not (waits and _sensitive(post))}
+        sensitive = {(post.network, post.post_id): post_row(post) for post in posts
+                     if waits and _sensitive(post)}
 
         def work(conn: Connection) -> tuple[list[Outgoing], int]:
-            return hold_rows(conn, rows, stamp, release_at), 0
+            messages = hold_rows(conn, rows, stamp, release_at) if rows else []
+            if sensitive:
+                messages += hold_rows(conn, sensitive, stamp, None)
+            return messages, 0
 
         journal_id = self.store.change(work)
         self._waiting = self._waiting or release_at is not None
@@ -160,3 +171,7 @@ class Gate:
     def waiting(self) -> bool:
         """Whether delayed posts still wait: the stream keeps running to release them."""
         return self.mode == "delay" and self._waiting
+
+
+def _sensitive(post: PostData) -> bool:
+    return bool(post.sensitive or post.content_warning)
