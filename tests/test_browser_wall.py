@@ -39,6 +39,8 @@ def test_a_broken_avatar_shows_initials(wall_server, publisher, open_page):
     publisher.publish(x_post(1, name="Ada Lovelace"))  # rendered by the server
     wall = open_page(wall_server.url + "/")
     wall.wait_for_state("live")
+    asked: list[str] = []
+    wall.page.on("request", lambda request: asked.append(request.url))
     publisher.publish(x_post(2, name="Grace Hopper", username="grace", user_id="9"))  # by JS
     wall.wait_for_post(2)
     for post_id, letters in (("1", "AL"), ("2", "GH")):
@@ -47,7 +49,9 @@ def test_a_broken_avatar_shows_initials(wall_server, publisher, open_page):
             "selector => !document.querySelector(selector + ' img')", arg=avatar)
         assert wall.page.is_visible(avatar + " .initials")
         assert wall.page.text_content(avatar + " .initials") == letters
-    assert any("img.example" in url for url in wall.outside_requests)  # it was tried
+    # it was tried, through the media proxy (which could not fetch it): never hotlinked
+    assert any("/twitsocket/media/" in url and url.endswith("/a") for url in asked)
+    assert wall.outside_requests == []
     wall.assert_clean()
 
 
