@@ -21,7 +21,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src {images
 
 #: Environment variables of the test suite and benchmarks, not settings: not copied (an
 #: unknown TWITSOCKET_ setting stops start-up, see TWITSOCKET_STRICT_CONFIG).
-TOOL_VARIABLES = ("TWITSOCKET_TEST_", "TWITSOCKET_BENCH_", "TWITSOCKET_ARTEFACTS")
+TOOL_VARIABLES = ("TWITSOCKET_TEST_", "TWITSOCKET_BENCH_", "TWITSOCKET_ARTEFACTS",
+                  "TWITSOCKET_SCREENSHOTS_DIR")
 
 twitsocket = TwitSocket()
 
