@@ -63,6 +63,8 @@ def media_json(post: Any) -> str:
         parts["content_warning"] = post.content_warning
     if post.original_author is not None:
         parts["original_author"] = author_json(post.original_author)
+    if post.emojis:
+        parts["emojis"] = post.emojis
     return dumps(parts) if parts else ""
 
 
@@ -81,6 +83,7 @@ def rich_json(stored: str | None, author: dict[str, Any]) -> dict[str, Any]:
         "sensitive": bool(parts.get("sensitive")),
         "content_warning": parts.get("content_warning") or "",
         "revealed": bool(parts.get("revealed")),
+        "emojis": parts.get("emojis") or [],
     }
 
 

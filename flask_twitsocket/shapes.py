@@ -73,6 +73,8 @@ class PostData:
     content_warning: str = ""
     #: A repost's original author: ``author`` is who reposted, and walls show this one.
     original_author: Author | None = None
+    #: Custom emojis used in the text (Mastodon): ``{shortcode, url}``, shown as images.
+    emojis: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

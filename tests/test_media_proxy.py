@@ -136,3 +136,15 @@ def test_without_the_proxy_pages_hotlink_and_the_route_is_closed(database_url, c
     assert 'src="https://cdn.example/p.png"' in response.get_data(as_text=True)
     assert re.search(r"img-src 'self' https:", response.headers["Content-Security-Policy"])
     assert client.get(f"/twitsocket/media/{seq}/m0").status_code == 404
+
+
+def test_custom_emojis_are_images_through_the_proxy_with_the_shortcode_as_alt(app, cdn,
+                                                                              tmp_path):
+    outside, _ = cdn
+    use_fetcher(app, tmp_path, outside)
+    seq = store_post(app, [], html="So cute :blobaww: and :unknown:",
+                     emojis=[{"shortcode": "blobaww", "url": outside.url("/photo.png")}])
+    html = app.test_client().get("/twitsocket/wall").get_data(as_text=True)
+    assert (f'So cute <img class="emoji" src="/twitsocket/media/{seq}/e0" alt=":blobaww:" '
+            'title=":blobaww:"> and :unknown:') in html
+    assert app.test_client().get(f"/twitsocket/media/{seq}/e0").data == PNG

@@ -246,3 +246,14 @@ def test_bluesky_post_with_empty_text_is_its_link_card(shown):
         "url": external["uri"], "title": external["title"],
         "description": external["description"],
         "image": f"https://cdn.bsky.app/img/feed_thumbnail/plain/{did}/{thumb}@jpeg"}
+
+
+def test_mastodon_custom_emoji_from_the_docs_sample_is_kept_with_its_static_image():
+    from flask_twitsocket.normalise.mastodon import custom_emojis
+
+    emoji = load("mastodon_docs_emoji.json")
+    assert custom_emojis([emoji], "So cute :blobaww: !") == [
+        {"shortcode": "blobaww", "url": emoji["static_url"]}]
+    assert custom_emojis([emoji], "not used here") == []
+    assert custom_emojis([dict(emoji, shortcode="<b>", static_url="javascript:x",
+                               url="http://x")], ":<b>:") == []

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from ..sanitise import html_to_text, sanitise_html
 from ..serialise import author_json
 from ..shapes import Author, Deletion, Edit, MalformedEvent, Normalised, PostData
-from .media import GIF, PHOTO, VIDEO, card, compact, media_item
+from .media import GIF, PHOTO, VIDEO, card, compact, https_url, media_item
 from .storable import post_time
 
 NETWORK = "mastodon"
@@ -79,7 +79,26 @@ def status_to_post(status: dict[str, Any], instance: str | None) -> PostData:
         content_warning=str(shown.get("spoiler_text") or "").strip(),
         original_author=(_author(original["account"], instance)
                          if original and isinstance(original.get("account"), dict) else None),
+        emojis=custom_emojis(shown.get("emojis"), text),
     )
+
+
+_SHORTCODE = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+def custom_emojis(emojis: Any, text: str) -> list[dict[str, Any]]:
+    """The instance's custom emojis the text uses (``:shortcode:``), with an https image
+    (the static one: an animated emoji must not flicker on a projector)."""
+    found = []
+    for emoji in emojis if isinstance(emojis, list) else ():
+        if not isinstance(emoji, dict):
+            continue
+        code = emoji.get("shortcode")
+        url = https_url(emoji.get("static_url")) or https_url(emoji.get("url"))
+        if isinstance(code, str) and _SHORTCODE.fullmatch(code) and url and \
+                f":{code}:" in text and len(found) < 20:
+            found.append({"shortcode": code, "url": url})
+    return found
 
 
 _QUOTE_INLINE = re.compile(r'<p class="quote-inline">.*?</p>', re.DOTALL)

@@ -9,7 +9,8 @@ No URL is ever taken from the request (that would be an open proxy, and a way in
 wall's own network): a request names a stored post by its ``seq`` and which of its images
 (``part``), and the URL is read from that post. Parts: ``a`` the avatar, ``m<i>`` the
 preview of media item ``i``, ``f<i>`` its full size (photos), ``c`` the link card's image,
-``q<i>`` the quoted post's media item ``i``, ``qa`` the quoted author's avatar; and
+``q<i>`` the quoted post's media item ``i``, ``qa`` the quoted author's avatar, ``e<i>``
+custom emoji ``i``; and
 ``top/<rank>`` the avatar of a top user.
 """
 
@@ -19,12 +20,13 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, url_for
+from markupsafe import Markup, escape
 
 from ..render import safe_url
 from ..state import current_state
 from .media_fetch import MediaFetcher, Refused, default_cache_dir
 
-_PART = re.compile(r"(a|qa|c|[mfq])(\d{0,2})")
+_PART = re.compile(r"(a|qa|c|[mfqe])(\d{0,2})")
 CACHE_SECONDS = 24 * 3600
 
 
@@ -41,6 +43,9 @@ def part_url(post: dict[str, Any], part: str) -> str | None:
         return (quote.get("author") or {}).get("avatar_url")
     if kind == "c":
         return (post.get("card") or {}).get("image")
+    if kind == "e":
+        emojis = post.get("emojis") or []
+        return emojis[index].get("url") if index < len(emojis) else None
     items = (quote if kind == "q" else post).get("media") or []
     if index >= len(items):
         return None
@@ -57,6 +62,20 @@ def media_src(post: dict[str, Any], part: str) -> str | None:
     if current_state().settings["MEDIA_PROXY"] and post.get("seq"):
         return url_for("twitsocket.media", seq=post["seq"], part=part)
     return url
+
+
+def html_with_emojis(post: dict[str, Any]) -> Markup:
+    """The post's stored (safe) HTML with each custom ``:shortcode:`` shown as its small
+    image, the shortcode as its alt text. Shortcodes are letters, digits and ``_`` only
+    (the normaliser keeps no other), so they read the same escaped or not."""
+    html = post.get("html") or ""
+    for index, emoji in enumerate(post.get("emojis") or ()):
+        src = media_src(post, f"e{index}")
+        if src:
+            code = escape(f":{emoji['shortcode']}:")
+            html = html.replace(str(code), f'<img class="emoji" src="{escape(src)}" '
+                                           f'alt="{code}" title="{code}">')
+    return Markup(html)
 
 
 def fetcher() -> MediaFetcher:

@@ -17,7 +17,7 @@ from ..render import safe_url
 from ..sanitise import clean_label
 from ..serialise import dumps
 from ..state import TwitSocketState, current_state
-from .media import media_src
+from .media import html_with_emojis, media_src
 
 
 class TemplateHelpers:
@@ -45,6 +45,10 @@ class TemplateHelpers:
     def media_src(self, post: dict[str, Any], part: str) -> str | None:
         """An image of a post as pages load it (through the media proxy when it is on)."""
         return media_src(post, part)
+
+    def post_html(self, post: dict[str, Any]) -> Any:
+        """The post's safe HTML, custom emojis as images."""
+        return html_with_emojis(post)
 
     def top_avatar_src(self, user: Any) -> str | None:
         if not safe_url(user.avatar_url):

@@ -202,11 +202,29 @@
     var chars = Array.from(post.text || "");
     var entities = (post.entities || []).slice().sort(function (a, b) { return a.start - b.start; });
     var cursor = 0;
+    /* custom emojis (Mastodon): ":shortcode:" shown as its small image, the code as alt */
+    var emojis = {};
+    (post.emojis || []).forEach(function (emoji, i) {
+      var src = emoji && mediaSrc(post, "e" + i, emoji.url);
+      if (src && /^\w+$/.test(emoji.shortcode)) { emojis[emoji.shortcode] = src; }
+    });
+    function words(text) {
+      text.split(/(:\w+:)/).forEach(function (piece) {
+        var src = /^:\w+:$/.test(piece) && emojis[piece.slice(1, -1)];
+        if (src) {
+          var img = image("emoji", src, piece);
+          img.title = piece;
+          p.appendChild(img);
+        } else if (piece) {
+          p.appendChild(document.createTextNode(piece));
+        }
+      });
+    }
     function plain(from, to) {
       var lines = chars.slice(from, to).join("").split("\n");
       lines.forEach(function (line, i) {
         if (i > 0) { p.appendChild(el("br")); }
-        if (line) { p.appendChild(document.createTextNode(line)); }
+        if (line) { words(line); }
       });
     }
     entities.forEach(function (entity) {
