@@ -20,6 +20,9 @@
   var csrf = config.getAttribute("data-csrf");
   var wsPath = config.getAttribute("data-ws-url");
   var MAX_POSTS = 50;
+  /* the media proxy's base ("" when off): a stored post's images come from the wall's host;
+     a held post has no seq yet, so its images come from the network (https only) */
+  var mediaBase = config.getAttribute("data-media-url") || "";
 
   var state = { posts: [], queue: [], rules: {}, pins: [], log: [], config: {}, mode: "" };
 
@@ -96,12 +99,15 @@
   }
 
   function mediaList(post) {
-    var items = (post.media || []).concat(post.card && httpsUrl(post.card.image) ?
-      [{ type: "card", preview_url: post.card.image, alt: post.card.title || "" }] : []);
+    var items = (post.media || []).map(function (item, i) { return [item, "m" + i]; })
+      .concat(post.card && httpsUrl(post.card.image) ?
+        [[{ type: "card", preview_url: post.card.image, alt: post.card.title || "" }, "c"]] : []);
     if (!items.length) { return null; }
     var box = el("div", "media");
-    items.forEach(function (item) {
-      var src = httpsUrl(item.preview_url);
+    items.forEach(function (pair) {
+      var item = pair[0];
+      var src = httpsUrl(item.preview_url) &&
+        (mediaBase && post.seq ? mediaBase + encodeURIComponent(post.seq) + "/" + pair[1] : httpsUrl(item.preview_url));
       if (!src) { return; }
       var figure = el("figure", "media-item");
       var img = el("img");
