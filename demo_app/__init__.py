@@ -14,12 +14,15 @@ from flask import Flask, Response, render_template
 
 from flask_twitsocket import TwitSocket
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+#: Images from this host only: the extension's media proxy serves every photo and avatar
+#: (with TWITSOCKET_MEDIA_PROXY=False browsers fetch them from the networks: https: then).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; "
        "connect-src 'self' ws: wss:")
 
 #: Environment variables of the test suite and benchmarks, not settings: not copied (an
 #: unknown TWITSOCKET_ setting stops start-up, see TWITSOCKET_STRICT_CONFIG).
-TOOL_VARIABLES = ("TWITSOCKET_TEST_", "TWITSOCKET_BENCH_", "TWITSOCKET_ARTEFACTS")
+TOOL_VARIABLES = ("TWITSOCKET_TEST_", "TWITSOCKET_BENCH_", "TWITSOCKET_ARTEFACTS",
+                  "TWITSOCKET_SCREENSHOTS_DIR")
 
 twitsocket = TwitSocket()
 
@@ -58,7 +61,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.after_request
     def strict_csp(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        proxied = twitsocket.state().settings["MEDIA_PROXY"]
+        images = "'self' data:" if proxied else "'self' https: data:"
+        response.headers.setdefault("Content-Security-Policy", CSP.format(images=images))
         return response
 
     @app.get("/")

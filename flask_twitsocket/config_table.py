@@ -83,6 +83,9 @@ WALL = Section("Wall and web", "The blueprint, the walls' live feed (websocket o
 PROJECTOR = Section("Projector page", "`<prefix>/wall`: the event's identity, the pace of the "
                                        "posts and the layout. Most can be overridden in the URL "
                                        "(`?title=`, `?layout=`, `?accent=`, `?theme=`, `?lang=`).")
+MEDIA = Section("Media", "Photos, video posters, link-card images and avatars: fetched by "
+                           "the wall's own host (`<prefix>/media/…`), and sensitive media.")
+SENSITIVE_MEDIA_MODES = ("blur", "hide", "show")
 MODERATION = Section("Moderation", "What organisers allow on the projector; the console is "
                                      "at `<prefix>/moderate`.")
 SCALE_OUT = Section("Scale-out and bus", "How web workers learn that the stream process "
@@ -298,6 +301,26 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds without a new post before the projector re-shows earlier approved posts "
             "(most shared first), marked as earlier; a new post takes over at once.",
             PROJECTOR),
+    # --- Media ----------------------------------------------------------------------------
+    Setting("MEDIA_PROXY", True, as_bool,
+            "Serve every image (photos, video posters, card images, avatars) from the wall's "
+            "own host, so pages keep img-src 'self', the networks do not see each phone in the "
+            "hall, and a CDN hiccup does not blank the projector. False: browsers fetch them "
+            "from the networks (then the CSP allows https: images).",
+            MEDIA),
+    Setting("MEDIA_CACHE_DIR", None, as_path,
+            "Directory of the media proxy's on-disk cache (default: twitsocket-media in the "
+            "system's temporary directory). Shared by the workers of one host.",
+            MEDIA),
+    Setting("MEDIA_CACHE_MB", 500, positive(int),
+            "Size bound of the media cache, in megabytes: the least recently used files go "
+            "first.",
+            MEDIA),
+    Setting("SENSITIVE_MEDIA", "blur", one_of(*SENSITIVE_MEDIA_MODES),
+            "Posts with a content warning or a sensitive label: blur (their media is blurred "
+            "and their text collapsed under the warning until a moderator reveals them), hide "
+            "(they wait in the moderation queue) or show.",
+            MEDIA),
     # --- Moderation -----------------------------------------------------------------------
     Setting("BANNED_USERS", (), as_str_list,
             "Usernames or ids never stored or shown (also reposts of them; `network:name` for one"

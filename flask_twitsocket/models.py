@@ -87,6 +87,10 @@ class Post(Base):
     retweet_count: Mapped[int] = mapped_column(Integer, default=0)
     raw: Mapped[str] = mapped_column(Text, default="{}")
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The rich parts, as one JSON object of only those present (media, card, quote,
+    #: sensitive, content_warning, original_author, revealed): "" for a text-only post,
+    #: which is most of them, so it costs them nothing (see :mod:`..serialise`).
+    media: Mapped[str] = mapped_column(Text, default="", server_default="")
     stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -42,9 +42,60 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def author_json(author: Any) -> dict[str, Any]:
+    return {"id": str(author.id), "username": author.username, "name": author.name,
+            "avatar_url": author.avatar_url}
+
+
+def media_json(post: Any) -> str:
+    """A post's rich parts as the ``media`` column stores them: only those present, and
+    ``""`` when none is (a text-only post, most of them, pays nothing)."""
+    parts: dict[str, Any] = {}
+    if post.media:
+        parts["media"] = post.media
+    if post.card:
+        parts["card"] = post.card
+    if post.quote:
+        parts["quote"] = post.quote
+    if post.sensitive:
+        parts["sensitive"] = True
+    if post.content_warning:
+        parts["content_warning"] = post.content_warning
+    if post.original_author is not None:
+        parts["original_author"] = author_json(post.original_author)
+    if post.emojis:
+        parts["emojis"] = post.emojis
+    return dumps(parts) if parts else ""
+
+
+def rich_json(stored: str | None, author: dict[str, Any]) -> dict[str, Any]:
+    """The public fields made from the ``media`` column. A repost's ``author`` is the
+    ORIGINAL author (walls show whose words these are); who reposted is ``reposted_by``.
+    ``revealed``: a moderator has lifted the blur of sensitive media."""
+    parts = loads(stored) if stored else {}
+    original = parts.get("original_author")
+    return {
+        "author": original or author,
+        "reposted_by": author if original else None,
+        "media": parts.get("media") or [],
+        "card": parts.get("card"),
+        "quote": parts.get("quote"),
+        "sensitive": bool(parts.get("sensitive")),
+        "content_warning": parts.get("content_warning") or "",
+        "revealed": bool(parts.get("revealed")),
+        "emojis": parts.get("emojis") or [],
+    }
+
+
 def post_json(row: Any) -> dict[str, Any]:
     """A stored post (ORM object or result row) as the public JSON object."""
     entities = row.entities
+    author = {
+        "id": str(row.author_id),
+        "username": row.author_username,
+        "name": row.author_name,
+        "avatar_url": row.author_avatar_url,
+    }
     return {
         "id": str(row.post_id),
         "seq": str(row.seq),
@@ -54,14 +105,10 @@ def post_json(row: Any) -> dict[str, Any]:
         "entities": loads(entities) if isinstance(entities, str) else entities,
         "created_at": iso(row.created_at),
         "url": row.url,
-        "author": {
-            "id": str(row.author_id),
-            "username": row.author_username,
-            "name": row.author_name,
-            "avatar_url": row.author_avatar_url,
-        },
         "is_retweet": bool(row.is_retweet),
         "retweet_of": row.retweet_of,
         "retweet_of_author": row.retweet_of_author,
         "retweet_count": int(row.retweet_count or 0),
+        # getattr: a post held in the moderation queue before the column existed
+        **rich_json(getattr(row, "media", ""), author),
     }

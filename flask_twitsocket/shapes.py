@@ -71,6 +71,21 @@ class PostData:
     #: The network's own language tag (X ``lang``, Mastodon ``language``, Bluesky's first
     #: ``langs``), lower case, or None when it gives none.
     lang: str | None = None
+    #: Photos, videos and GIFs: ``{type, url, preview_url, alt, width, height}`` (see
+    #: :mod:`flask_twitsocket.normalise.media`), https URLs only.
+    media: list[dict[str, Any]] = field(default_factory=list)
+    #: A link preview ``{url, title, description, image}``.
+    card: dict[str, Any] | None = None
+    #: The quoted post, one level deep: ``{id, url, text, author, media}``.
+    quote: dict[str, Any] | None = None
+    #: The poster or the network marked the media sensitive (a content warning, a label).
+    sensitive: bool = False
+    #: A content warning's words (Mastodon's ``spoiler_text``), shown above the text.
+    content_warning: str = ""
+    #: A repost's original author: ``author`` is who reposted, and walls show this one.
+    original_author: Author | None = None
+    #: Custom emojis used in the text (Mastodon): ``{shortcode, url}``, shown as images.
+    emojis: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

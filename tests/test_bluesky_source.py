@@ -207,3 +207,20 @@ def test_filter_benchmark_runs_and_keeps_what_the_naive_filter_keeps(tmp_path, m
     assert result["filter_per_s"] > 0 and result["json_loads_per_s"] > 0
     assert result["filter_kept"] >= result["json_loads_regex_kept"] > 0
     assert (tmp_path / "jetstream_filter.json").exists()
+
+
+def test_a_post_deleted_while_held_never_shows_and_the_documented_url_form_works(
+        app, start_cli, jetstream, appview, tmp_path):
+    # Jetstream's documentation lists its instances as wss://…/subscribe: accepted as is.
+    env = bluesky_env(jetstream, appview, tmp_path)
+    env["TWITSOCKET_BLUESKY_JETSTREAM_URL"] = jetstream.url.rstrip("/") + "/subscribe"
+    start_cli("stream", "--source", "bluesky", env=env)
+    wait_until(jetstream.connections, timeout=LONG, message="a Jetstream connection")
+    # Created and deleted at once: the delete arrives while the post waits for its
+    # author's profile (the same batch), and used to be dropped as "not ours".
+    regretted = jetstream.post(ALICE["did"], "Oops, wrong #devconf26 photo")
+    jetstream.delete(ALICE["did"], regretted)
+    marker = jetstream.post(ALICE["did"], "The right #devconf26 photo")
+    wait_until(lambda: uri(ALICE["did"], marker) in wall_posts(app), timeout=LONG,
+               message="the post after the delete")
+    assert uri(ALICE["did"], regretted) not in wall_posts(app)

@@ -39,6 +39,8 @@ def test_a_broken_avatar_shows_initials(wall_server, publisher, open_page):
     publisher.publish(x_post(1, name="Ada Lovelace"))  # rendered by the server
     wall = open_page(wall_server.url + "/")
     wall.wait_for_state("live")
+    asked: list[str] = []
+    wall.page.on("request", lambda request: asked.append(request.url))
     publisher.publish(x_post(2, name="Grace Hopper", username="grace", user_id="9"))  # by JS
     wall.wait_for_post(2)
     for post_id, letters in (("1", "AL"), ("2", "GH")):
@@ -47,7 +49,9 @@ def test_a_broken_avatar_shows_initials(wall_server, publisher, open_page):
             "selector => !document.querySelector(selector + ' img')", arg=avatar)
         assert wall.page.is_visible(avatar + " .initials")
         assert wall.page.text_content(avatar + " .initials") == letters
-    assert any("img.example" in url for url in wall.outside_requests)  # it was tried
+    # it was tried, through the media proxy (which could not fetch it): never hotlinked
+    assert any("/twitsocket/media/" in url and url.endswith("/a") for url in asked)
+    assert wall.outside_requests == []
     wall.assert_clean()
 
 
@@ -205,10 +209,38 @@ def sample_posts() -> list[dict]:
              "Coffee ☕ then the WebAssembly session.",
              HOSTILE_TEXTS[0]]
     now = datetime.now(timezone.utc).isoformat()
-    return [x_post(i + 1, text=texts[i % len(texts)], username=people[i % len(people)][0],
-                   user_id=str(100 + i % len(people)), name=people[i % len(people)][1],
-                   created_at=now)
-            for i in range(14)]
+    posts = [x_post(i + 1, text=texts[i % len(texts)], username=people[i % len(people)][0],
+                    user_id=str(100 + i % len(people)), name=people[i % len(people)][1],
+                    created_at=now)
+             for i in range(14)]
+    # photos, a video poster, a sensitive photo and a link card: the demo's bundled pictures
+    for index, (kind, picture, alt) in {
+            1: ("photo", "stage.png", "The main hall from the back, a bright screen on stage"),
+            4: ("photo", "crowd.png", "People chatting in a sunlit foyer"),
+            6: ("video", "poster.png", "A small robot stacking cups"),
+            9: ("photo", "coffee.png", "A cup of coffee from above"),
+            10: ("photo", "slides.png", "The closing keynote's surprise slide")}.items():
+        with_media(posts[index], kind, picture, alt, sensitive=index == 10)
+    posts[12]["data"]["entities"] = {"urls": [{
+        "start": 0, "end": 0, "url": "https://t.co/x", "expanded_url": "https://devconf.example/",
+        "title": "DevConf 2026 — Day two schedule", "description": "Talks, workshops, panels",
+        "images": [{"url": "https://demo.twitsocket.invalid/card.png"}]}]}
+    return posts
+
+
+def with_media(event: dict, kind: str, picture: str, alt: str, sensitive: bool = False) -> None:
+    key = f"3_{event['data']['id']}"
+    url = f"https://demo.twitsocket.invalid/{picture}"
+    event["data"]["attachments"] = {"media_keys": [key]}
+    event["data"]["possibly_sensitive"] = sensitive
+    item = {"media_key": key, "type": kind, "width": 480, "height": 270, "alt_text": alt}
+    if kind == "photo":
+        item["url"] = url
+    else:
+        item["preview_image_url"] = url
+        item["variants"] = [{"content_type": "video/mp4", "bit_rate": 1,
+                             "url": "https://demo.twitsocket.invalid/robot.mp4"}]
+    event["includes"]["media"] = [item]
 
 
 @pytest.mark.parametrize(("theme", "scheme", "dark"), [

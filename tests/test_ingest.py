@@ -150,12 +150,20 @@ def test_the_bundled_recording_replays_cleanly(app, run_cli):
                                                          "TWITSOCKET_BANNED_USERS": ""},
                      timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "300 stored, 0 duplicates, 0 malformed" in result.stdout
+    assert "306 stored, 0 duplicates, 0 malformed" in result.stdout
     body = api(app, "?limit=200")
-    assert body["count"] == 300
-    networks = {t["network"] for t in body["tweets"]}
-    assert networks == {"x"}
+    assert body["count"] == 306
     assert any(t["is_retweet"] for t in body["tweets"])
+    # the demo shows media: photos, a video poster, a link card, a quote, a content warning
+    everything = app.extensions["twitsocket"].store.recent(400)  # beyond the API's limit
+    assert {t["network"] for t in everything} == {"x", "mastodon"}
+    kinds = {m["type"] for t in everything for m in t["media"]}
+    assert kinds == {"photo", "video"}
+    assert all(m["preview_url"].startswith("https://demo.twitsocket.invalid/")
+               for t in everything for m in t["media"])
+    assert any(t["card"] and t["card"]["image"] for t in everything)
+    assert any(t["quote"] and t["quote"]["media"] for t in everything)
+    assert any(t["content_warning"] and t["sensitive"] for t in everything)
 
 
 def test_seq_never_repeats_after_the_newest_post_is_deleted(app, ingest):

@@ -1,5 +1,6 @@
 """The console's actions: hide / unhide, ban / unban, block / unblock a word, trust /
-untrust an author, pin / unpin, approve / veto a held post, and undo.
+untrust an author, pin / unpin, reveal / veil sensitive media, approve / veto a held post,
+and undo.
 
 Each action is one transaction (:meth:`PostStore.change`) that changes the tables — posts,
 tombstones and pins through the store's API (:mod:`flask_twitsocket.store.visibility`),
@@ -81,7 +82,7 @@ class Moderation:
     INVERSE = {"hide": "unhide", "unhide": "hide", "ban": "unban", "unban": "ban",
                "block": "unblock", "unblock": "block", "trust": "untrust",
                "untrust": "trust", "pin": "unpin", "unpin": "pin", "approve": "hide",
-               "veto": "approve", "hold": "approve"}
+               "veto": "approve", "hold": "approve", "reveal": "veil", "veil": "reveal"}
 
     def __init__(self, store: PostStore, settings: Any,
                  notify: Callable[[int], None] = _no_notify) -> None:
@@ -188,6 +189,25 @@ class Moderation:
             messages = visibility.unpin(conn, key)
             if messages is None:
                 raise ModerationError(404, f"{target} is not pinned")
+            return messages, 0, {}
+
+        return work
+
+    def _reveal(self, target: str) -> Work:
+        return self._revealed(target, True)
+
+    def _veil(self, target: str) -> Work:
+        return self._revealed(target, False)
+
+    def _revealed(self, target: str, revealed: bool) -> Work:
+        """Sensitive media shown (or blurred again) on every wall: moderators see it first."""
+        key = parse_key(target)
+
+        def work(conn: Connection) -> tuple[list[Outgoing], int, dict[str, Any]]:
+            messages = visibility.set_revealed(conn, key, revealed)
+            if messages is None:
+                state = "veiled" if revealed else "revealed"
+                raise ModerationError(404, f"no {state} sensitive post {target}")
             return messages, 0, {}
 
         return work

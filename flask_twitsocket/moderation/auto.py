@@ -36,10 +36,17 @@ RULE_SETTINGS = {"flood": "FLOOD_POSTS", "new_accounts": "MIN_ACCOUNT_AGE_DAYS",
 
 
 def post_texts(post: PostData) -> list[str]:
-    """Every text of a post the rules look at: the author's name and handle, the text.
-    (Media alt texts and a link card's title belong here too, as the post shape gains
-    them: this is the one place to add them.)"""
-    return [post.author.name, post.author.username, post.text]
+    """Every text of a post the rules look at — the one place that lists them: the
+    author's (and a repost's original author's) name and handle, the text, the content
+    warning, every media alt text and the link card's title. What the wall shows is what
+    the rules read."""
+    texts = [post.author.name, post.author.username, post.text, post.content_warning]
+    if post.original_author is not None:
+        texts += [post.original_author.name, post.original_author.username]
+    texts += [str(item.get("alt") or "") for item in post.media]
+    if post.card:
+        texts.append(str(post.card.get("title") or ""))
+    return [text for text in texts if text]
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,9 @@ class Gate:
         self.actions = actions
         self.mode: str = settings["MODERATION"]
         self.delay: float = settings["MODERATION_DELAY"]
+        #: TWITSOCKET_SENSITIVE_MEDIA=hide: posts with a content warning or sensitive media
+        #: wait in the queue for a moderator's yes, whatever the trust mode (not when off).
+        self.hold_sensitive = settings["SENSITIVE_MEDIA"] == "hide" and self.mode != "off"
         self._rules = Rules.configured(settings)
         #: The automatic rules, with their in-memory state (flood counts, raid window).
         self.auto = AutoRules(settings)
@@ -93,7 +96,7 @@ class Gate:
         a held post comes with the automatic rule's verdict, or None (the trust mode)."""
         rules = self.rules
         holding = self.mode in ("delay", "pre")
-        if not holding and not rules.screening and not self.auto:
+        if not holding and not rules.screening and not self.auto and not self.hold_sensitive:
             return list(posts), [], {}  # nothing to look at per post
         direct: list[PostData] = []
         held: list[Held] = []
@@ -114,7 +117,8 @@ class Gate:
                          verdict.reason)  # no handle: they asked not to be shown
             elif verdict is not None:
                 held.append((post, verdict))
-            elif holding and not (self.mode == "pre" and trusted):
+            elif holding and not (self.mode == "pre" and trusted) \
+                    or self.hold_sensitive and _sensitive(post):
                 held.append((post, None))
             else:
                 direct.append(post)
@@ -155,12 +159,19 @@ class Gate:
             return None
         stamp = now()
         release_at = stamp + timedelta(seconds=self.delay) if self.mode == "delay" else None
-        rows = {(post.network, post.post_id): post_row(post) for post, _ in posts}
+        waits = self.hold_sensitive and release_at is not None  # sensitive: never on a timer
+        rows = {(post.network, post.post_id): post_row(post) for post, _ in posts
+                if not (waits and _sensitive(post))}
+        sensitive = {(post.network, post.post_id): post_row(post) for post, _ in posts
+                     if waits and _sensitive(post)}
         why = {(post.network, post.post_id): (verdict.rule, verdict.reason)
                for post, verdict in posts if verdict is not None}
 
         def work(conn: Connection) -> tuple[list[Outgoing], int]:
-            return hold_rows(conn, rows, stamp, release_at, why), 0
+            messages = hold_rows(conn, rows, stamp, release_at, why) if rows else []
+            if sensitive:
+                messages += hold_rows(conn, sensitive, stamp, None, why)
+            return messages, 0
 
         journal_id = self.store.change(work)
         self._waiting = self._waiting or release_at is not None
@@ -190,3 +201,7 @@ class Gate:
     def waiting(self) -> bool:
         """Whether delayed posts still wait: the stream keeps running to release them."""
         return self.mode == "delay" and self._waiting
+
+
+def _sensitive(post: PostData) -> bool:
+    return bool(post.sensitive or post.content_warning)

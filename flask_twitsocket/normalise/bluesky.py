@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..shapes import Author, Deletion, Edit, MalformedEvent, Normalised, PostData
+from .media import PHOTO, VIDEO, card, compact, media_item
 from .storable import account_time, bio, from_epoch_us, language, post_time
 
 NETWORK = "bluesky"
@@ -65,6 +66,7 @@ def _post(event: dict[str, Any], did: str, rkey: str, record: Any) -> PostData:
     )
     text = record["text"]
     post_id = at_uri(did, rkey)
+    rich = embed_parts(did, record.get("embed"))
     return PostData(
         network=NETWORK,
         post_id=post_id,
@@ -77,7 +79,94 @@ def _post(event: dict[str, Any], did: str, rkey: str, record: Any) -> PostData:
         entities=facet_entities(text, record.get("facets")),
         raw=event,
         lang=language(record.get("langs")),
+        media=rich["media"],
+        card=rich["card"],
+        quote=rich["quote"],
+        sensitive=bool(SENSITIVE_LABELS & self_labels(record)),
     )
+
+
+#: Self-labels that mark a post's media as not for every audience (the app blurs them).
+SENSITIVE_LABELS = frozenset({"porn", "sexual", "nudity", "graphic-media"})
+CDN = "https://cdn.bsky.app/img"
+VIDEO_CDN = "https://video.bsky.app/watch"
+
+
+def self_labels(record: dict[str, Any]) -> set[str]:
+    labels = record.get("labels")
+    values = labels.get("values") if isinstance(labels, dict) else None
+    return {str(v.get("val")) for v in values or () if isinstance(v, dict)}
+
+
+def blob_cid(blob: Any) -> str | None:
+    """A blob's CID (``ref.$link``; old records have a bare ``cid``), if it looks like one."""
+    if not isinstance(blob, dict):
+        return None
+    ref = blob.get("ref")
+    cid = ref.get("$link") if isinstance(ref, dict) else blob.get("cid")
+    return cid if isinstance(cid, str) and cid.isalnum() and len(cid) < 128 else None
+
+
+def image_url(kind: str, did: str, cid: str) -> str:
+    """The Bluesky CDN's URL of a blob: ``feed_thumbnail`` or ``feed_fullsize``."""
+    return f"{CDN}/{kind}/plain/{did}/{cid}@jpeg"
+
+
+def embed_parts(did: str, embed: Any) -> dict[str, Any]:
+    """Media, card and quote of a post record's ``embed`` (images, video, external link,
+    record = a quote, recordWithMedia = a quote with media)."""
+    parts: dict[str, Any] = {"media": [], "card": None, "quote": None}
+    if not isinstance(embed, dict):
+        return parts
+    kind = embed.get("$type")
+    if kind == "app.bsky.embed.recordWithMedia":
+        parts.update(embed_parts(did, embed.get("media")))
+        parts["quote"] = _quote((embed.get("record") or {}).get("record"))
+    elif kind == "app.bsky.embed.record":
+        parts["quote"] = _quote(embed.get("record"))
+    elif kind == "app.bsky.embed.images":
+        parts["media"] = compact(_image(did, image) for image in embed.get("images") or ())
+    elif kind == "app.bsky.embed.video":
+        cid = blob_cid(embed.get("video"))
+        ratio = embed.get("aspectRatio") if isinstance(embed.get("aspectRatio"), dict) else {}
+        if cid:
+            parts["media"] = compact([media_item(
+                VIDEO, f"{VIDEO_CDN}/{did}/{cid}/playlist.m3u8",
+                f"{VIDEO_CDN}/{did}/{cid}/thumbnail.jpg", embed.get("alt"),
+                ratio.get("width"), ratio.get("height"))])
+    elif kind == "app.bsky.embed.external" and isinstance(embed.get("external"), dict):
+        external = embed["external"]
+        thumb = blob_cid(external.get("thumb"))
+        parts["card"] = card(external.get("uri"), external.get("title"),
+                             external.get("description"),
+                             image_url("feed_thumbnail", did, thumb) if thumb else None)
+    return parts
+
+
+def _image(did: str, image: Any) -> dict[str, Any] | None:
+    if not isinstance(image, dict):
+        return None
+    cid = blob_cid(image.get("image"))
+    if cid is None:
+        return None
+    ratio = image.get("aspectRatio") if isinstance(image.get("aspectRatio"), dict) else {}
+    return media_item(PHOTO, image_url("feed_fullsize", did, cid),
+                      image_url("feed_thumbnail", did, cid), image.get("alt"),
+                      ratio.get("width"), ratio.get("height"))
+
+
+def _quote(strong_ref: Any) -> dict[str, Any] | None:
+    """A quoted post as Jetstream names it: its AT URI only (no text: that needs a look-up
+    the wall does not make), linked to its page."""
+    uri = strong_ref.get("uri") if isinstance(strong_ref, dict) else None
+    if not isinstance(uri, str) or not uri.startswith("at://"):
+        return None
+    parts = uri[len("at://"):].split("/")
+    if len(parts) != 3 or parts[1] != POST:
+        return None
+    return {"id": uri, "url": f"{SITE}/profile/{parts[0]}/post/{parts[2]}", "text": "",
+            "author": {"id": parts[0], "username": parts[0], "name": "", "avatar_url": None},
+            "media": []}
 
 
 #: The self-label by which a Bluesky account asks not to be shown to logged-out viewers.

@@ -240,7 +240,8 @@ class BlueskySource(Source):
         query = [("wantedCollections", POST)]
         if self.cursor is not None:
             query.append(("cursor", str(self.cursor)))
-        return f"{self.settings['BLUESKY_JETSTREAM_URL'].rstrip('/')}/subscribe?{urlencode(query)}"
+        return f"{jetstream_base(self.settings['BLUESKY_JETSTREAM_URL'])}/subscribe?" \
+            f"{urlencode(query)}"
 
     def events(self) -> Iterator[RawEvent]:
         backoff = Backoff(1.0, 60.0)
@@ -298,8 +299,15 @@ class BlueskySource(Source):
     def _hold(self, event: dict[str, Any]) -> None:
         commit = commit_of(event)
         uri = at_uri(str(event.get("did")), str(commit.get("rkey")))
-        if commit.get("operation") == "delete" and uri not in self.known:
-            return
+        if commit.get("operation") == "delete":
+            # A post deleted while it waits here for its author's profile is never sent
+            # (it would flash on the wall); the delete still goes, for a tombstone.
+            held = [e for e in self.pending if _uri_of(e) == uri]
+            if not held and uri not in self.known:
+                return
+            self.pending = [e for e in self.pending if _uri_of(e) != uri]
+        else:  # known from now on, so that the filter lets its delete through while held
+            self.known[uri] = None
         if not self.pending:
             self.pending_since = time.monotonic()
         self.pending.append(event)
@@ -323,3 +331,15 @@ class BlueskySource(Source):
                 if len(self.known) > KNOWN_POSTS:
                     del self.known[next(iter(self.known))]
             yield self._forward(event, event.get("time_us"))
+
+
+def _uri_of(event: dict[str, Any]) -> str:
+    return at_uri(str(event.get("did")), str(commit_of(event).get("rkey")))
+
+
+def jetstream_base(url: str) -> str:
+    """The instance's root: Jetstream's documentation lists its instances as
+    ``wss://…/subscribe``, and appending ``/subscribe`` to that reached
+    ``…/subscribe/subscribe``."""
+    base = url.split("?", 1)[0].rstrip("/")
+    return base[:-len("/subscribe")] if base.endswith("/subscribe") else base

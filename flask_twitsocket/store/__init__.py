@@ -172,6 +172,13 @@ class PostStore:
         with self.engine.connect() as conn:
             return [post_json(row) for row in conn.execute(query)]
 
+    def post(self, seq: int) -> dict[str, Any] | None:
+        """One visible post by ``seq`` (what the media proxy looks a URL up in)."""
+        query = select(POSTS).where(POSTS.c.seq == seq, POSTS.c.hidden.is_(False))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return post_json(row) if row is not None else None
+
     def journal_head(self) -> int:
         return self.journal.head()
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import JournalEntry, Pin, Post, Tombstone, TopPost, TopUser
 from ..render import render_html, safe_url
-from ..serialise import dumps
+from ..serialise import dumps, media_json
 from ..shapes import PostData
 
 POSTS = Post.__table__
@@ -86,5 +86,6 @@ def post_row(post: PostData, stamp: datetime | None = None) -> dict[str, Any]:
         "retweet_count": post.retweet_count,
         "raw": post.raw_text if post.raw_text is not None else dumps(post.raw),
         "hidden": False,
+        "media": media_json(post),
         "stored_at": stamp or now(),
     }

@@ -15,8 +15,15 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
 
-from ..messages import Outgoing, delete_message, pin_message, tweet_message, unpin_message
-from ..serialise import post_json
+from ..messages import (
+    Outgoing,
+    delete_message,
+    pin_message,
+    tweet_message,
+    unpin_message,
+    update_message,
+)
+from ..serialise import dumps, loads, post_json
 from .posts import insert_rows
 from .tables import PINS, POSTS, TOMBSTONES, TOP_POSTS, Key, insert_ignore, key_clause, now
 
@@ -148,6 +155,26 @@ def unpin(conn: Connection, key: Key) -> list[Outgoing] | None:
     gone = conn.execute(delete(PINS).where(
         PINS.c.network == network, PINS.c.post_id == post_id)).rowcount
     return [("unpin", unpin_message(network, post_id))] if gone else None
+
+
+def set_revealed(conn: Connection, key: Key, revealed: bool) -> list[Outgoing] | None:
+    """A moderator reveals (or veils again) a visible post's sensitive media; the
+    ``update`` message that makes every wall redraw it, or None (no such sensitive post)."""
+    network, post_id = key
+    row = conn.execute(select(POSTS).where(
+        POSTS.c.network == network, POSTS.c.post_id == post_id,
+        POSTS.c.hidden.is_(False))).first()
+    parts = loads(row.media) if row is not None and row.media else {}
+    if not (parts.get("sensitive") or parts.get("content_warning")) or \
+            bool(parts.get("revealed")) == revealed:
+        return None
+    if revealed:
+        parts["revealed"] = True
+    else:
+        parts.pop("revealed", None)
+    updated = conn.execute(update(POSTS).where(POSTS.c.seq == row.seq)
+                           .values(media=dumps(parts)).returning(*POSTS.c)).one()
+    return [("update", update_message(post_json(updated)))]
 
 
 def by_authors(names: Iterable[tuple[str | None, str]], table: Any = POSTS) -> Any:

@@ -14,6 +14,7 @@ from . import (
     api,
     events,
     health,
+    media,
     metrics,
     moderation,
     security_headers,
@@ -36,6 +37,7 @@ def create_blueprint() -> Blueprint:
     api.register(blueprint)
     health.register(blueprint)
     metrics.register(blueprint)
+    media.register(blueprint)
     websocket.register(blueprint)
     moderation.register(blueprint)
     events.register(blueprint)

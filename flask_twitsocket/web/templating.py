@@ -17,6 +17,7 @@ from ..render import safe_url
 from ..sanitise import clean_label
 from ..serialise import dumps
 from ..state import TwitSocketState, current_state
+from .media import html_with_emojis, media_src
 
 
 class TemplateHelpers:
@@ -40,6 +41,24 @@ class TemplateHelpers:
 
     def safe_url(self, url: Any) -> str | None:
         return safe_url(url)
+
+    def media_src(self, post: dict[str, Any], part: str) -> str | None:
+        """An image of a post as pages load it (through the media proxy when it is on)."""
+        return media_src(post, part)
+
+    def post_html(self, post: dict[str, Any]) -> Any:
+        """The post's safe HTML, custom emojis as images."""
+        return html_with_emojis(post)
+
+    def top_avatar_src(self, user: Any) -> str | None:
+        if not safe_url(user.avatar_url):
+            return None
+        if self.state.settings["MEDIA_PROXY"]:
+            return url_for("twitsocket.media_top", rank=user.rank)
+        return safe_url(user.avatar_url)
+
+    def sensitive_mode(self) -> str:
+        return self.state.settings["SENSITIVE_MEDIA"]
 
     def label(self, text: str | None) -> str:
         """A name or handle as shown: without bidi controls (see sanitise.clean_label)."""
@@ -66,6 +85,10 @@ class TemplateHelpers:
             # Server-sent events, for venues whose proxy blocks websockets.
             "events-url": url_for("twitsocket.events"),
             "fallback": settings["FALLBACK"],
+            # the proxy's base: the client appends "<seq>/<part>" (see web/media.py)
+            "media-url": url_for("twitsocket.media", seq=1, part="a")[:-len("1/a")]
+            if settings["MEDIA_PROXY"] else "",
+            "sensitive-media": settings["SENSITIVE_MEDIA"],
             "lang": current_locale(),
             "i18n": dumps(client_messages()),
         }

@@ -18,6 +18,8 @@ policy is the second lock behind the escaping.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Response, make_response, render_template, request, url_for
 
 from ..config_table import WALL_LAYOUTS
@@ -27,8 +29,18 @@ from ..state import current_state
 from .identity import identity, one_of
 from .params import lenient_int
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; "
        "connect-src 'self' ws: wss:")
+
+
+def content_security_policy(settings, logo_url: str | None) -> str:
+    """Images from this host only when the media proxy serves them (the event's own logo's
+    origin aside); from any https host when browsers fetch them from the networks."""
+    if not settings["MEDIA_PROXY"]:
+        return CSP.format(images="'self' https: data:")
+    logo = urlsplit(logo_url) if logo_url else None
+    origin = f" {logo.scheme}://{logo.netloc}" if logo and logo.netloc else ""
+    return CSP.format(images=f"'self' data:{origin}")
 THEMES = ("auto", "dark", "light")
 DEFAULT_POSTS = 12
 MAX_POSTS = 60
@@ -60,8 +72,10 @@ def wall() -> Response:
     event = identity(settings, request.args, configured(settings), gettext)
     response = make_response(render_template(
         "twitsocket/wall.html", theme=theme, n=count, layout=layout, event=event,
-        transparent=transparent, pacer=pacer_config(settings, layout)))
-    response.headers.setdefault("Content-Security-Policy", CSP)
+        transparent=transparent, pacer=pacer_config(settings, layout),
+        show_alt=request.args.get("alt") == "1"))
+    response.headers.setdefault("Content-Security-Policy",
+                                content_security_policy(settings, event.logo_url))
     return response
 
 

@@ -20,6 +20,9 @@
   var csrf = config.getAttribute("data-csrf");
   var wsPath = config.getAttribute("data-ws-url");
   var MAX_POSTS = 50;
+  /* the media proxy's base ("" when off): a stored post's images come from the wall's host;
+     a held post has no seq yet, so its images come from the network (https only) */
+  var mediaBase = config.getAttribute("data-media-url") || "";
 
   var state = { posts: [], queue: [], rules: {}, pins: [], log: [], config: {}, mode: "" };
 
@@ -71,10 +74,15 @@
     head.appendChild(el("span", "username", "@" + (author.username || ""))).dir = "ltr";
     head.appendChild(el("span", "network", post.network));
     if (post.is_retweet) { head.appendChild(el("span", "tag", "repost of @" + (post.retweet_of_author || "?"))); }
+    if (post.reposted_by) { head.appendChild(el("span", "tag", "reposted by @" + (post.reposted_by.username || "?"))); }
+    if (isSensitive(post)) { head.appendChild(el("span", "tag sensitive-tag", post.revealed ? "sensitive, revealed" : "sensitive")); }
     li.appendChild(head);
+    if (post.content_warning) { li.appendChild(el("p", "content-warning", "CW: " + post.content_warning)).dir = "auto"; }
     var text = el("p", "text", post.text || "");
     text.dir = "auto";
     li.appendChild(text);
+    var media = mediaList(post);
+    if (media) { li.appendChild(media); }
     var meta = el("div", "meta");
     meta.appendChild(el("time", null, clock(post.created_at)));
     if (extra) { meta.appendChild(extra); }
@@ -82,9 +90,42 @@
     return li;
   }
 
+  function isSensitive(post) { return !!(post.sensitive || post.content_warning); }
+
+  /* Moderators see every image unblurred (they decide), with its alt text or its lack. */
+  function httpsUrl(url) {
+    try { return typeof url === "string" && new URL(url).protocol === "https:" ? url : null; }
+    catch (e) { return null; }
+  }
+
+  function mediaList(post) {
+    var items = (post.media || []).map(function (item, i) { return [item, "m" + i]; })
+      .concat(post.card && httpsUrl(post.card.image) ?
+        [[{ type: "card", preview_url: post.card.image, alt: post.card.title || "" }, "c"]] : []);
+    if (!items.length) { return null; }
+    var box = el("div", "media");
+    items.forEach(function (pair) {
+      var item = pair[0];
+      var src = httpsUrl(item.preview_url) &&
+        (mediaBase && post.seq ? mediaBase + encodeURIComponent(post.seq) + "/" + pair[1] : httpsUrl(item.preview_url));
+      if (!src) { return; }
+      var figure = el("figure", "media-item");
+      var img = el("img");
+      img.src = src;
+      img.alt = item.alt || "";
+      img.loading = "lazy";
+      img.referrerPolicy = "no-referrer";
+      figure.appendChild(img);
+      figure.appendChild(el("figcaption", item.alt ? "alt-text" : "alt-text missing",
+                            (item.type === "photo" ? "" : item.type + " · ") + (item.alt || "no alt text")));
+      box.appendChild(figure);
+    });
+    return box;
+  }
+
   function actions(list) {
     var box = el("div", "actions");
-    list.forEach(function (b) { box.appendChild(b); });
+    list.forEach(function (b) { if (b) { box.appendChild(b); } });
     return box;
   }
 
@@ -127,7 +168,8 @@
   function shown(post) {
     var author = post.author || {};
     return [post.network, post.id, author.name, author.username, !!post.is_retweet,
-            post.retweet_of_author, post.text, post.created_at, !!post.hidden];
+            post.retweet_of_author, post.text, post.created_at, !!post.hidden,
+            isSensitive(post), !!post.revealed, JSON.stringify(post.media || [])];
   }
 
   function renderPosts() {
@@ -146,6 +188,8 @@
           li.appendChild(actions(post.hidden ? [button("Unhide", "unhide", key)] : [
             button("Hide", "hide", key, "danger"),
             pinned[key] ? button("Unpin", "unpin", key) : button("Pin", "pin", key),
+            isSensitive(post) ? post.revealed ? button("Blur again", "veil", key)
+              : button("Reveal", "reveal", key) : null,
             button("Ban @" + ((post.author || {}).username || "?"), "ban", authorEntry(post), "quiet")
           ]));
           return li;

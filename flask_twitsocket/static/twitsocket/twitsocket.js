@@ -23,6 +23,9 @@
   var apiUrl = config.getAttribute("data-api-url");
   var eventsUrl = config.getAttribute("data-events-url");
   var fallback = config.getAttribute("data-fallback") || "auto";
+  /* The media proxy's base ("" when off): images come from "<base><seq>/<part>". */
+  var mediaBase = config.getAttribute("data-media-url") || "";
+  var sensitiveMode = config.getAttribute("data-sensitive-media") || "blur";
   var STORAGE_KEY = "twitsocket.hideRetweets";
   var OPEN_TIMEOUT = 10000;      /* a proxy may swallow the upgrade instead of refusing it */
   var FAILURES_BEFORE_FALLBACK = 2;
@@ -34,7 +37,8 @@
     status_label: "Connection status", connecting: "Connecting…", live: "Live",
     live_sse: "Live (fallback: server-sent events)", reconnecting: "Reconnecting…",
     offline: "Offline, still retrying", just_now: "just now", minutes_ago: "{n} min ago",
-    hours_ago: "{n} h ago", reposts: "reposts"
+    hours_ago: "{n} h ago", reposts: "reposts", reposted_by: "Reposted by", video: "Video",
+    quoted_post: "Quoted post"
   };
   var messages = {};
   try { messages = JSON.parse(config.getAttribute("data-i18n") || "{}") || {}; } catch (e) { messages = {}; }
@@ -98,10 +102,85 @@
     return (letters || "?").toUpperCase();
   }
 
-  function avatar(author) {
+  /* An image of a post as the server's web/media.media_src: through the proxy when it is
+     on and the post has a seq (not yet, in the moderation queue), else the stored URL. */
+  function mediaSrc(post, part, url) {
+    if (!safeUrl(url)) { return null; }
+    if (mediaBase && post.seq) { return mediaBase + encodeURIComponent(post.seq) + "/" + part; }
+    return safeUrl(url);
+  }
+
+  function image(className, src, alt) {
+    var img = el("img", className);
+    img.alt = alt || "";
+    img.loading = "lazy";
+    img.referrerPolicy = "no-referrer";
+    img.src = src;
+    return img;
+  }
+
+  function renderMedia(post, items, prefix) {
+    items = Array.isArray(items) ? items : [];
+    var box = el("div", "media media-count-" + Math.min(items.length, 4));
+    items.forEach(function (item, i) {
+      var src = item && mediaSrc(post, prefix + i, item.preview_url);
+      if (!src) { return; }
+      var kind = { photo: "photo", video: "video", gif: "gif" }[item.type] || "photo";
+      var figure = el("figure", "media-item media-" + kind);
+      var img = image(null, src, item.alt);
+      if (item.width > 0 && item.height > 0) { img.width = item.width; img.height = item.height; }
+      figure.appendChild(img);
+      if (kind !== "photo") { figure.appendChild(el("span", "media-kind", kind === "video" ? t("video") : "GIF")); }
+      if (item.alt) {
+        var caption = el("figcaption", "alt-text", item.alt);
+        caption.dir = "auto";
+        figure.appendChild(caption);
+      }
+      box.appendChild(figure);
+    });
+    return box.childNodes.length ? box : null;
+  }
+
+  function renderCard(post) {
+    var card = post.card;
+    var url = card && safeUrl(card.url);
+    if (!url) { return null; }
+    var a = link("link-card", url);
+    var src = mediaSrc(post, "c", card.image);
+    if (src) { a.appendChild(image("link-card-image", src, "")); }
+    a.appendChild(label("link-card-title", card.title || url));
+    if (card.description) { a.appendChild(label("link-card-description", card.description)); }
+    return a;
+  }
+
+  function renderQuote(post) {
+    var quote = post.quote;
+    if (!quote || typeof quote !== "object") { return null; }
+    var author = quote.author || {};
+    var box = el("blockquote", "quote");
+    var header = el("header");
+    header.appendChild(label("name", author.name || author.username));
+    header.appendChild(label("username", "@" + (author.username || ""), "ltr"));
+    box.appendChild(header);
+    if (quote.text) {
+      var text = el("p", "quote-text", quote.text);
+      text.dir = "auto";
+      box.appendChild(text);
+    } else if (safeUrl(quote.url)) {
+      box.appendChild(link("quote-link", safeUrl(quote.url), t("quoted_post")));
+    }
+    var media = renderMedia(post, quote.media, "q");
+    if (media) { box.appendChild(media); }
+    return box;
+  }
+
+  function avatar(author, post) {
     var wrap = el("span", "avatar");
     wrap.setAttribute("aria-hidden", "true");
-    var src = safeUrl(author.avatar_url);
+    /* a post's author, or a top user (the API's "rank": <base>top/<rank>) */
+    var src = post ? mediaSrc(post, "a", author.avatar_url)
+      : mediaBase && author.rank && safeUrl(author.avatar_url)
+        ? mediaBase + "top/" + encodeURIComponent(author.rank) : safeUrl(author.avatar_url);
     if (src) {
       var img = el("img");
       img.alt = "";
@@ -123,11 +202,29 @@
     var chars = Array.from(post.text || "");
     var entities = (post.entities || []).slice().sort(function (a, b) { return a.start - b.start; });
     var cursor = 0;
+    /* custom emojis (Mastodon): ":shortcode:" shown as its small image, the code as alt */
+    var emojis = {};
+    (post.emojis || []).forEach(function (emoji, i) {
+      var src = emoji && mediaSrc(post, "e" + i, emoji.url);
+      if (src && /^\w+$/.test(emoji.shortcode)) { emojis[emoji.shortcode] = src; }
+    });
+    function words(text) {
+      text.split(/(:\w+:)/).forEach(function (piece) {
+        var src = /^:\w+:$/.test(piece) && emojis[piece.slice(1, -1)];
+        if (src) {
+          var img = image("emoji", src, piece);
+          img.title = piece;
+          p.appendChild(img);
+        } else if (piece) {
+          p.appendChild(document.createTextNode(piece));
+        }
+      });
+    }
     function plain(from, to) {
       var lines = chars.slice(from, to).join("").split("\n");
       lines.forEach(function (line, i) {
         if (i > 0) { p.appendChild(el("br")); }
-        if (line) { p.appendChild(document.createTextNode(line)); }
+        if (line) { words(line); }
       });
     }
     entities.forEach(function (entity) {
@@ -151,13 +248,19 @@
 
   function renderPost(post) {
     var author = post.author || {};
-    var article = el("article", "tweet" + (post.is_retweet ? " retweet" : ""));
+    var veiled = (post.sensitive || post.content_warning) && !post.revealed && sensitiveMode !== "show";
+    var article = el("article", "tweet" + (post.is_retweet ? " retweet" : "") + (veiled ? " sensitive" : ""));
     article.setAttribute("data-seq", post.seq);
     article.setAttribute("data-id", post.id);
     article.setAttribute("data-network", post.network);
     article.setAttribute("data-retweet", post.is_retweet ? "true" : "false");
-    article.appendChild(avatar(author));
+    article.appendChild(avatar(author, post));
     var body = el("div", "body");
+    if (post.reposted_by && post.reposted_by.username) {
+      var by = el("p", "reposted-by", t("reposted_by") + " ");
+      by.appendChild(label("username", "@" + post.reposted_by.username, "ltr"));
+      body.appendChild(by);
+    }
     var header = el("header");
     header.appendChild(label("name", author.name || author.username));
     header.appendChild(label("username", "@" + (author.username || ""), "ltr"));
@@ -165,7 +268,15 @@
     badge.title = String(post.network);
     header.appendChild(badge);
     body.appendChild(header);
-    body.appendChild(richText(post));
+    if (post.content_warning) {
+      var warning = el("p", "content-warning", post.content_warning);
+      warning.dir = "auto";
+      body.appendChild(warning);
+    }
+    if (post.text) { body.appendChild(richText(post)); }
+    [renderMedia(post, post.media, "m"), renderCard(post), renderQuote(post)].forEach(function (node) {
+      if (node) { body.appendChild(node); }
+    });
     var footer = el("footer");
     if (post.is_retweet) { footer.appendChild(el("span", "rt", "RT")); }
     var time = el("time", null, post.created_at);

@@ -342,7 +342,9 @@
     box.querySelectorAll(":scope > article[data-id]").forEach(function (old) {
       if (key(postOf(old)) !== key(post)) { return; }
       var node = api.renderPost(post);
+      var sensitive = node.classList.contains("sensitive");  /* a reveal changes it */
       node.className = old.className.replace(/\bnew\b/, "");
+      node.classList.toggle("sensitive", sensitive);
       node.style.cssText = old.style.cssText;
       old.replaceWith(node);
       api.refreshTimes(node);

@@ -1,0 +1,124 @@
+"""``<prefix>/media/…``: the media proxy, and where pages take each image's address from.
+
+Why a proxy (``TWITSOCKET_MEDIA_PROXY``, on by default): the audience's browsers then fetch
+every image from the wall's own host, so the pages keep a strict CSP (``img-src 'self'``),
+the networks do not see every phone in the hall, and a CDN's hiccup does not blank the
+projector (images are kept on disk, see :mod:`.media_fetch`).
+
+No URL is ever taken from the request (that would be an open proxy, and a way into the
+wall's own network): a request names a stored post by its ``seq`` and which of its images
+(``part``), and the URL is read from that post. Parts: ``a`` the avatar, ``m<i>`` the
+preview of media item ``i``, ``f<i>`` its full size (photos), ``c`` the link card's image,
+``q<i>`` the quoted post's media item ``i``, ``qa`` the quoted author's avatar, ``e<i>``
+custom emoji ``i``; and
+``top/<rank>`` the avatar of a top user.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, url_for
+from markupsafe import Markup, escape
+
+from ..render import safe_url
+from ..state import current_state
+from .media_fetch import MediaFetcher, Refused, default_cache_dir
+
+_PART = re.compile(r"(a|qa|c|[mfqe])(\d{0,2})")
+CACHE_SECONDS = 24 * 3600
+
+
+def part_url(post: dict[str, Any], part: str) -> str | None:
+    """The stored https URL that ``part`` of ``post`` (its public JSON) names, if any."""
+    match = _PART.fullmatch(part)
+    if match is None:
+        return None
+    kind, index = match.group(1), int(match.group(2) or 0)
+    quote = post.get("quote") or {}
+    if kind == "a":
+        return (post.get("author") or {}).get("avatar_url")
+    if kind == "qa":
+        return (quote.get("author") or {}).get("avatar_url")
+    if kind == "c":
+        return (post.get("card") or {}).get("image")
+    if kind == "e":
+        emojis = post.get("emojis") or []
+        return emojis[index].get("url") if index < len(emojis) else None
+    items = (quote if kind == "q" else post).get("media") or []
+    if index >= len(items):
+        return None
+    return items[index].get("url" if kind == "f" else "preview_url")
+
+
+def media_src(post: dict[str, Any], part: str) -> str | None:
+    """What an ``<img src>`` for ``part`` of ``post`` says: the proxy's address when it is
+    on and the post has a ``seq`` (a post still in the moderation queue has none: the
+    console then loads it from the network), else the stored URL."""
+    url = safe_url(part_url(post, part))
+    if not url:
+        return None
+    if current_state().settings["MEDIA_PROXY"] and post.get("seq"):
+        return url_for("twitsocket.media", seq=post["seq"], part=part)
+    return url
+
+
+def html_with_emojis(post: dict[str, Any]) -> Markup:
+    """The post's stored (safe) HTML with each custom ``:shortcode:`` shown as its small
+    image, the shortcode as its alt text. Shortcodes are letters, digits and ``_`` only
+    (the normaliser keeps no other), so they read the same escaped or not."""
+    html = post.get("html") or ""
+    for index, emoji in enumerate(post.get("emojis") or ()):
+        src = media_src(post, f"e{index}")
+        if src:
+            code = escape(f":{emoji['shortcode']}:")
+            html = html.replace(str(code), f'<img class="emoji" src="{escape(src)}" '
+                                           f'alt="{code}" title="{code}">')
+    return Markup(html)
+
+
+def fetcher() -> MediaFetcher:
+    """This app's fetcher (one per app: its cache directory and bound are settings)."""
+    extensions = current_app.extensions
+    found = extensions.get("twitsocket_media")
+    if found is None:
+        settings = current_state().settings
+        found = MediaFetcher(settings["MEDIA_CACHE_DIR"] or default_cache_dir(),
+                             settings["MEDIA_CACHE_MB"] * 1024 * 1024)
+        extensions["twitsocket_media"] = found
+    return found
+
+
+def _serve(url: str | None) -> Response:
+    if not url:
+        abort(404)
+    try:
+        image = fetcher().get(url)
+    except Refused as error:
+        current_app.logger.info("Media proxy refused %s: %s", url[:200], error)
+        abort(502)
+    response = Response(image.body, mimetype=image.content_type)
+    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    # an image, never a document: nothing in it may run if opened on its own
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def media(seq: int, part: str) -> Response:
+    if not current_state().settings["MEDIA_PROXY"]:
+        abort(404)
+    post = current_state().store.post(seq)
+    return _serve(part_url(post, part) if post is not None else None)
+
+
+def top_avatar(rank: int) -> Response:
+    if not current_state().settings["MEDIA_PROXY"]:
+        abort(404)
+    users = current_state().store.top_users(rank)
+    return _serve(users[rank - 1].avatar_url if 0 < rank <= len(users) else None)
+
+
+def register(blueprint: Blueprint) -> None:
+    blueprint.add_url_rule("/media/<int:seq>/<part>", "media", media)
+    blueprint.add_url_rule("/media/top/<int:rank>", "media_top", top_avatar)
