@@ -225,3 +225,28 @@ def test_an_edit_that_brings_in_profanity_hides_the_post(app, console):
     assert api_ids(console.client) == ["1"]
     stats = build_ingestor(state).ingest([RawEvent("mastodon", json.dumps(edit))])
     assert stats.blocked == 1 and api_ids(console.client) == []
+
+
+def test_profanity_reads_alt_texts_and_link_card_titles(app, console):
+    """A clean text does not carry a dirty photo description or link title onto the wall."""
+    photo = x_post(301, text="Look at this slide", user_id="701", username="p1",
+                   attachments={"media_keys": ["3_1"]})
+    photo["includes"]["media"] = [{"media_key": "3_1", "type": "photo",
+                                   "url": "https://pbs.twimg.com/media/a.jpg",
+                                   "alt_text": "a shit slide"}]
+    link = x_post(302, text="Read this https://t.co/abc", user_id="702", username="p2",
+                  entities={"urls": [{"start": 10, "end": 26, "url": "https://t.co/abc",
+                                      "expanded_url": "https://example.org/post",
+                                      "display_url": "example.org/post",
+                                      "title": "Quelle merde", "description": "x"}]})
+    clean = x_post(303, text="Look at this slide", user_id="703", username="p3",
+                   attachments={"media_keys": ["3_2"]})
+    clean["includes"]["media"] = [{"media_key": "3_2", "type": "photo",
+                                   "url": "https://pbs.twimg.com/media/b.jpg",
+                                   "alt_text": "the speaker at the cocktail bar"}]
+    stats = ingest(app, photo, link, clean)
+    assert stats.held == 2 and stats.stored == 1, stats
+    assert api_ids(console.client) == ["303"]
+    queue = held(console)
+    assert queue["301"]["reason"] == "profanity: 'shit'"
+    assert queue["302"]["reason"] == "profanity: 'merde'"
