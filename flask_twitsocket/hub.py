@@ -51,7 +51,9 @@ class Subscription:
     """One connected wall's (or moderator console's) mailbox."""
 
     def __init__(self, maxsize: int, moderator: bool = False, address: str | None = None,
-                 ) -> None:
+                 wall: str | None = None) -> None:
+        #: The wall subscribed to (None: every wall's traffic, e.g. a moderator console).
+        self.wall = wall
         #: Messages for a handler thread to send, each with its seq (SSE's ``id:``).
         self.queue: queue.Queue[Delivery] = queue.Queue(maxsize)
         #: The client's address, counted against ``per_address`` (see :meth:`Hub.join`).
@@ -86,6 +88,9 @@ class Hub:
         self.queue_size = queue_size
         self._lock = threading.Lock()
         self._subscribers: set[Subscription] = set()
+        #: The subscribers of each wall (one set per wall, so a message for a wall is
+        #: handed to its subscribers only); those of every wall are under None.
+        self._by_wall: dict[str | None, set[Subscription]] = {}
         self._per_address: Counter[str] = Counter()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
@@ -101,6 +106,8 @@ class Hub:
         # invalidates it.
         self._generation = 0
         self._snapshot: tuple[int, list[str]] | None = None
+        #: The other walls' opening snapshots (see :meth:`snapshot`), by wall.
+        self._wall_snapshots: dict[str, tuple[int, list[str]]] = {}
 
     # --- subscribers --------------------------------------------------------------------
 
@@ -116,12 +123,13 @@ class Hub:
 
     def join(self, limit: int, sink: Callable[[tuple[str, ...]], None] | None = None,
              moderator: bool = False, address: str | None = None, per_address: int = 0,
-             ) -> Subscription:
+             wall: str | None = None) -> Subscription:
         """Subscribe, or raise :class:`Refused` when ``limit`` clients are connected (0 = no
         limit) or ``per_address`` of them come from ``address`` already (0 = no cap): one
         client (a script, a misbehaving kiosk) must not take every slot of a worker."""
         self.start()
-        subscription = Subscription(self.queue_size, moderator=moderator, address=address)
+        subscription = Subscription(self.queue_size, moderator=moderator, address=address,
+                                    wall=wall)
         subscription.sink = sink
         with self._lock:
             if limit and len(self._subscribers) >= limit:
@@ -130,6 +138,7 @@ class Hub:
                     and self._per_address[address] >= per_address:
                 raise Refused(ADDRESS_FULL_REASON)
             self._subscribers.add(subscription)
+            self._by_wall.setdefault(wall, set()).add(subscription)
             if address is not None:
                 self._per_address[address] += 1
         return subscription
@@ -139,6 +148,7 @@ class Hub:
             if subscription not in self._subscribers:
                 return  # twice is harmless (an SSE stream's finally and its on-close)
             self._subscribers.discard(subscription)
+            self._by_wall.get(subscription.wall, set()).discard(subscription)
             if subscription.address is not None:
                 self._per_address[subscription.address] -= 1
                 if not self._per_address[subscription.address]:
@@ -151,8 +161,10 @@ class Hub:
     def client_count(self) -> int:
         return len(self._subscribers)
 
-    def broadcast_many(self, messages: tuple[str, ...], moderator_only: bool = False) -> None:
-        """Hand ``messages``, in order, to every subscriber (moderators only, if so).
+    def broadcast_many(self, messages: tuple[str, ...], moderator_only: bool = False,
+                       walls: tuple[str, ...] | None = None) -> None:
+        """Hand ``messages``, in order, to every subscriber (moderators only, if so; only
+        the subscribers of ``walls`` and of every wall, if given).
 
         A sink gets them all in one call, i.e. one socket write per client however many
         posts came at once: when the hub falls behind, it reads several entries per pass
@@ -161,7 +173,11 @@ class Hub:
             return
         with self._lock:
             self._generation += 1  # before anyone gets them: see snapshot()
-            subscribers = list(self._subscribers)
+            if walls is None:
+                subscribers = list(self._subscribers)
+            else:
+                subscribers = [*self._by_wall.get(None, ()),
+                               *(each for wall in walls for each in self._by_wall.get(wall, ()))]
         if moderator_only:
             subscribers = [each for each in subscribers if each.moderator]
         queued: tuple[Delivery, ...] | None = None  # read once, for every queued client
@@ -183,22 +199,27 @@ class Hub:
                 self._drop(subscription, f"fell {self.queue_size} messages behind")
         self.delivered += len(subscribers) * len(messages)
 
-    def snapshot(self, compute: Callable[[], list[str]]) -> list[str]:
+    def snapshot(self, compute: Callable[[], list[str]], wall: str | None = None,
+                 ) -> list[str]:
         """``compute()`` (what a new wall gets first: the count, the pins), reused by every
         wall that connects until the hub broadcasts anything, which may have changed it.
 
         Why: when a venue's Wi-Fi comes back, thousands of walls reconnect at once, and
         reading the pins and the count for each was a fifth of the worker's time. Call it
         after subscribing: a change broadcast after that arrives live, and a snapshot
-        computed while one was broadcast is used once, never kept."""
+        computed while one was broadcast is used once, never kept. ``wall``: the snapshot
+        of one wall of a site with several (each wall its own)."""
         with self._lock:
-            generation, cached = self._generation, self._snapshot
+            generation = self._generation
+            cached = self._snapshot if wall is None else self._wall_snapshots.get(wall)
         if cached is not None and cached[0] == generation:
             return cached[1]
         value = compute()
         with self._lock:
-            if self._generation == generation:
+            if self._generation == generation and wall is None:
                 self._snapshot = (generation, value)
+            elif self._generation == generation:
+                self._wall_snapshots[wall] = (generation, value)
         return value
 
     def _drop(self, subscription: Subscription, why: str) -> None:
@@ -238,6 +259,7 @@ class Hub:
             self._pid = os.getpid()
             self._stop.clear()
             self._snapshot = None  # a forked worker starts from the database, not a copy
+            self._wall_snapshots = {}
             # Fix the starting point before the first subscriber returns: a post stored
             # between subscribing and the thread's first read must reach the live feed.
             try:
@@ -280,27 +302,33 @@ class Hub:
         journal order. Reading ``READ_ENTRIES`` at a time bounds the memory a burst takes
         (an entry holds up to 64 messages)."""
         while True:
-            entries = store.journal_entries_after(self.last_id, READ_ENTRIES)
+            entries = store.journal_entries_with_walls_after(self.last_id, READ_ENTRIES)
             run: list[str] = []
             run_bytes = 0
             run_for_moderators = False
+            run_walls: str | None = None
             up_to = self.last_id
-            for entry_id, kind, payload in entries:
+            for entry_id, kind, payload, walls in entries:
                 moderator_only = is_moderator_kind(kind)
-                if run and (moderator_only != run_for_moderators or run_bytes >= BATCH_BYTES):
-                    self._deliver(run, run_for_moderators, up_to)
+                if run and (moderator_only != run_for_moderators or run_bytes >= BATCH_BYTES
+                            or walls != run_walls):
+                    self._deliver(run, run_for_moderators, up_to, run_walls)
                     run, run_bytes = [], 0
                 run_for_moderators = moderator_only
+                run_walls = walls
                 run.extend(journal_messages(payload))
                 run_bytes += len(payload)
                 up_to = entry_id
             if entries:
-                self._deliver(run, run_for_moderators, up_to)
+                self._deliver(run, run_for_moderators, up_to, run_walls)
             if len(entries) < READ_ENTRIES:
                 return
 
-    def _deliver(self, run: list[str], moderator_only: bool, up_to: int) -> None:
-        """Broadcast a run, then count its entries (up to ``up_to``) as delivered: the
-        health probe must see a hub stuck in a broadcast as behind, not done."""
-        self.broadcast_many(tuple(run), moderator_only)
+    def _deliver(self, run: list[str], moderator_only: bool, up_to: int,
+                 walls: str | None = None) -> None:
+        """Broadcast a run (to the subscribers of ``walls``, space-separated slugs, or to
+        all), then count its entries (up to ``up_to``) as delivered: the health probe must
+        see a hub stuck in a broadcast as behind, not done."""
+        self.broadcast_many(tuple(run), moderator_only,
+                            None if walls is None else tuple(walls.split()))
         self.last_id = up_to

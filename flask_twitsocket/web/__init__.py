@@ -19,6 +19,7 @@ from . import (
     security_headers,
     templating,
     wall,
+    walls,
     websocket,
 )
 
@@ -40,6 +41,7 @@ def create_blueprint() -> Blueprint:
     moderation.register(blueprint)
     events.register(blueprint)
     wall.register(blueprint)
+    walls.register(blueprint)
     templating.register(blueprint)
     security_headers.register(blueprint)
     return blueprint

@@ -1,0 +1,174 @@
+"""Posts on walls: the post↔wall links, per-wall reads and the journal entries by wall.
+
+Only sites with several walls (``TWITSOCKET_WALLS``) come here: a single-wall site keeps
+the store's original paths, with no link written and every journal entry for every wall.
+A post is stored once and linked to each wall the :class:`~flask_twitsocket.walls.Router`
+names; its ``tweet`` message is serialised once and written in ONE journal entry whose
+``walls`` column names those walls, so the hubs hand the same text to each wall's
+subscribers and never to another wall's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from ..messages import Outgoing, count_message
+from ..models import PostWall
+from ..serialise import loads, post_json
+from ..shapes import Author, PostData
+from ..walls import Router
+from .fast import driver_insert
+from .journal import Journal
+from .tables import POSTS
+
+POST_WALLS = PostWall.__table__
+_LINK_NAMES = ("wall", "seq", "hidden")
+
+
+def walls_key(walls: Iterable[str]) -> str:
+    """The journal's ``walls`` column for a set of walls (space-separated slugs)."""
+    return " ".join(walls)
+
+
+def link_stored(conn: Connection, router: Router, posts: Sequence[PostData],
+                stored: Sequence[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """Link each newly stored post to its walls; the walls of each, in ``stored`` order."""
+    by_key = {(post.network, post.post_id): post for post in posts}
+    return _link(conn, stored, [router.route(by_key[(post["network"], post["id"])])
+                                for post in stored])
+
+
+def link_released(conn: Connection, router: Router, stored: Sequence[dict[str, Any]],
+                  ) -> list[tuple[str, ...]]:
+    """:func:`link_stored` for posts stored from prepared rows (held posts released),
+    routed from their post JSON (text and author are all the router reads)."""
+    return _link(conn, stored, [router.route(_as_post_data(post)) for post in stored])
+
+
+def _link(conn: Connection, stored: Sequence[dict[str, Any]],
+          routes: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    rows = [(wall, int(post["seq"]), False)
+            for post, walls in zip(stored, routes, strict=True) for wall in walls]
+    if rows:
+        driver_insert(conn, POST_WALLS, _LINK_NAMES, rows)
+    return routes
+
+
+def _as_post_data(post: dict[str, Any]) -> PostData:
+    author = post.get("author") or {}
+    return PostData(network=post["network"], post_id=post["id"], text=post["text"],
+                    author=Author(id=str(author.get("id", "")),
+                                  username=str(author.get("username", ""))),
+                    created_at=post["created_at"])
+
+
+def walls_of(conn: Connection, seqs: Iterable[int]) -> set[str]:
+    """The walls showing any of these posts (not hidden there)."""
+    seqs = list(seqs)
+    if not seqs:
+        return set()
+    query = select(POST_WALLS.c.wall).where(POST_WALLS.c.seq.in_(seqs),
+                                            POST_WALLS.c.hidden.is_(False)).distinct()
+    return {row.wall for row in conn.execute(query)}
+
+
+def counts(conn: Connection, walls: Iterable[str]) -> dict[str, int]:
+    """Visible posts per wall (the post visible, and not hidden on that wall)."""
+    walls = list(walls)
+    found = dict.fromkeys(walls, 0)
+    if not walls:
+        return found
+    query = (select(POST_WALLS.c.wall, func.count())
+             .select_from(POST_WALLS.join(POSTS, POSTS.c.seq == POST_WALLS.c.seq))
+             .where(POST_WALLS.c.wall.in_(walls), POST_WALLS.c.hidden.is_(False),
+                    POSTS.c.hidden.is_(False))
+             .group_by(POST_WALLS.c.wall))
+    found.update({wall: count for wall, count in conn.execute(query)})
+    return found
+
+
+def count_messages(conn: Connection, walls: Iterable[str]) -> list[tuple[str, list[Outgoing]]]:
+    """One ``count`` message per wall, each for its own wall."""
+    return [(wall, [("count", count_message(count))])
+            for wall, count in counts(conn, walls).items()]
+
+
+def write_routed(conn: Connection, journal: Journal, router: Router,
+                 posts: Sequence[PostData], stored: Sequence[dict[str, Any]],
+                 messages: Sequence[Outgoing]) -> int:
+    """Journal a batch by wall: ``messages`` are the batch's (its ``tweet`` messages
+    first, one per ``stored`` post). New posts go to their walls, edits to the walls
+    showing the post, deletions to every wall (the links are gone with the post); then a
+    count for each wall that changed."""
+    routes = link_stored(conn, router, posts, stored)
+    routed: list[tuple[str | None, Outgoing]] = [
+        (walls_key(walls), message)
+        for walls, message in zip(routes, messages[:len(stored)], strict=True) if walls]
+    changed = {wall for walls in routes for wall in walls}
+    for kind, text in messages[len(stored):]:
+        if kind == "update":
+            walls = walls_of(conn, [int(loads(text)["tweet"]["seq"])])
+            routed.append((walls_key(sorted(walls)), (kind, text)))
+        elif kind == "delete":
+            routed.append((None, (kind, text)))
+            changed.update(router.walls)
+    groups = [(key, [message for _, message in run])
+              for key, run in groupby(routed, key=lambda item: item[0])]
+    return write_groups(conn, journal, [*groups, *count_messages(
+        conn, [slug for slug in router.walls if slug in changed])])
+
+
+def route_change(conn: Connection, router: Router, messages: Sequence[Outgoing],
+                 ) -> list[tuple[str | None, list[Outgoing]]]:
+    """A moderator's change by wall: a ``tweet`` (a post shown again, or a held post
+    released and linked here) goes to the walls showing it; the rest (deletions, pins,
+    the console's own messages) to every wall."""
+    routed: list[tuple[str | None, Outgoing]] = []
+    for kind, text in messages:
+        if kind != "tweet":
+            routed.append((None, (kind, text)))
+            continue
+        post = loads(text)["tweet"]
+        seq = int(post["seq"])
+        walls = walls_of(conn, [seq]) or set(link_released(conn, router, [post])[0])
+        routed.append((walls_key(slug for slug in router.walls if slug in walls),
+                       (kind, text)))
+    return [(key, [message for _, message in run])
+            for key, run in groupby(routed, key=lambda item: item[0])]
+
+
+def write_groups(conn: Connection, journal: Journal,
+                 groups: Sequence[tuple[str | None, list[Outgoing]]]) -> int:
+    """Write runs of messages, each for its walls (None: every wall), in order; the
+    newest journal id."""
+    newest = 0
+    for walls, group in groups:
+        if group and walls != "":
+            newest = journal.write(conn, group, walls=walls)
+    return newest
+
+
+def recent(conn: Connection, wall: str, limit: int, since_seq: int | None = None,
+           ) -> list[dict[str, Any]]:
+    """A wall's visible posts, newest first; with ``since_seq`` only those after it."""
+    query = (select(POSTS)
+             .select_from(POSTS.join(POST_WALLS, and_(POST_WALLS.c.seq == POSTS.c.seq,
+                                                      POST_WALLS.c.wall == wall)))
+             .where(POSTS.c.hidden.is_(False), POST_WALLS.c.hidden.is_(False)))
+    if since_seq is not None:
+        query = query.where(POST_WALLS.c.seq > since_seq)
+    query = query.order_by(POST_WALLS.c.seq.desc()).limit(limit)
+    return [post_json(row) for row in conn.execute(query)]
+
+
+def set_hidden(conn: Connection, wall: str, seq: int, hidden: bool) -> bool:
+    """Hide (or show again) one post on one wall; whether a link changed."""
+    changed = conn.execute(
+        update(POST_WALLS).where(POST_WALLS.c.wall == wall, POST_WALLS.c.seq == seq,
+                                 POST_WALLS.c.hidden.is_(not hidden))
+        .values(hidden=hidden)).rowcount
+    return bool(changed)

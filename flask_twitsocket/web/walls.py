@@ -1,0 +1,41 @@
+"""Which wall a request is for: ``?wall=slug`` (websocket, SSE, JSON API) or the
+projector's ``<prefix>/w/<slug>/wall``, and the index of the site's live walls.
+
+Why a wall that does not exist is an error rather than the default wall: a projector
+pointed at a misspelt room must say so, not silently show the whole site's posts.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import NotFound
+
+from ..state import current_state
+from ..walls import DEFAULT_WALL
+
+
+def wall_slug(raw: str | None) -> str:
+    """The slug of an existing wall (absent or empty: the default wall), else 404."""
+    slug = raw or DEFAULT_WALL
+    if slug not in current_state().walls:
+        raise NotFound(f"there is no wall {slug!r} on this site")
+    return slug
+
+
+def requested_wall() -> str:
+    """The request's ``?wall=`` (default: the default wall), checked."""
+    return wall_slug(request.args.get("wall"))
+
+
+def walls_index() -> Response:
+    """``<prefix>/api/walls``: the site's live walls (slug, title, tracking, counts)."""
+    state = current_state()
+    walls = [{**wall.to_json(), "count": state.store.count_on(slug)}
+             for slug, wall in state.walls.items()]
+    response = jsonify({"walls": walls})
+    response.cache_control.no_store = True
+    return response
+
+
+def register(blueprint: Blueprint) -> None:
+    blueprint.add_url_rule("/api/walls", "api_walls", walls_index)
