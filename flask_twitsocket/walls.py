@@ -16,6 +16,7 @@ rule whose tag names the wall (``twitsocket:<slug>``, see ``matching_rules``).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -81,7 +82,13 @@ def walls_converter(modes: tuple[str, ...], layouts: tuple[str, ...],
     def as_walls(value: Any) -> dict[str, WallSpec]:
         """A dict by slug of dicts (``title``, the tracking lists, ``logo_url``,
         ``accent``, ``qr_url``, ``layout``, ``moderation``). Every problem names the wall
-        and its key, e.g. ``'room-a'.moderation: must be one of …``."""
+        and its key, e.g. ``'room-a'.moderation: must be one of …``. A JSON text (an
+        environment variable) is read first."""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError as error:
+                raise ValueError(f"not a JSON object: {error}") from None
         if value is None or value == {}:
             return {}
         if not isinstance(value, Mapping):
@@ -193,11 +200,9 @@ class Router:
             return True
         if network == "mastodon" and any(p.search(text) for p in self._hashtags[slug]):
             return True
-        if network == "bluesky" and self._accounts[slug] and (
-                post.author.id.lower() in self._accounts[slug]
-                or post.author.username.lower() in self._accounts[slug]):
-            return True
-        return False
+        accounts = self._accounts[slug]
+        return network == "bluesky" and bool(accounts) and (
+            post.author.id.lower() in accounts or post.author.username.lower() in accounts)
 
 
 def rule_tags(post: PostData) -> set[str]:

@@ -1,0 +1,145 @@
+"""Several walls in one site: config, routing at ingest, delivery by wall, the JSON API.
+
+Three walls with overlapping tracking; posts go through the production pipeline
+(``build_ingestor``) as the networks' JSON, and each wall's websocket must receive exactly
+its own posts, each once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import urllib.request
+
+import pytest
+from conftest import fresh_app, make_app, wait_until, x_post
+from sqlalchemy import func, select
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from flask_twitsocket import ConfigError
+from flask_twitsocket.models import Post
+from flask_twitsocket.pipeline import RawEvent
+from flask_twitsocket.state import build_ingestor
+
+WALLS = {
+    "main": {"title": "DevConf", "track_keywords": ["#devconf26"]},
+    "room-a": {"title": "Room A", "track_keywords": ["#python", "#devconf26"],
+               "track_users": ["7"]},
+    "room-b": {"title": "Room B", "track_keywords": ["#rust", '"machine learning"']},
+}
+
+
+@pytest.fixture
+def app_config():
+    return {"TWITSOCKET_WALLS": WALLS}
+
+
+def ingest(app, *events):
+    state = app.extensions["twitsocket"]
+    return build_ingestor(state).ingest([RawEvent("x", json.dumps(e)) for e in events])
+
+
+def api(app, wall=None, **args):
+    query = "&".join(f"{k}={v}" for k, v in ({"wall": wall} if wall else {}).items() | args.items())
+    response = app.test_client().get(f"/twitsocket/api/tweets?{query}")
+    return response
+
+
+def ids(app, wall):
+    return [post["id"] for post in api(app, wall).get_json()["tweets"]]
+
+
+class Socket:
+    """One wall's websocket, collecting what it receives."""
+
+    def __init__(self, stack, url):
+        self.ws = stack.enter_context(connect(url))
+        self.messages = [json.loads(self.ws.recv(timeout=5))]  # the opening count
+
+    def take(self):
+        while True:
+            try:
+                self.messages.append(json.loads(self.ws.recv(timeout=0.05)))
+            except TimeoutError:
+                return self.messages
+
+    def tweets(self):
+        return [m["tweet"]["id"] for m in self.take() if m["type"] == "tweet"]
+
+    def last_count(self):
+        return [m["count"] for m in self.take() if m["type"] == "count"][-1]
+
+
+def test_a_bad_wall_stops_start_up_naming_the_wall_and_key(database_url):
+    with pytest.raises(ConfigError, match=r"TWITSOCKET_WALLS: 'room-a'\.moderation: must be"):
+        make_app(database_url, TWITSOCKET_WALLS={"room-a": {"moderation": "sometimes"}})
+    with pytest.raises(ConfigError, match=r"'room-a'\.track_keywords: 'a b' has a space"):
+        make_app(database_url, TWITSOCKET_WALLS={"room-a": {"track_keywords": "a b"}})
+    with pytest.raises(ConfigError, match=r"'Room A' is not a wall slug"):
+        make_app(database_url, TWITSOCKET_WALLS={"Room A": {}})
+    with pytest.raises(ConfigError, match=r"'room-a'\.colour: unknown wall setting"):
+        make_app(database_url, TWITSOCKET_WALLS='{"room-a": {"colour": "red"}}')
+
+
+def test_a_site_without_walls_has_one_wall_main(database_url):
+    app = fresh_app(database_url, TWITSOCKET_TRACK_KEYWORDS=["#devconf26"])
+    walls = app.test_client().get("/twitsocket/api/walls").get_json()["walls"]
+    assert [(w["slug"], w["track_keywords"], w["catch_all"]) for w in walls] == [
+        ("main", ["#devconf26"], True)]
+    assert app.test_client().get("/twitsocket/api/tweets?wall=room-a").status_code == 404
+
+
+def test_a_post_matching_two_walls_is_stored_once_and_sent_once_to_each(live_server, app):
+    base = f"{live_server.ws_url}/twitsocket/ws"
+    stack = contextlib.ExitStack()
+    main, room_a, room_b = (Socket(stack, f"{base}?wall={slug}")
+                            for slug in ("main", "room-a", "room-b"))
+    default = Socket(stack, base)  # no ?wall=: the default wall
+    assert main.messages[0] == {"type": "count", "count": 0}
+    ingest(app,
+           x_post(1, text="Keynote #devconf26 on #python"),     # main + room-a
+           x_post(2, text="Borrow checker talk #Rust"),          # room-b (any case)
+           x_post(3, text="hello", user_id="7", username="bob"),  # room-a (account)
+           x_post(4, text="#devconf26 #python again"))           # main + room-a
+    ingest(app, x_post(1, text="Keynote #devconf26 on #python"))  # delivered twice
+    ingest(app, x_post(5, text="Nothing to see #pythonista"))     # no wall: not a #python
+    wait_until(lambda: len(room_a.tweets()) >= 3 and len(room_b.tweets()) >= 1
+               and len(main.tweets()) >= 2 and len(default.tweets()) >= 2,
+               message="each wall's posts")
+    assert room_a.tweets() == ["1", "3", "4"]
+    assert main.tweets() == ["1", "4"] == default.tweets()
+    assert room_b.tweets() == ["2"]
+    assert (main.last_count(), room_a.last_count(), room_b.last_count()) == (2, 3, 1)
+
+    with app.extensions["twitsocket"].engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Post)
+                            .where(Post.post_id == "1")).scalar_one() == 1
+    assert ids(app, "room-a") == ["4", "3", "1"]
+    assert ids(app, "room-b") == ["2"]
+    assert ids(app, None) == ids(app, "main") == ["4", "1"]
+    assert api(app, "room-b").get_json()["count"] == 1
+    assert api(app, "room-c").status_code == 404
+    stack.close()
+
+
+def test_the_event_stream_and_catch_up_follow_one_wall(live_server, app):
+    ingest(app, x_post(1, text="#rust"), x_post(2, text="#python"))
+    first = api(app, "room-a").get_json()["tweets"][0]
+    ingest(app, x_post(3, text="#rust again"), x_post(4, text="#python again"))
+    since = api(app, "room-a", since_id=first["seq"]).get_json()["tweets"]
+    assert [post["id"] for post in since] == ["4"]
+    request = urllib.request.Request(
+        f"{live_server.url}/twitsocket/events?wall=room-b&last_event_id=0")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = b""
+        while text.count(b'"type":"tweet"') < 2:
+            text += response.read1(65536)
+    assert b'"id":"1"' in text and b'"id":"3"' in text
+    assert b'"id":"2"' not in text and b'"id":"4"' not in text
+
+
+def test_an_unknown_wall_is_refused_before_the_upgrade(live_server):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{live_server.ws_url}/twitsocket/ws?wall=nowhere")
+    assert refused.value.response.status_code == 404
