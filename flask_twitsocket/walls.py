@@ -157,6 +157,22 @@ def union(walls: Iterable[WallSpec], attribute: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item for wall in walls for item in getattr(wall, attribute)))
 
 
+def site_tracking(settings: Mapping[str, Any], attribute: str) -> tuple[str, ...]:
+    """What the one connection of a network follows: ``attribute`` (``track_keywords``,
+    ``track_users``, ``bluesky_accounts``) over every wall — on a single-wall site, exactly
+    the single-wall setting."""
+    return union(site_walls(settings).values(), attribute)
+
+
+def site_mastodon_hashtags(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The Mastodon hashtags of every wall: each wall's own, else its #keywords (as the
+    single-wall ``TWITSOCKET_MASTODON_HASHTAGS`` defaults)."""
+    return tuple(dict.fromkeys(
+        tag for wall in site_walls(settings).values()
+        for tag in (wall.mastodon_hashtags
+                    or [keyword for keyword in wall.track_keywords if keyword.startswith("#")])))
+
+
 # --- which walls a post goes to --------------------------------------------------------------
 
 
