@@ -9,7 +9,8 @@ import signal
 
 import pytest
 from conftest import wait_until, x_post
-from test_x_stream import LONG, fake_x, x_env  # noqa: F401 (fixture)
+from test_x_stream import LONG, x_env
+from test_x_stream import fake_x as fake_x  # noqa: F401 (the fixture)
 
 WALLS = {"room-a": {"track_keywords": ["#python"]}, "room-b": {"track_users": ["7"]}}
 

@@ -176,6 +176,20 @@ class PostStore:
         with self.engine.connect() as conn:
             return on_walls.counts(conn, [wall])[wall]
 
+    def top_users_on(self, wall: str | None, limit: int) -> list[Any]:
+        """:meth:`top_users` of one wall (None, or a single-wall site: the cached list)."""
+        if self.router is None or wall is None:
+            return self.top_users(limit)
+        with self.engine.connect() as conn:
+            return on_walls.top_users(conn, wall, limit)
+
+    def top_posts_on(self, wall: str | None, limit: int) -> list[dict[str, Any]]:
+        """:meth:`top_posts` of one wall (None, or a single-wall site: the cached list)."""
+        if self.router is None or wall is None:
+            return self.top_posts(limit)
+        with self.engine.connect() as conn:
+            return on_walls.top_posts(conn, wall, limit)
+
     def journal_entries_with_walls_after(self, last_id: int, limit: int = 100,
                                          ) -> list[tuple[int, str, str, str | None]]:
         """:meth:`journal_entries_after` with each entry's walls (None: every wall)."""

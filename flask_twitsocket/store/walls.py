@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import groupby
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
@@ -155,10 +156,7 @@ def write_groups(conn: Connection, journal: Journal,
 def recent(conn: Connection, wall: str, limit: int, since_seq: int | None = None,
            ) -> list[dict[str, Any]]:
     """A wall's visible posts, newest first; with ``since_seq`` only those after it."""
-    query = (select(POSTS)
-             .select_from(POSTS.join(POST_WALLS, and_(POST_WALLS.c.seq == POSTS.c.seq,
-                                                      POST_WALLS.c.wall == wall)))
-             .where(POSTS.c.hidden.is_(False), POST_WALLS.c.hidden.is_(False)))
+    query = select(POSTS).select_from(_on_wall(wall)).where(_shown())
     if since_seq is not None:
         query = query.where(POST_WALLS.c.seq > since_seq)
     query = query.order_by(POST_WALLS.c.seq.desc()).limit(limit)
@@ -172,3 +170,42 @@ def set_hidden(conn: Connection, wall: str, seq: int, hidden: bool) -> bool:
                                  POST_WALLS.c.hidden.is_(not hidden))
         .values(hidden=hidden)).rowcount
     return bool(changed)
+
+
+# --- a wall's top lists (computed on demand: a wall is a fraction of the archive) -------
+
+
+def _on_wall(wall: str) -> Any:
+    return (POSTS.join(POST_WALLS, and_(POST_WALLS.c.seq == POSTS.c.seq,
+                                        POST_WALLS.c.wall == wall)))
+
+
+def _shown() -> Any:
+    return and_(POSTS.c.hidden.is_(False), POST_WALLS.c.hidden.is_(False))
+
+
+def top_users(conn: Connection, wall: str, limit: int) -> list[SimpleNamespace]:
+    """The wall's most active authors, in the cached top list's row shape."""
+    newest = func.max(POSTS.c.seq).label("newest")
+    users = (select(POSTS.c.network, POSTS.c.author_id, func.count().label("post_count"),
+                    newest)
+             .select_from(_on_wall(wall)).where(_shown())
+             .group_by(POSTS.c.network, POSTS.c.author_id)
+             .order_by(func.count().desc(), newest.desc()).limit(limit).subquery())
+    latest = POSTS.alias("latest")
+    query = (select(users.c.network, users.c.author_id, users.c.post_count,
+                    latest.c.author_username, latest.c.author_name, latest.c.author_avatar_url)
+             .join(latest, latest.c.seq == users.c.newest)
+             .order_by(users.c.post_count.desc(), users.c.newest.desc()))
+    return [SimpleNamespace(rank=rank, network=row.network, author_id=row.author_id,
+                            username=row.author_username, name=row.author_name,
+                            avatar_url=row.author_avatar_url, post_count=row.post_count)
+            for rank, row in enumerate(conn.execute(query), start=1)]
+
+
+def top_posts(conn: Connection, wall: str, limit: int) -> list[dict[str, Any]]:
+    """The wall's most shared original posts."""
+    query = (select(POSTS).select_from(_on_wall(wall))
+             .where(_shown(), POSTS.c.is_retweet.is_(False), POSTS.c.retweet_count > 0)
+             .order_by(POSTS.c.retweet_count.desc(), POSTS.c.seq.desc()).limit(limit))
+    return [post_json(row) for row in conn.execute(query)]

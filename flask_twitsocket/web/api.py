@@ -29,13 +29,14 @@ def tweets() -> Response:
 def top() -> Response:
     state = current_state()
     limit = int_arg("limit", 10, 1, state.settings["MAX_LIMIT"], clamp=True)
+    wall = requested_wall()
     users = [
         {"rank": row.rank, "network": row.network, "id": row.author_id,
          "username": row.username, "name": row.name, "avatar_url": row.avatar_url,
          "post_count": row.post_count}
-        for row in state.store.top_users(limit)
+        for row in state.store.top_users_on(wall, limit)
     ]
-    return jsonify({"users": users, "tweets": state.store.top_posts(limit)})
+    return jsonify({"users": users, "tweets": state.store.top_posts_on(wall, limit)})
 
 
 def bad_request(error) -> tuple[Response, int]:

@@ -8,7 +8,7 @@ or without a request-specific context.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, url_for
 
@@ -17,6 +17,7 @@ from ..render import safe_url
 from ..sanitise import clean_label
 from ..serialise import dumps
 from ..state import TwitSocketState, current_state
+from .walls import wall_slug
 
 
 class TemplateHelpers:
@@ -26,17 +27,25 @@ class TemplateHelpers:
     def state(self) -> TwitSocketState:
         return current_state()
 
-    def recent(self, limit: int) -> list[dict[str, Any]]:
-        return self.state.store.recent(int(limit))
+    def recent(self, limit: int, wall: str | None = None) -> list[dict[str, Any]]:
+        if wall is None:
+            return self.state.store.recent(int(limit))
+        return self.state.store.recent_on(wall_slug(wall), int(limit))
 
-    def count(self) -> int:
-        return self.state.store.count()
+    def count(self, wall: str | None = None) -> int:
+        if wall is None:
+            return self.state.store.count()
+        return self.state.store.count_on(wall_slug(wall))
 
-    def top_users(self, limit: int) -> list[Any]:
-        return self.state.store.top_users(int(limit))
+    def top_users(self, limit: int, wall: str | None = None) -> list[Any]:
+        if wall is None:
+            return self.state.store.top_users(int(limit))
+        return self.state.store.top_users_on(wall_slug(wall), int(limit))
 
-    def top_tweets(self, limit: int) -> list[dict[str, Any]]:
-        return self.state.store.top_posts(int(limit))
+    def top_tweets(self, limit: int, wall: str | None = None) -> list[dict[str, Any]]:
+        if wall is None:
+            return self.state.store.top_posts(int(limit))
+        return self.state.store.top_posts_on(wall_slug(wall), int(limit))
 
     def safe_url(self, url: Any) -> str | None:
         return safe_url(url)
@@ -56,15 +65,21 @@ class TemplateHelpers:
     def locale(self) -> str:
         return current_locale()
 
-    def client_config(self) -> dict[str, str]:
-        """What the JS client needs, delivered as data- attributes (no inline script)."""
+    def client_config(self, wall: str | None = None) -> dict[str, str]:
+        """What the JS client needs, delivered as data- attributes (no inline script);
+        with ``wall``, that wall's feed (``?wall=slug`` on every URL)."""
         settings = self.state.settings
+        query = {} if wall is None else {"wall": wall_slug(wall)}
+        ws_url = settings["WEBSOCKET_URL"]
+        if ws_url and query:
+            ws_url += ("&" if "?" in ws_url else "?") + urlencode(query)
+        ws_path = urlsplit(url_for("twitsocket.ws", **query))
         return {
             # A path by default: the client picks ws:// or wss:// from the page's scheme.
-            "ws-url": settings["WEBSOCKET_URL"] or urlsplit(url_for("twitsocket.ws")).path,
-            "api-url": url_for("twitsocket.api_tweets"),
+            "ws-url": ws_url or (ws_path.path + (f"?{ws_path.query}" if ws_path.query else "")),
+            "api-url": url_for("twitsocket.api_tweets", **query),
             # Server-sent events, for venues whose proxy blocks websockets.
-            "events-url": url_for("twitsocket.events"),
+            "events-url": url_for("twitsocket.events", **query),
             "fallback": settings["FALLBACK"],
             "lang": current_locale(),
             "i18n": dumps(client_messages()),

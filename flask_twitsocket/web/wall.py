@@ -26,6 +26,7 @@ from ..sources import configured
 from ..state import current_state
 from .identity import identity
 from .params import lenient_int
+from .walls import wall_settings, wall_slug
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
        "connect-src 'self' ws: wss:")
@@ -39,20 +40,25 @@ def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
     return value if value in choices else default
 
 
-def pacer_config(settings, layout: str) -> dict[str, str]:
+def pacer_config(settings, layout: str, wall: str | None = None) -> dict[str, str]:
     """What ``wall-pacer.js`` needs, as data- attributes (no inline script)."""
     return {
         "layout": layout,
         "dwell": f"{settings['WALL_MIN_DWELL']:g}",
         "queue-cap": str(settings["WALL_QUEUE_CAP"]),
         "shuffle-after": f"{settings['WALL_SHUFFLE_AFTER']:g}",
-        "shuffle-url": url_for("twitsocket.api_tweets"),
-        "top-url": url_for("twitsocket.api_top"),
+        "shuffle-url": url_for("twitsocket.api_tweets", wall=wall),
+        "top-url": url_for("twitsocket.api_top", wall=wall),
     }
 
 
-def wall() -> Response:
-    settings = current_state().settings
+def wall(slug: str | None = None) -> Response:
+    """The projector page: of the default wall, or (``<prefix>/w/<slug>/wall``) of one wall
+    of the site, with that wall's own identity over the site's."""
+    state = current_state()
+    settings = state.settings
+    if slug is not None:
+        settings = wall_settings(settings, state.walls[wall_slug(slug)])
     theme = _choice("theme", THEMES, "auto")
     layout = _choice("layout", WALL_LAYOUTS, settings["WALL_LAYOUT"])
     transparent = layout == "ticker" and request.args.get("background") == "transparent"
@@ -60,10 +66,11 @@ def wall() -> Response:
     event = identity(settings, request.args, configured(settings), gettext)
     response = make_response(render_template(
         "twitsocket/wall.html", theme=theme, n=count, layout=layout, event=event,
-        transparent=transparent, pacer=pacer_config(settings, layout)))
+        transparent=transparent, pacer=pacer_config(settings, layout, slug), wall=slug))
     response.headers.setdefault("Content-Security-Policy", CSP)
     return response
 
 
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/wall", "wall", wall)
+    blueprint.add_url_rule("/w/<slug>/wall", "wall_of", wall)

@@ -7,11 +7,14 @@ pointed at a misspelt room must say so, not silently show the whole site's posts
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import NotFound
 
 from ..state import current_state
-from ..walls import DEFAULT_WALL
+from ..walls import DEFAULT_WALL, WallSpec
 
 
 def wall_slug(raw: str | None) -> str:
@@ -25,6 +28,15 @@ def wall_slug(raw: str | None) -> str:
 def requested_wall() -> str:
     """The request's ``?wall=`` (default: the default wall), checked."""
     return wall_slug(request.args.get("wall"))
+
+
+def wall_settings(settings: Mapping[str, Any], wall: WallSpec) -> dict[str, Any]:
+    """The settings as one wall's projector sees them: its title, logo, accent, QR URL,
+    layout and tracking (the call to action names its hashtags) over the site's."""
+    own = {"WALL_TITLE": wall.title, "WALL_LOGO_URL": wall.logo_url,
+           "WALL_ACCENT": wall.accent, "WALL_QR_URL": wall.qr_url, "WALL_LAYOUT": wall.layout}
+    return {**settings, **{key: value for key, value in own.items() if value is not None},
+            "TRACK_KEYWORDS": wall.track_keywords or settings["TRACK_KEYWORDS"]}
 
 
 def walls_index() -> Response:

@@ -442,7 +442,7 @@
     var limit = Math.max.apply(null, boxes.map(function (box) {
       return Number(box.getAttribute("data-limit")) || 30;
     }).concat([1]));
-    fetch(apiUrl + "?since_id=" + encodeURIComponent(newestSeq) + "&limit=" + limit,
+    fetch(apiUrl + (apiUrl.indexOf("?") < 0 ? "?" : "&") + "since_id=" + encodeURIComponent(newestSeq) + "&limit=" + limit,
           { credentials: "same-origin", cache: "no-store" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
