@@ -196,6 +196,8 @@ class ModerationAction(Base):
     #: The action this one undid, if it is an undo.
     undoes: Mapped[int | None] = mapped_column(BigId, nullable=True)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The wall the action was for, on a site with several; NULL: every wall.
+    wall: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class ListMember(Base):
@@ -306,5 +308,6 @@ class PostWall(Base):
 
     wall: Mapped[str] = mapped_column(String(40), primary_key=True)
     seq: Mapped[int] = mapped_column(
-        BigId, ForeignKey("twitsocket_posts.seq", ondelete="CASCADE"), primary_key=True)
+        BigId, ForeignKey("twitsocket_posts.seq", ondelete="CASCADE", onupdate="CASCADE"),
+        primary_key=True)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)

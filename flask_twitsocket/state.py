@@ -43,7 +43,8 @@ class TwitSocketState:
         self.hub = Hub(lambda: self.store, lambda: self.bus, settings["CLIENT_QUEUE_SIZE"])
         self.hooks: dict[str, Callable[..., Any]] = {}
         #: The host app's moderator check (see ``TwitSocket(moderator_required=…)``).
-        self.moderator_required: Callable[[], Any] | None = None
+        #: Called with ``wall=`` for an action on one wall of several.
+        self.moderator_required: Callable[..., Any] | None = None
         self._moderation: Moderation | None = None
         #: The site's walls by slug, the default wall ``main`` first.
         self.walls: dict[str, WallSpec] = site_walls(settings)

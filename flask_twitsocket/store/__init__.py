@@ -139,10 +139,12 @@ class PostStore:
 
     def _write_everywhere(self, conn: Connection, messages: list[Outgoing], delta: int,
                           ) -> int | None:
-        """A moderator's change on a site with several walls: its messages go to every
-        wall (it changed the post everywhere), then each wall's own count."""
-        groups = on_walls.route_change(conn, self.router, messages)
-        counts = on_walls.count_messages(conn, self.router.walls) if delta else []
+        """A moderator's change on a site with several walls: each post's messages go to
+        the walls showing it, the rest to every wall; then the count of each wall whose
+        posts changed."""
+        groups, changed = on_walls.route_change(conn, self.router, messages)
+        counts = on_walls.count_messages(
+            conn, [slug for slug in self.router.walls if slug in changed]) if delta else []
         return on_walls.write_groups(conn, self.journal, [*groups, *counts]) or None
 
     def change_on_wall(self, wall: str,

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
 from ..messages import Outgoing, delete_message, pin_message, tweet_message, unpin_message
 from ..serialise import post_json
 from .posts import insert_rows
+from .walls import move_links
 from .tables import PINS, POSTS, TOMBSTONES, TOP_POSTS, Key, insert_ignore, key_clause, now
 
 
@@ -54,6 +55,7 @@ def unhide(conn: Connection, keys: Sequence[Key]) -> tuple[list[Outgoing], list[
         row = conn.execute(update(POSTS).where(POSTS.c.seq == seq)
                            .values(seq=_next_seq(conn), hidden=False)
                            .returning(*POSTS.c)).one()
+        move_links(conn, seq, row.seq)
         messages.append(("tweet", tweet_message(post_json(row))))
         shown.append((row.network, row.post_id))
     if shown:

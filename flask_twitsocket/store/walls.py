@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
 
-from ..messages import Outgoing, count_message
+from ..messages import Outgoing, count_message, delete_message, tweet_message
 from ..models import PostWall
 from ..serialise import loads, post_json
 from ..shapes import Author, PostData
@@ -124,22 +124,30 @@ def write_routed(conn: Connection, journal: Journal, router: Router,
 
 
 def route_change(conn: Connection, router: Router, messages: Sequence[Outgoing],
-                 ) -> list[tuple[str | None, list[Outgoing]]]:
+                 ) -> tuple[list[tuple[str | None, list[Outgoing]]], set[str]]:
     """A moderator's change by wall: a ``tweet`` (a post shown again, or a held post
-    released and linked here) goes to the walls showing it; the rest (deletions, pins,
-    the console's own messages) to every wall."""
+    released and linked here) or a ``delete`` (a post hidden: its links stay) goes to the
+    walls linked to the post; the rest (pins, the console's own messages) to every wall.
+    Also the walls whose posts changed (for their counts)."""
     routed: list[tuple[str | None, Outgoing]] = []
+    changed: set[str] = set()
     for kind, text in messages:
-        if kind != "tweet":
+        walls: set[str] | None = None
+        if kind == "tweet":
+            post = loads(text)["tweet"]
+            seq = int(post["seq"])
+            walls = walls_of(conn, [seq]) or set(link_released(conn, router, [post])[0])
+        elif kind == "delete":
+            seq_text = loads(text).get("seq")
+            walls = walls_of(conn, [int(seq_text)]) if seq_text is not None else None
+        if walls is None:
             routed.append((None, (kind, text)))
             continue
-        post = loads(text)["tweet"]
-        seq = int(post["seq"])
-        walls = walls_of(conn, [seq]) or set(link_released(conn, router, [post])[0])
+        changed |= walls
         routed.append((walls_key(slug for slug in router.walls if slug in walls),
                        (kind, text)))
     return [(key, [message for _, message in run])
-            for key, run in groupby(routed, key=lambda item: item[0])]
+            for key, run in groupby(routed, key=lambda item: item[0])], changed
 
 
 def write_groups(conn: Connection, journal: Journal,
@@ -163,13 +171,27 @@ def recent(conn: Connection, wall: str, limit: int, since_seq: int | None = None
     return [post_json(row) for row in conn.execute(query)]
 
 
-def set_hidden(conn: Connection, wall: str, seq: int, hidden: bool) -> bool:
-    """Hide (or show again) one post on one wall; whether a link changed."""
-    changed = conn.execute(
-        update(POST_WALLS).where(POST_WALLS.c.wall == wall, POST_WALLS.c.seq == seq,
-                                 POST_WALLS.c.hidden.is_(not hidden))
-        .values(hidden=hidden)).rowcount
-    return bool(changed)
+def move_links(conn: Connection, old_seq: int, new_seq: int) -> None:
+    """A post shown again gets a fresh seq: its walls (and where it is hidden) follow.
+    (PostgreSQL's ``ON UPDATE CASCADE`` did it already; SQLite enforces no foreign key.)"""
+    conn.execute(update(POST_WALLS).where(POST_WALLS.c.seq == old_seq).values(seq=new_seq))
+
+
+def hide_on_wall(conn: Connection, wall: str, key: tuple[str, str], hidden: bool,
+                 ) -> Outgoing | None:
+    """Hide (or show again) one visible post on one wall only; the message for that wall
+    (``delete``, or ``tweet`` with the post's own seq), or None when nothing changed."""
+    row = conn.execute(select(POSTS).where(POSTS.c.network == key[0],
+                                           POSTS.c.post_id == key[1],
+                                           POSTS.c.hidden.is_(False))).first()
+    if row is None or not conn.execute(
+            update(POST_WALLS).where(POST_WALLS.c.wall == wall, POST_WALLS.c.seq == row.seq,
+                                     POST_WALLS.c.hidden.is_(not hidden))
+            .values(hidden=hidden)).rowcount:
+        return None
+    if hidden:
+        return "delete", delete_message(row.network, row.post_id, row.seq)
+    return "tweet", tweet_message(post_json(row))
 
 
 # --- a wall's top lists (computed on demand: a wall is a fraction of the archive) -------

@@ -1,4 +1,5 @@
-"""several walls in one site: the walls, the post-wall links, the journal's walls
+"""several walls in one site: the walls, the post-wall links, the journal's walls, the
+wall of a moderator's action
 
 Revision ID: 0009
 Revises: 0006
@@ -33,16 +34,20 @@ def upgrade() -> None:
         sa.Column("wall", sa.String(length=40), nullable=False),
         sa.Column("seq", BigId, nullable=False),
         sa.Column("hidden", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(["seq"], ["twitsocket_posts.seq"], ondelete="CASCADE",
+        sa.ForeignKeyConstraint(["seq"], ["twitsocket_posts.seq"], ondelete="CASCADE", onupdate="CASCADE",
                                 name=op.f("fk_twitsocket_post_walls_seq_twitsocket_posts")),
         sa.PrimaryKeyConstraint("wall", "seq", name=op.f("pk_twitsocket_post_walls")),
     )
     op.create_index("ix_twitsocket_post_walls_seq", "twitsocket_post_walls", ["seq"])
     with op.batch_alter_table("twitsocket_journal") as batch:
         batch.add_column(sa.Column("walls", sa.Text(), nullable=True))
+    with op.batch_alter_table("twitsocket_moderation_log") as batch:
+        batch.add_column(sa.Column("wall", sa.String(length=40), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("twitsocket_moderation_log") as batch:
+        batch.drop_column("wall")
     with op.batch_alter_table("twitsocket_journal") as batch:
         batch.drop_column("walls")
     op.drop_index("ix_twitsocket_post_walls_seq", table_name="twitsocket_post_walls")
