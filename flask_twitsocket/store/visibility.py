@@ -18,8 +18,8 @@ from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
 from ..messages import Outgoing, delete_message, pin_message, tweet_message, unpin_message
 from ..serialise import post_json
 from .posts import insert_rows
-from .walls import move_links
 from .tables import PINS, POSTS, TOMBSTONES, TOP_POSTS, Key, insert_ignore, key_clause, now
+from .walls import move_links
 
 
 def hide(conn: Connection, keys: Sequence[Key]) -> tuple[list[Outgoing], list[list[str]]]:

@@ -34,7 +34,8 @@ def upgrade() -> None:
         sa.Column("wall", sa.String(length=40), nullable=False),
         sa.Column("seq", BigId, nullable=False),
         sa.Column("hidden", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(["seq"], ["twitsocket_posts.seq"], ondelete="CASCADE", onupdate="CASCADE",
+        sa.ForeignKeyConstraint(["seq"], ["twitsocket_posts.seq"], ondelete="CASCADE",
+                                onupdate="CASCADE",
                                 name=op.f("fk_twitsocket_post_walls_seq_twitsocket_posts")),
         sa.PrimaryKeyConstraint("wall", "seq", name=op.f("pk_twitsocket_post_walls")),
     )
