@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import urllib.request
 
 import pytest
 from conftest import fresh_app, make_app, wait_until, x_post
+from flask import render_template_string
 from sqlalchemy import func, select
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
@@ -143,3 +145,45 @@ def test_an_unknown_wall_is_refused_before_the_upgrade(live_server):
     with pytest.raises(InvalidStatus) as refused:
         connect(f"{live_server.ws_url}/twitsocket/ws?wall=nowhere")
     assert refused.value.response.status_code == 404
+
+
+def test_the_macros_and_the_projector_take_a_wall(app):
+    ingest(app, x_post(1, text="#python <script>"), x_post(2, text="#rust"),
+           x_post(3, text="#devconf26 #python", user_id="9", username="carol"))
+    macros = ('{% from "twitsocket/macros.html" import render_tweets, websocket_client, '
+              'count, top_users %}')
+    with app.test_request_context():
+        html = render_template_string(
+            macros + '{{ render_tweets(30, wall="room-a") }}|{{ count(wall="room-a") }}|'
+                     '{{ top_users(5, wall="room-a") }}|{{ websocket_client(wall="room-a") }}')
+        everything = render_template_string(macros + "{{ render_tweets(30) }}")
+    feed, counter, top, client = html.split("|")
+    assert re.findall(r'data-id="(\d+)"', feed) == ["3", "1"]
+    assert "&lt;script&gt;" in feed and "<script>" not in feed
+    assert ">2<" in counter
+    assert "@carol" in top and "@alice" in top
+    assert 'data-ws-url="/twitsocket/ws?wall=room-a"' in client
+    assert 'data-api-url="/twitsocket/api/tweets?wall=room-a"' in client
+    assert re.findall(r'data-id="(\d+)"', everything) == ["3"]  # the default wall
+    page = app.test_client().get("/twitsocket/w/room-b/wall")
+    assert page.status_code == 200
+    assert "<title>Room B</title>" in page.text
+    assert re.findall(r'data-id="(\d+)"', page.text) == ["2"]
+    assert "/twitsocket/api/top?wall=room-b" in page.text
+    assert app.test_client().get("/twitsocket/w/nowhere/wall").status_code == 404
+    default = app.test_client().get("/twitsocket/wall").text
+    assert "<title>DevConf</title>" in default and "?wall=" not in default
+
+
+def test_the_index_lists_the_live_walls_with_their_projectors(app):
+    ingest(app, x_post(1, text="#python"), x_post(2, text="#devconf26"))
+    page = app.test_client().get("/twitsocket/walls")
+    assert page.status_code == 200 and "script-src" not in page.headers[
+        "Content-Security-Policy"]
+    rows = re.findall(r'<li data-wall="([^"]+)"><a href="([^"]+)">([^<]+)</a>\s*'
+                      r'<span class="twitsocket-count">(\d+)</span>', page.text)
+    assert rows == [("main", "/twitsocket/wall", "DevConf", "1"),
+                    ("room-a", "/twitsocket/w/room-a/wall", "Room A", "2"),
+                    ("room-b", "/twitsocket/w/room-b/wall", "Room B", "0")]
+    fr = app.test_client().get("/twitsocket/walls", headers={"Accept-Language": "fr"})
+    assert "<h1>Murs en direct</h1>" in fr.text

@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..messages import Outgoing, count_message, tweet_message
 from ..serialise import post_json
 from ..shapes import Deletion, Edit, Normalised, PostData
-from ..walls import Router
+from ..walls import DEFAULT_WALL, Router
 from . import top, visibility
 from . import walls as on_walls
 from .journal import Journal
@@ -161,36 +161,40 @@ class PostStore:
 
     def wall_slugs(self) -> tuple[str, ...]:
         """The site's walls (just the default one on a single-wall site)."""
-        return tuple(self.router.walls) if self.router is not None else ("main",)
+        return tuple(self.router.walls) if self.router is not None else (DEFAULT_WALL,)
 
     def recent_on(self, wall: str | None, limit: int, since_seq: int | None = None,
                   ) -> list[dict[str, Any]]:
-        """:meth:`recent` of one wall (None, or a single-wall site: every post)."""
-        if self.router is None or wall is None:
+        """:meth:`recent` of one wall (None: the default wall; a single-wall site's is
+        every post)."""
+        if self.router is None:
             return self.recent(limit, since_seq)
         with self.engine.connect() as conn:
-            return on_walls.recent(conn, wall, limit, since_seq)
+            return on_walls.recent(conn, wall or DEFAULT_WALL, limit, since_seq)
 
     def count_on(self, wall: str | None) -> int:
-        """:meth:`count` of one wall (None, or a single-wall site: every post)."""
-        if self.router is None or wall is None:
+        """:meth:`count` of one wall (None: the default wall)."""
+        if self.router is None:
             return self.count()
+        wall = wall or DEFAULT_WALL
         with self.engine.connect() as conn:
             return on_walls.counts(conn, [wall])[wall]
 
     def top_users_on(self, wall: str | None, limit: int) -> list[Any]:
-        """:meth:`top_users` of one wall (None, or a single-wall site: the cached list)."""
-        if self.router is None or wall is None:
+        """:meth:`top_users` of one wall (None: the default wall; a single-wall site's is
+        the cached list)."""
+        if self.router is None:
             return self.top_users(limit)
         with self.engine.connect() as conn:
-            return on_walls.top_users(conn, wall, limit)
+            return on_walls.top_users(conn, wall or DEFAULT_WALL, limit)
 
     def top_posts_on(self, wall: str | None, limit: int) -> list[dict[str, Any]]:
-        """:meth:`top_posts` of one wall (None, or a single-wall site: the cached list)."""
-        if self.router is None or wall is None:
+        """:meth:`top_posts` of one wall (None: the default wall; a single-wall site's is
+        the cached list)."""
+        if self.router is None:
             return self.top_posts(limit)
         with self.engine.connect() as conn:
-            return on_walls.top_posts(conn, wall, limit)
+            return on_walls.top_posts(conn, wall or DEFAULT_WALL, limit)
 
     def journal_entries_with_walls_after(self, last_id: int, limit: int = 100,
                                          ) -> list[tuple[int, str, str, str | None]]:

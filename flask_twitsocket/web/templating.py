@@ -27,25 +27,19 @@ class TemplateHelpers:
     def state(self) -> TwitSocketState:
         return current_state()
 
+    # ``wall``: a slug (checked: 404 for none such), or None for the default wall.
+
     def recent(self, limit: int, wall: str | None = None) -> list[dict[str, Any]]:
-        if wall is None:
-            return self.state.store.recent(int(limit))
-        return self.state.store.recent_on(wall_slug(wall), int(limit))
+        return self.state.store.recent_on(wall and wall_slug(wall), int(limit))
 
     def count(self, wall: str | None = None) -> int:
-        if wall is None:
-            return self.state.store.count()
-        return self.state.store.count_on(wall_slug(wall))
+        return self.state.store.count_on(wall and wall_slug(wall))
 
     def top_users(self, limit: int, wall: str | None = None) -> list[Any]:
-        if wall is None:
-            return self.state.store.top_users(int(limit))
-        return self.state.store.top_users_on(wall_slug(wall), int(limit))
+        return self.state.store.top_users_on(wall and wall_slug(wall), int(limit))
 
     def top_tweets(self, limit: int, wall: str | None = None) -> list[dict[str, Any]]:
-        if wall is None:
-            return self.state.store.top_posts(int(limit))
-        return self.state.store.top_posts_on(wall_slug(wall), int(limit))
+        return self.state.store.top_posts_on(wall and wall_slug(wall), int(limit))
 
     def safe_url(self, url: Any) -> str | None:
         return safe_url(url)

@@ -57,8 +57,7 @@ def wall(slug: str | None = None) -> Response:
     of the site, with that wall's own identity over the site's."""
     state = current_state()
     settings = state.settings
-    if slug is not None:
-        settings = wall_settings(settings, state.walls[wall_slug(slug)])
+    settings = wall_settings(settings, state.walls[wall_slug(slug)])
     theme = _choice("theme", THEMES, "auto")
     layout = _choice("layout", WALL_LAYOUTS, settings["WALL_LAYOUT"])
     transparent = layout == "ticker" and request.args.get("background") == "transparent"

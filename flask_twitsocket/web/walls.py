@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, make_response, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 
 from ..state import current_state
 from ..walls import DEFAULT_WALL, WallSpec
+
+#: The index page runs no script and loads only the stylesheet.
+PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'"
 
 
 def wall_slug(raw: str | None) -> str:
@@ -49,5 +52,20 @@ def walls_index() -> Response:
     return response
 
 
+def walls_page() -> Response:
+    """``<prefix>/walls``: the site's live walls, with links to their projectors (the
+    default wall's is ``<prefix>/wall``, as before walls)."""
+    state = current_state()
+    walls = [{"slug": slug, "title": wall.title or slug,
+              "count": state.store.count_on(slug),
+              "url": url_for("twitsocket.wall") if slug == DEFAULT_WALL
+              else url_for("twitsocket.wall_of", slug=slug)}
+             for slug, wall in state.walls.items()]
+    response = make_response(render_template("twitsocket/walls.html", walls=walls))
+    response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    return response
+
+
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/api/walls", "api_walls", walls_index)
+    blueprint.add_url_rule("/walls", "walls", walls_page)
