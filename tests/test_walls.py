@@ -187,3 +187,29 @@ def test_the_index_lists_the_live_walls_with_their_projectors(app):
                     ("room-b", "/twitsocket/w/room-b/wall", "Room B", "0")]
     fr = app.test_client().get("/twitsocket/walls", headers={"Accept-Language": "fr"})
     assert "<h1>Murs en direct</h1>" in fr.text
+
+
+def test_the_demo_runs_three_walls_from_the_one_recording(database_url):
+    from demo_app import create_app
+    from demo_app.__main__ import DEMO_WALLS
+
+    from flask_twitsocket.config_table import BUNDLED_REPLAY_FILE
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TWITSOCKET_WALLS": DEMO_WALLS})
+    state = app.extensions["twitsocket"]
+    if not database_url.startswith("sqlite"):
+        from flask_twitsocket.models import metadata
+        metadata.drop_all(state.engine)
+    state.create_tables()
+    lines = BUNDLED_REPLAY_FILE.read_text(encoding="utf-8").splitlines()
+    build_ingestor(state).ingest([RawEvent("x", line) for line in lines if line.strip()])
+    client = app.test_client()
+    counts = {wall["slug"]: wall["count"]
+              for wall in client.get("/twitsocket/api/walls").get_json()["walls"]}
+    assert list(counts) == ["main", "python-room", "security-room"]
+    assert counts["main"] > counts["python-room"] > 0 and counts["security-room"] > 0
+    assert counts["main"] == state.store.count()  # the main wall shows every post
+    python = client.get("/twitsocket/api/tweets?wall=python-room&limit=200").get_json()
+    assert all("python" in post["text"].lower() for post in python["tweets"])
+    assert "Live walls" in client.get("/").text
+    state.hub.stop()
