@@ -192,7 +192,6 @@ def test_the_index_lists_the_live_walls_with_their_projectors(app):
 def test_the_demo_runs_three_walls_from_the_one_recording(database_url):
     from demo_app import create_app
     from demo_app.__main__ import DEMO_WALLS
-
     from flask_twitsocket.config_table import BUNDLED_REPLAY_FILE
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TWITSOCKET_WALLS": DEMO_WALLS})
