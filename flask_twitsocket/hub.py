@@ -162,9 +162,11 @@ class Hub:
         return len(self._subscribers)
 
     def broadcast_many(self, messages: tuple[str, ...], moderator_only: bool = False,
-                       walls: tuple[str, ...] | None = None) -> None:
+                       walls: tuple[str, ...] | None = None, everywhere: bool = True,
+                       ) -> None:
         """Hand ``messages``, in order, to every subscriber (moderators only, if so; only
-        the subscribers of ``walls`` and of every wall, if given).
+        the subscribers of ``walls`` if given, and those of every wall unless not
+        ``everywhere``).
 
         A sink gets them all in one call, i.e. one socket write per client however many
         posts came at once: when the hub falls behind, it reads several entries per pass
@@ -176,7 +178,7 @@ class Hub:
             if walls is None:
                 subscribers = list(self._subscribers)
             else:
-                subscribers = [*self._by_wall.get(None, ()),
+                subscribers = [*(self._by_wall.get(None, ()) if everywhere else ()),
                                *(each for wall in walls for each in self._by_wall.get(wall, ()))]
         if moderator_only:
             subscribers = [each for each in subscribers if each.moderator]
@@ -303,32 +305,45 @@ class Hub:
         (an entry holds up to 64 messages)."""
         while True:
             entries = store.journal_entries_with_walls_after(self.last_id, READ_ENTRIES)
-            run: list[str] = []
+            run: list[tuple[str | None, list[str]]] = []
             run_bytes = 0
             run_for_moderators = False
-            run_walls: str | None = None
+            run_by_wall = False
             up_to = self.last_id
             for entry_id, kind, payload, walls in entries:
                 moderator_only = is_moderator_kind(kind)
+                by_wall = walls is not None and not moderator_only
                 if run and (moderator_only != run_for_moderators or run_bytes >= BATCH_BYTES
-                            or walls != run_walls):
-                    self._deliver(run, run_for_moderators, up_to, run_walls)
+                            or by_wall != run_by_wall):
+                    self._deliver(run, run_for_moderators, up_to)
                     run, run_bytes = [], 0
-                run_for_moderators = moderator_only
-                run_walls = walls
-                run.extend(journal_messages(payload))
+                run_for_moderators, run_by_wall = moderator_only, by_wall
+                run.append((walls if by_wall else None, journal_messages(payload)))
                 run_bytes += len(payload)
                 up_to = entry_id
             if entries:
-                self._deliver(run, run_for_moderators, up_to, run_walls)
+                self._deliver(run, run_for_moderators, up_to)
             if len(entries) < READ_ENTRIES:
                 return
 
-    def _deliver(self, run: list[str], moderator_only: bool, up_to: int,
-                 walls: str | None = None) -> None:
-        """Broadcast a run (to the subscribers of ``walls``, space-separated slugs, or to
-        all), then count its entries (up to ``up_to``) as delivered: the health probe must
-        see a hub stuck in a broadcast as behind, not done."""
-        self.broadcast_many(tuple(run), moderator_only,
-                            None if walls is None else tuple(walls.split()))
+    def _deliver(self, run: list[tuple[str | None, list[str]]], moderator_only: bool,
+                 up_to: int) -> None:
+        """Broadcast a run, then count its entries (up to ``up_to``) as delivered: the
+        health probe must see a hub stuck in a broadcast as behind, not done.
+
+        A run of entries for some walls only (``walls`` set: a site with several) goes
+        out as ONE batch per wall — that wall's messages, in order — so each subscriber
+        still gets one write per pass however many walls the pass concerned; subscribers
+        of every wall (consoles) get the whole run once."""
+        if run[0][0] is None:
+            self.broadcast_many(tuple(text for _, texts in run for text in texts),
+                                moderator_only)
+        else:
+            per_wall: dict[str, list[str]] = {}
+            for walls, texts in run:
+                for wall in (walls or "").split():
+                    per_wall.setdefault(wall, []).extend(texts)
+            for wall, texts in per_wall.items():
+                self.broadcast_many(tuple(texts), walls=(wall,), everywhere=False)
+            self.broadcast_many(tuple(text for _, texts in run for text in texts), walls=())
         self.last_id = up_to
