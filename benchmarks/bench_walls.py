@@ -1,5 +1,5 @@
-"""Fan-out by wall: the hub's cost per delivery (journal read included) with 1,000 clients on ONE wall, against
-1,000 clients spread over 10 walls (100 each) with 5 posts/s per wall.
+"""Fan-out by wall: the hub's cost per delivery (journal read included) with 1,000 clients
+on ONE wall, against 1,000 clients spread over 10 walls (100 each), 5 posts/s per wall.
 
 Real parts in one process: the app on SQLite, posts through the production pipeline
 (``build_ingestor``: normalise, route, store, journal by wall), and the real
