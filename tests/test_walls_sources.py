@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import signal
+from datetime import UTC, datetime
 
 import pytest
 from conftest import wait_until, x_post
 from test_x_stream import LONG, x_env
 from test_x_stream import fake_x as fake_x  # noqa: F401 (the fixture)
+
+from flask_twitsocket.models import Wall
 
 WALLS = {"room-a": {"track_keywords": ["#python"]}, "room-b": {"track_users": ["7"]}}
 
@@ -35,6 +38,10 @@ def test_x_rules_carry_each_walls_tag_and_route_the_posts(app, fake_x, start_cli
         ("post", {**x_post(3, text="see https://t.co/x"), "matching_rules": [
             {"id": "1", "tag": "twitsocket:room-a"}]}),
     ]]
+    walls = Wall.__table__
+    with app.extensions["twitsocket"].engine.begin() as conn:  # a room of last year
+        conn.execute(walls.insert().values(slug="old-room", title="Old", spec="{}",
+                                           archived=False, updated_at=datetime.now(UTC)))
     process = start_cli("stream", "--source", "x", env=x_env(
         fake_x, TWITSOCKET_TRACK_KEYWORDS="#devconf26", TWITSOCKET_WALLS=json.dumps(WALLS)))
     wait_until(lambda: len(ids(app, "main")) == 3, timeout=LONG, message="the posts")
@@ -44,5 +51,10 @@ def test_x_rules_carry_each_walls_tag_and_route_the_posts(app, fake_x, start_cli
     assert stale not in fake_x.rules and foreign in fake_x.rules
     assert ids(app, "room-a") == ["1", "3"]
     assert ids(app, "room-b") == ["2"]
+    with app.extensions["twitsocket"].engine.connect() as conn:
+        recorded = {row.slug: (row.archived, json.loads(row.spec).get("track_keywords"))
+                    for row in conn.execute(walls.select())}
+    assert recorded == {"main": (False, ["#devconf26"]), "room-a": (False, ["#python"]),
+                        "room-b": (False, []), "old-room": (True, None)}
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=30)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..messages import Outgoing, count_message, tweet_message
 from ..serialise import post_json
 from ..shapes import Deletion, Edit, Normalised, PostData
-from ..walls import DEFAULT_WALL, Router
+from ..walls import DEFAULT_WALL, Router, WallSpec
 from . import top, visibility
 from . import walls as on_walls
 from .journal import Journal
@@ -158,6 +158,12 @@ class PostStore:
             counts = on_walls.count_messages(conn, [wall]) if delta else []
             return on_walls.write_groups(conn, self.journal,
                                          [(wall, messages), *counts]) or None
+
+    def record_walls(self, walls: Mapping[str, WallSpec]) -> list[str]:
+        """Write the site's walls to the walls table (the stream does at start): the
+        configured ones live, any other archived (its posts keep their links)."""
+        with self.engine.begin() as conn:
+            return on_walls.record(conn, walls)
 
     def wall_slugs(self) -> tuple[str, ...]:
         """The site's walls (just the default one on a single-wall site)."""
