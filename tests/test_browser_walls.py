@@ -51,3 +51,31 @@ def test_two_projectors_of_different_walls_each_show_only_their_posts(
     for wall in (left, right):
         wall.assert_clean()
     publisher.state.engine.dispose()
+
+
+def test_the_console_hides_a_post_on_the_wall_it_switched_to(
+        wall_server, database_url, open_page, monkeypatch):
+    monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))
+    publisher = Publisher(database_url)
+    publisher.publish(x_post(1, text="#python or #rust?"))
+    left = open_page(f"{wall_server.url}/twitsocket/w/room-a/wall", viewport=HALF_HD)
+    right = open_page(f"{wall_server.url}/twitsocket/w/room-b/wall", viewport=HALF_HD)
+    for wall in (left, right):
+        wall.wait_for_state("live")
+        wall.page.wait_for_function(f"() => ({SHOWN})() === '1'", timeout=TIMEOUT_MS)
+    console = open_page(f"{wall_server.url}/twitsocket/moderate")
+    page = console.page
+    page.fill("input[name=password]", "demo")  # the demo site's console password
+    page.click("form button[type=submit]")
+    page.wait_for_selector('[data-status][data-state="live"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector("[data-wall-switcher]:not([hidden])", timeout=TIMEOUT_MS)
+    assert page.eval_on_selector_all("[data-wall-select] option", "os => os.map(o => o.text)") \
+        == ["All walls", "main", "Room A", "Room B"]
+    page.select_option("[data-wall-select]", "room-a")
+    page.click('[data-posts] li[data-key="x:1"] button[data-action="hide"]')
+    left.page.wait_for_function(f"() => ({SHOWN})() === ''", timeout=TIMEOUT_MS)
+    publisher.publish(x_post(2, text="#rust after the hide"))  # room-b still shows x:1
+    right.page.wait_for_function(f"() => ({SHOWN})() === '1,2'", timeout=TIMEOUT_MS)
+    for each in (left, right, console):
+        each.assert_clean()
+    publisher.state.engine.dispose()

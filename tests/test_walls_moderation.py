@@ -50,6 +50,9 @@ def test_hiding_on_one_wall_leaves_the_post_on_the_others(app, live_server):
     room_a, room_b, main = (Listener(url + slug) for slug in ("room-a", "room-b", "main"))
     assert [each.next()["count"] for each in (room_a, room_b, main)] == [1, 2, 2]
 
+    assert console.state()["walls"] == [{"slug": "main", "title": "main"},
+                                        {"slug": "room-a", "title": "room-a"},
+                                        {"slug": "room-b", "title": "room-b"}]
     entry = act_on(console, "hide", "x:1", wall="room-a")["entry"]
     assert entry["wall"] == "room-a"
     assert new(room_a, "delete")["id"] == "1"

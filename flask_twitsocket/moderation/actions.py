@@ -26,6 +26,7 @@ from ..serialise import dumps, iso, loads
 from ..store import PostStore, visibility
 from ..store import walls as on_walls
 from ..store.tables import Key, insert_ignore
+from ..walls import site_walls
 from .folding import fold, phrase_pattern
 from .pending import (
     find_held,
@@ -335,6 +336,10 @@ class Moderation:
             "config": {"banned": list(self.settings["BANNED_USERS"]),
                        "trusted": list(self.settings["TRUSTED_USERS"])},
             "log": log_entries, "count": self.store.count(),
+            # several walls: the console's switcher (hide/unhide on one wall)
+            "walls": [{"slug": slug, "title": wall.title or slug}
+                      for slug, wall in site_walls(self.settings).items()
+                      ] if self.store.router is not None else [],
         }
 
 
