@@ -42,8 +42,14 @@ class Journal:
               ) -> int:
         """Write the entries (for ``walls``, space-separated slugs; None: every wall);
         returns the newest id (safe to read: writers are serialised)."""
+        return self.write_runs(conn, [(walls, messages)])
+
+    def write_runs(self, conn: Connection,
+                   runs: list[tuple[str | None, list[Outgoing]]]) -> int:
+        """Write runs of messages, each for its walls, in order, in ONE insert (a batch
+        for several walls is as many runs as its posts alternate walls); the newest id."""
         stamp = now()
-        entries = [(kind, payload, stamp, walls)
+        entries = [(kind, payload, stamp, walls) for walls, messages in runs
                    for kind, payload in journal_entries(messages)]
         if conn.dialect.name in ("sqlite", "postgresql"):
             driver_insert(conn, JOURNAL, _JOURNAL_NAMES, entries)

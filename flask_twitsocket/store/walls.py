@@ -153,13 +153,10 @@ def route_change(conn: Connection, router: Router, messages: Sequence[Outgoing],
 
 def write_groups(conn: Connection, journal: Journal,
                  groups: Sequence[tuple[str | None, list[Outgoing]]]) -> int:
-    """Write runs of messages, each for its walls (None: every wall), in order; the
-    newest journal id."""
-    newest = 0
-    for walls, group in groups:
-        if group and walls != "":
-            newest = journal.write(conn, group, walls=walls)
-    return newest
+    """Write runs of messages, each for its walls (None: every wall), in order, in one
+    insert; the newest journal id (0 when there was nothing to write)."""
+    runs = [(walls, list(group)) for walls, group in groups if group and walls != ""]
+    return journal.write_runs(conn, runs) if runs else 0
 
 
 def recent(conn: Connection, wall: str, limit: int, since_seq: int | None = None,
