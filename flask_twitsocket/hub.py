@@ -25,8 +25,9 @@ from collections import Counter
 from collections.abc import Callable
 
 from .bus import Bus
-from .messages import Delivery, deliveries, is_moderator_kind, journal_messages
+from .messages import Delivery, deliveries, is_count, is_moderator_kind, journal_messages
 from .store import PostStore
+from .walls import DEFAULT_WALL
 
 log = logging.getLogger("flask_twitsocket.hub")
 
@@ -345,5 +346,8 @@ class Hub:
                     per_wall.setdefault(wall, []).extend(texts)
             for wall, texts in per_wall.items():
                 self.broadcast_many(tuple(texts), walls=(wall,), everywhere=False)
-            self.broadcast_many(tuple(text for _, texts in run for text in texts), walls=())
+            # consoles follow every wall's posts, but the default wall's count only
+            self.broadcast_many(tuple(
+                text for walls, texts in run for text in texts
+                if DEFAULT_WALL in (walls or "").split() or not is_count(text)), walls=())
         self.last_id = up_to

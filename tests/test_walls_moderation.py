@@ -112,3 +112,21 @@ def test_the_moderator_check_receives_the_wall(database_url):
     act_on(console, "hide", "x:1", wall="room-b", status=403)
     assert "room-a" in asked and "room-b" in asked
     state.hub.stop()
+
+
+def test_the_console_follows_every_walls_posts_and_the_default_walls_count(app,
+                                                                         live_server):
+    logged_in = Console(app.test_client()).open()
+    console = Listener(f"{live_server.ws_url}{PREFIX}/moderate/ws",
+                       additional_headers={"Cookie": logged_in.session_cookie()})
+    assert console.next()["type"] == "count"
+    ingest(app, x_post(1, text="#rust only"), x_post(2, text="#python"))
+    tweets = [console.wait_for(lambda m, i=i: m.get("tweet", {}).get("id") == i)
+              for i in ("1", "2")]
+    assert len(tweets) == 2  # room-b's and room-a's posts both reach the console
+    ingest(app, x_post(3, text="#python again"))
+    console.wait_for(lambda m: m.get("tweet", {}).get("id") == "3")
+    counts = [m["count"] for m in console.messages if m["type"] == "count"]
+    # main's count only (0, 2, 3), never room-a's (1, 2) or room-b's (1)
+    assert counts == sorted(counts) and counts[0] == 0 and 1 not in counts
+    console.close()
