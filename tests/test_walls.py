@@ -211,4 +211,10 @@ def test_the_demo_runs_three_walls_from_the_one_recording(database_url):
     python = client.get("/twitsocket/api/tweets?wall=python-room&limit=200").get_json()
     assert all("python" in post["text"].lower() for post in python["tweets"])
     assert "Live walls" in client.get("/").text
+    state.store.refresh_top()  # the main wall shows everything: its top lists are cached
+    top = client.get("/twitsocket/api/top?limit=5").get_json()
+    assert top == client.get("/twitsocket/api/top?wall=main&limit=5").get_json()
+    assert len(top["users"]) == 5
+    room = client.get("/twitsocket/api/top?wall=python-room&limit=5").get_json()
+    assert 0 < room["users"][0]["post_count"] <= top["users"][0]["post_count"]
     state.hub.stop()

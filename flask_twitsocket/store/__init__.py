@@ -189,7 +189,7 @@ class PostStore:
     def top_users_on(self, wall: str | None, limit: int) -> list[Any]:
         """:meth:`top_users` of one wall (None: the default wall; a single-wall site's is
         the cached list)."""
-        if self.router is None:
+        if self._shows_everything(wall):
             return self.top_users(limit)
         with self.engine.connect() as conn:
             return on_walls.top_users(conn, wall or DEFAULT_WALL, limit)
@@ -197,10 +197,16 @@ class PostStore:
     def top_posts_on(self, wall: str | None, limit: int) -> list[dict[str, Any]]:
         """:meth:`top_posts` of one wall (None: the default wall; a single-wall site's is
         the cached list)."""
-        if self.router is None:
+        if self._shows_everything(wall):
             return self.top_posts(limit)
         with self.engine.connect() as conn:
             return on_walls.top_posts(conn, wall or DEFAULT_WALL, limit)
+
+    def _shows_everything(self, wall: str | None) -> bool:
+        """Whether ``wall`` shows every post (a single-wall site, or a default wall without
+        tracking of its own): its top lists are the cached ones, not an aggregation of the
+        whole archive per request."""
+        return self.router is None or self.router.walls[wall or DEFAULT_WALL].catch_all
 
     def journal_entries_with_walls_after(self, last_id: int, limit: int = 100,
                                          ) -> list[tuple[int, str, str, str | None]]:
