@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, make_response, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 
+from ..i18n import gettext
 from ..state import current_state
 from ..walls import DEFAULT_WALL, WallSpec
 
@@ -56,7 +57,8 @@ def walls_page() -> Response:
     """``<prefix>/walls``: the site's live walls, with links to their projectors (the
     default wall's is ``<prefix>/wall``, as before walls)."""
     state = current_state()
-    walls = [{"slug": slug, "title": wall.title or slug,
+    walls = [{"slug": slug,
+              "title": wall.title or (gettext("Live wall") if slug == DEFAULT_WALL else slug),
               "count": state.store.count_on(slug),
               "url": url_for("twitsocket.wall") if slug == DEFAULT_WALL
               else url_for("twitsocket.wall_of", slug=slug)}
