@@ -8,6 +8,7 @@ Ctrl-C stops everything.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -22,6 +23,14 @@ PORT = os.environ.get("PORT", "5000")
 #: so the walls are capped below it and the page and the API always find a free thread.
 THREADS = 200
 WALL_SLOTS = 150
+#: The demo runs three walls from the one recording: the main one (everything) and two
+#: rooms, each with its own projector (<prefix>/w/<slug>/wall; the list: <prefix>/walls).
+DEMO_WALLS = {
+    "python-room": {"title": "Room A — Python", "track_keywords": ["#python", "python"],
+                    "accent": "#3572a5"},
+    "security-room": {"title": "Room B — Security & data",
+                      "track_keywords": ["security", "database"], "accent": "#b5371d"},
+}
 
 
 def web_server_command(bind: str) -> list[str]:
@@ -33,6 +42,7 @@ def web_server_command(bind: str) -> list[str]:
 
 def main() -> int:
     os.environ.setdefault("TWITSOCKET_MAX_CLIENTS", str(WALL_SLOTS))  # gunicorn inherits it
+    os.environ.setdefault("TWITSOCKET_WALLS", json.dumps(DEMO_WALLS))  # so does the stream
     app = create_app()
     state = app.extensions["twitsocket"]
     state.create_tables()
@@ -41,7 +51,8 @@ def main() -> int:
         subprocess.Popen([*flask, "twitsocket", "stream", "--source", "replay"]),
         subprocess.Popen(web_server_command(f"{HOST}:{PORT}")),
     ]
-    print(f"\n  The DevConf 2026 wall is live at http://{HOST}:{PORT}/  (Ctrl-C to stop)\n",
+    print(f"\n  The DevConf 2026 wall is live at http://{HOST}:{PORT}/  (Ctrl-C to stop)"
+          f"\n  Its walls: http://{HOST}:{PORT}{state.settings['URL_PREFIX']}/walls\n",
           flush=True)
     stop = threading.Event()
     try:

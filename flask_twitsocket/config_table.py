@@ -43,6 +43,7 @@ from .converters import (
     optional,
     positive,
 )
+from .walls import walls_converter
 
 BUNDLED_REPLAY_FILE = Path(__file__).parent / "fixtures" / "devconf2026.jsonl"
 #: Trust modes of ``TWITSOCKET_MODERATION`` (see :mod:`flask_twitsocket.moderation`).
@@ -114,6 +115,16 @@ SETTINGS: tuple[Setting, ...] = (
             TRACKING),
     Setting("TRACK_USERS", (), as_id_list,
             "Numeric X account ids whose posts are followed.",
+            TRACKING),
+    Setting("WALLS", {}, walls_converter(MODERATION_MODES, WALL_LAYOUTS),
+            "Several walls in one site: a dict by slug (lowercase, digits, hyphens) of dicts "
+            "with 'title', the wall's tracking ('track_keywords', 'track_users', "
+            "'mastodon_hashtags', 'bluesky_accounts'), identity ('logo_url', 'accent', "
+            "'qr_url', 'layout') and 'moderation' (trust mode). Each post is stored once and "
+            "shown on every wall it matches; the sources follow the union. The default wall "
+            "'main' keeps the single-wall settings above and shows every post unless "
+            "TWITSOCKET_WALLS['main'] gives it tracking of its own. Projector of a wall: "
+            "<prefix>/w/<slug>/wall.",
             TRACKING),
     Setting("SOURCES", (), as_names(*SOURCE_NAMES),
             "Sources run by 'stream' with no --source (x, mastodon, bluesky, replay); default: "

@@ -9,6 +9,7 @@ through :func:`~flask_twitsocket.state.current_state`.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -87,9 +88,16 @@ class TwitSocket:
         app.cli.add_command(twitsocket_cli)
         return state
 
-    def _moderator_check(self) -> Any:
-        """Read at request time, so the decorator may be applied after ``init_app``."""
-        return self.moderator_required() if self.moderator_required is not None else None
+    def _moderator_check(self, wall: str | None = None) -> Any:
+        """Read at request time, so the decorator may be applied after ``init_app``. A
+        check with a ``wall`` parameter receives the wall an action is for (so a site can
+        give a room's volunteer only that room); None when it is for every wall."""
+        check = self.moderator_required
+        if check is None:
+            return None
+        if wall is not None and "wall" in inspect.signature(check).parameters:
+            return check(wall=wall)
+        return check()
 
     @staticmethod
     def state(app: Flask | None = None) -> TwitSocketState:

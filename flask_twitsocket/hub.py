@@ -25,8 +25,9 @@ from collections import Counter
 from collections.abc import Callable
 
 from .bus import Bus
-from .messages import Delivery, deliveries, is_moderator_kind, journal_messages
+from .messages import Delivery, deliveries, is_count, is_moderator_kind, journal_messages
 from .store import PostStore
+from .walls import DEFAULT_WALL
 
 log = logging.getLogger("flask_twitsocket.hub")
 
@@ -51,7 +52,10 @@ class Subscription:
     """One connected wall's (or moderator console's) mailbox."""
 
     def __init__(self, maxsize: int, moderator: bool = False, address: str | None = None,
-                 sink: Callable[[tuple[str, ...]], None] | None = None) -> None:
+                 sink: Callable[[tuple[str, ...]], None] | None = None,
+                 wall: str | None = None) -> None:
+        #: The wall subscribed to (None: every wall's traffic, e.g. a moderator console).
+        self.wall = wall
         #: Messages for a handler thread to send, each with its seq (SSE's ``id:``). Only
         #: without a sink: a queue with its three conditions is ~2.5 KiB per wall under
         #: gevent (measured with ``benchmarks/profile_walls.py``), for nothing.
@@ -90,6 +94,9 @@ class Hub:
         self.queue_size = queue_size
         self._lock = threading.Lock()
         self._subscribers: set[Subscription] = set()
+        #: The subscribers of each wall (one set per wall, so a message for a wall is
+        #: handed to its subscribers only); those of every wall are under None.
+        self._by_wall: dict[str | None, set[Subscription]] = {}
         self._per_address: Counter[str] = Counter()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
@@ -105,6 +112,8 @@ class Hub:
         # invalidates it.
         self._generation = 0
         self._snapshot: tuple[int, list[str]] | None = None
+        #: The other walls' opening snapshots (see :meth:`snapshot`), by wall.
+        self._wall_snapshots: dict[str, tuple[int, list[str]]] = {}
 
     # --- subscribers --------------------------------------------------------------------
 
@@ -120,13 +129,13 @@ class Hub:
 
     def join(self, limit: int, sink: Callable[[tuple[str, ...]], None] | None = None,
              moderator: bool = False, address: str | None = None, per_address: int = 0,
-             ) -> Subscription:
+             wall: str | None = None) -> Subscription:
         """Subscribe, or raise :class:`Refused` when ``limit`` clients are connected (0 = no
         limit) or ``per_address`` of them come from ``address`` already (0 = no cap): one
         client (a script, a misbehaving kiosk) must not take every slot of a worker."""
         self.start()
         subscription = Subscription(self.queue_size, moderator=moderator, address=address,
-                                    sink=sink)
+                                    sink=sink, wall=wall)
         with self._lock:
             if limit and len(self._subscribers) >= limit:
                 raise Refused(FULL_REASON)
@@ -134,6 +143,7 @@ class Hub:
                     and self._per_address[address] >= per_address:
                 raise Refused(ADDRESS_FULL_REASON)
             self._subscribers.add(subscription)
+            self._by_wall.setdefault(wall, set()).add(subscription)
             if address is not None:
                 self._per_address[address] += 1
         return subscription
@@ -143,6 +153,7 @@ class Hub:
             if subscription not in self._subscribers:
                 return  # twice is harmless (an SSE stream's finally and its on-close)
             self._subscribers.discard(subscription)
+            self._by_wall.get(subscription.wall, set()).discard(subscription)
             if subscription.address is not None:
                 self._per_address[subscription.address] -= 1
                 if not self._per_address[subscription.address]:
@@ -155,8 +166,12 @@ class Hub:
     def client_count(self) -> int:
         return len(self._subscribers)
 
-    def broadcast_many(self, messages: tuple[str, ...], moderator_only: bool = False) -> None:
-        """Hand ``messages``, in order, to every subscriber (moderators only, if so).
+    def broadcast_many(self, messages: tuple[str, ...], moderator_only: bool = False,
+                       walls: tuple[str, ...] | None = None, everywhere: bool = True,
+                       ) -> None:
+        """Hand ``messages``, in order, to every subscriber (moderators only, if so; only
+        the subscribers of ``walls`` if given, and those of every wall unless not
+        ``everywhere``).
 
         A sink gets them all in one call, i.e. one socket write per client however many
         posts came at once: when the hub falls behind, it reads several entries per pass
@@ -165,7 +180,11 @@ class Hub:
             return
         with self._lock:
             self._generation += 1  # before anyone gets them: see snapshot()
-            subscribers = list(self._subscribers)
+            if walls is None:
+                subscribers = list(self._subscribers)
+            else:
+                subscribers = [*(self._by_wall.get(None, ()) if everywhere else ()),
+                               *(each for wall in walls for each in self._by_wall.get(wall, ()))]
         if moderator_only:
             subscribers = [each for each in subscribers if each.moderator]
         queued: tuple[Delivery, ...] | None = None  # read once, for every queued client
@@ -187,22 +206,27 @@ class Hub:
                 self._drop(subscription, f"fell {self.queue_size} messages behind")
         self.delivered += len(subscribers) * len(messages)
 
-    def snapshot(self, compute: Callable[[], list[str]]) -> list[str]:
+    def snapshot(self, compute: Callable[[], list[str]], wall: str | None = None,
+                 ) -> list[str]:
         """``compute()`` (what a new wall gets first: the count, the pins), reused by every
         wall that connects until the hub broadcasts anything, which may have changed it.
 
         Why: when a venue's Wi-Fi comes back, thousands of walls reconnect at once, and
         reading the pins and the count for each was a fifth of the worker's time. Call it
         after subscribing: a change broadcast after that arrives live, and a snapshot
-        computed while one was broadcast is used once, never kept."""
+        computed while one was broadcast is used once, never kept. ``wall``: the snapshot
+        of one wall of a site with several (each wall its own)."""
         with self._lock:
-            generation, cached = self._generation, self._snapshot
+            generation = self._generation
+            cached = self._snapshot if wall is None else self._wall_snapshots.get(wall)
         if cached is not None and cached[0] == generation:
             return cached[1]
         value = compute()
         with self._lock:
-            if self._generation == generation:
+            if self._generation == generation and wall is None:
                 self._snapshot = (generation, value)
+            elif self._generation == generation:
+                self._wall_snapshots[wall] = (generation, value)
         return value
 
     def _drop(self, subscription: Subscription, why: str) -> None:
@@ -242,6 +266,7 @@ class Hub:
             self._pid = os.getpid()
             self._stop.clear()
             self._snapshot = None  # a forked worker starts from the database, not a copy
+            self._wall_snapshots = {}
             # Fix the starting point before the first subscriber returns: a post stored
             # between subscribing and the thread's first read must reach the live feed.
             try:
@@ -284,18 +309,21 @@ class Hub:
         journal order. Reading ``READ_ENTRIES`` at a time bounds the memory a burst takes
         (an entry holds up to 64 messages)."""
         while True:
-            entries = store.journal_entries_after(self.last_id, READ_ENTRIES)
-            run: list[str] = []
+            entries = store.journal_entries_with_walls_after(self.last_id, READ_ENTRIES)
+            run: list[tuple[str | None, list[str]]] = []
             run_bytes = 0
             run_for_moderators = False
+            run_by_wall = False
             up_to = self.last_id
-            for entry_id, kind, payload in entries:
+            for entry_id, kind, payload, walls in entries:
                 moderator_only = is_moderator_kind(kind)
-                if run and (moderator_only != run_for_moderators or run_bytes >= BATCH_BYTES):
+                by_wall = walls is not None and not moderator_only
+                if run and (moderator_only != run_for_moderators or run_bytes >= BATCH_BYTES
+                            or by_wall != run_by_wall):
                     self._deliver(run, run_for_moderators, up_to)
                     run, run_bytes = [], 0
-                run_for_moderators = moderator_only
-                run.extend(journal_messages(payload))
+                run_for_moderators, run_by_wall = moderator_only, by_wall
+                run.append((walls if by_wall else None, journal_messages(payload)))
                 run_bytes += len(payload)
                 up_to = entry_id
             if entries:
@@ -303,8 +331,27 @@ class Hub:
             if len(entries) < READ_ENTRIES:
                 return
 
-    def _deliver(self, run: list[str], moderator_only: bool, up_to: int) -> None:
+    def _deliver(self, run: list[tuple[str | None, list[str]]], moderator_only: bool,
+                 up_to: int) -> None:
         """Broadcast a run, then count its entries (up to ``up_to``) as delivered: the
-        health probe must see a hub stuck in a broadcast as behind, not done."""
-        self.broadcast_many(tuple(run), moderator_only)
+        health probe must see a hub stuck in a broadcast as behind, not done.
+
+        A run of entries for some walls only (``walls`` set: a site with several) goes
+        out as ONE batch per wall — that wall's messages, in order — so each subscriber
+        still gets one write per pass however many walls the pass concerned; subscribers
+        of every wall (consoles) get the whole run once."""
+        if run[0][0] is None:
+            self.broadcast_many(tuple(text for _, texts in run for text in texts),
+                                moderator_only)
+        else:
+            per_wall: dict[str, list[str]] = {}
+            for walls, texts in run:
+                for wall in (walls or "").split():
+                    per_wall.setdefault(wall, []).extend(texts)
+            for wall, texts in per_wall.items():
+                self.broadcast_many(tuple(texts), walls=(wall,), everywhere=False)
+            # consoles follow every wall's posts, but the default wall's count only
+            self.broadcast_many(tuple(
+                text for walls, texts in run for text in texts
+                if DEFAULT_WALL in (walls or "").split() or not is_count(text)), walls=())
         self.last_id = up_to

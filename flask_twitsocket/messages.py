@@ -105,6 +105,12 @@ def seq_of(message: str) -> str | None:
         return None
 
 
+def is_count(message: str) -> bool:
+    """Whether a message is a ``count`` (which, on a site with several walls, is one
+    wall's)."""
+    return message.startswith('{"type":"count"')
+
+
 def deliveries(messages: Iterable[str]) -> tuple[Delivery, ...]:
     return tuple(Delivery(message, seq_of(message)) for message in messages)
 

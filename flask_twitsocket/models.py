@@ -102,6 +102,9 @@ class JournalEntry(Base):
     kind: Mapped[str] = mapped_column(String(16))
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The walls this entry concerns, space-separated slugs; NULL: every wall (and every
+    #: entry of a single-wall site).
+    walls: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Tombstone(Base):
@@ -201,6 +204,8 @@ class ModerationAction(Base):
     #: The action this one undid, if it is an undo.
     undoes: Mapped[int | None] = mapped_column(BigId, nullable=True)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The wall the action was for, on a site with several; NULL: every wall.
+    wall: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class ListMember(Base):
@@ -285,3 +290,32 @@ class StreamCounter(Base):
 
 
 metadata = Base.metadata
+
+
+class Wall(Base):
+    """A wall of the site (several walls in one site): its settings as JSON (the
+    ``TWITSOCKET_WALLS`` shape), kept so the index page and the console know the walls;
+    an archived wall keeps its posts but is no longer live."""
+
+    __tablename__ = "twitsocket_walls"
+
+    slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    spec: Mapped[str] = mapped_column(Text, default="{}")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PostWall(Base):
+    """A post shown on a wall: each post is stored once and linked to every wall it
+    matches. ``hidden`` hides it on this wall only (hiding on every wall is the post's
+    own ``hidden``). Written only on sites with several walls."""
+
+    __tablename__ = "twitsocket_post_walls"
+    __table_args__ = (Index("ix_twitsocket_post_walls_seq", "seq"),)
+
+    wall: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(
+        BigId, ForeignKey("twitsocket_posts.seq", ondelete="CASCADE", onupdate="CASCADE"),
+        primary_key=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)

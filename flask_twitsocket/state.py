@@ -26,6 +26,7 @@ from .models import metadata
 from .moderation import Gate, Moderation
 from .pipeline import Ingestor
 from .store import PostStore
+from .walls import Router, WallSpec, site_walls
 
 
 class TwitSocketState:
@@ -42,8 +43,11 @@ class TwitSocketState:
         self.hub = Hub(lambda: self.store, lambda: self.bus, settings["CLIENT_QUEUE_SIZE"])
         self.hooks: dict[str, Callable[..., Any]] = {}
         #: The host app's moderator check (see ``TwitSocket(moderator_required=…)``).
-        self.moderator_required: Callable[[], Any] | None = None
+        #: Called with ``wall=`` for an action on one wall of several.
+        self.moderator_required: Callable[..., Any] | None = None
         self._moderation: Moderation | None = None
+        #: The site's walls by slug, the default wall ``main`` first.
+        self.walls: dict[str, WallSpec] = site_walls(settings)
 
     @property
     def moderation(self) -> Moderation:
@@ -61,7 +65,7 @@ class TwitSocketState:
     def store(self) -> PostStore:
         if self._store is None:
             self._store = PostStore(self.engine, self.settings["JOURNAL_KEEP"],
-                                    self.settings["KEEP_RAW"])
+                                    self.settings["KEEP_RAW"], Router(self.walls))
         return self._store
 
     @property

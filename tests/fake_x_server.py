@@ -83,6 +83,22 @@ class FakeX:
             self.rules[rule_id] = {"id": rule_id, "value": value, "tag": tag}
         return rule_id
 
+    def with_matching_rules(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The event as X delivers it: with ``matching_rules`` (id and tag of each rule
+        whose terms match: a keyword in the text, case-insensitive, or ``from:<id>``),
+        unless the script gave its own."""
+        if "matching_rules" in event or "data" not in event:
+            return event
+        text = str(event["data"].get("text", "")).lower()
+        author = str(event["data"].get("author_id", ""))
+        with self.lock:
+            rules = list(self.rules.values())
+        matching = [{"id": rule["id"], "tag": rule["tag"]} for rule in rules
+                    if any(term == f"from:{author}" or (not term.startswith("from:")
+                                                        and term.strip('"').lower() in text)
+                           for term in rule["value"].split(" OR "))]
+        return {**event, "matching_rules": matching} if matching else event
+
     def close(self) -> None:
         self.stopping.set()
         self.server.shutdown()
@@ -232,7 +248,10 @@ class FakeX:
 
             def _play(self, step: Step) -> bool:
                 kind = step[0]
-                if kind in ("post", "error_object"):
+                if kind == "post":
+                    self._chunk(json.dumps(fake.with_matching_rules(step[1])).encode()
+                                + b"\r\n")
+                elif kind == "error_object":
                     self._chunk(json.dumps(step[1]).encode() + b"\r\n")
                 elif kind == "raw":
                     self._chunk(step[1])

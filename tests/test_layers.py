@@ -23,7 +23,7 @@ ARCHITECTURE = ROOT / "docs" / "architecture.md"
 #: Names are top-level modules or packages of ``flask_twitsocket``.
 LAYERS: list[tuple[str, ...]] = [
     ("config", "config_table", "converters", "integers", "shapes", "backoff", "serialise",
-     "i18n", "models", "render"),
+     "i18n", "models", "render", "walls"),
     ("sanitise", "messages", "migrations"),
     ("normalise", "x_client", "bus"),
     ("sources", "x_lister"),

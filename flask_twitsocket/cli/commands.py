@@ -69,6 +69,9 @@ def stream(source_names: tuple[str, ...]) -> None:
     if hidden:
         bus.notify(journal_id)
         log.info("Hid %d stored posts by users in TWITSOCKET_BANNED_USERS", hidden)
+    if len(state.walls) > 1:  # walls as data: what the archive's links refer to
+        live = state.store.record_walls(state.walls)
+        log.info("Walls: %s", ", ".join(live))
     ingestor = build_ingestor(state, bus)
     stop_on_signals(stop)
     log.info("Streaming from %s into %s (bus: %s)", ", ".join(names),

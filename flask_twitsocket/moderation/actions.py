@@ -25,7 +25,9 @@ from ..messages import Outgoing, log_message
 from ..models import ModerationAction, ModerationRule
 from ..serialise import dumps, loads
 from ..store import PostStore, visibility
+from ..store import walls as on_walls
 from ..store.tables import Key, insert_ignore
+from ..walls import site_walls
 from .auto import enabled_rules
 from .folding import fold, phrase_pattern
 from .pending import (
@@ -51,6 +53,9 @@ LOG = ModerationAction.__table__
 CLEANERS: dict[str, Callable[[str], str]] = {
     "ban": clean_ban, "unban": clean_ban, "trust": clean_ban, "untrust": clean_ban,
     "block": clean_phrase, "unblock": clean_phrase}
+
+#: What a moderator may do on one wall of several (the rest acts on every wall).
+WALL_ACTIONS = ("hide", "unhide")
 
 #: ``work(conn) -> (messages, visible posts delta, detail for the log)``
 Work = Callable[[Connection], tuple[list[Outgoing], int, dict[str, Any]]]
@@ -95,11 +100,15 @@ class Moderation:
     def mode(self) -> str:
         return self.settings["MODERATION"]
 
-    def act(self, who: str, action: str, target: str) -> dict[str, Any]:
-        """Run ``action`` (one of :attr:`INVERSE`'s keys, or ``undo``) on ``target``."""
+    def act(self, who: str, action: str, target: str, wall: str | None = None,
+            ) -> dict[str, Any]:
+        """Run ``action`` (one of :attr:`INVERSE`'s keys, or ``undo``) on ``target``; with
+        ``wall`` (a site with several walls), hide/unhide on that wall only."""
         if action != "undo" and (action not in self.INVERSE or action == "hold"):
             # "hold" is an automatic rule's decision: in the log, undone, never done by hand
             raise ModerationError(404, f"unknown action {action!r}")
+        if wall is not None and self.store.router is not None and action != "undo":
+            return self._act_on_wall(who, action, target.strip(), wall)
         target = (target or "").strip()
         if not target:
             raise ModerationError(400, "a target is required")
@@ -110,8 +119,28 @@ class Moderation:
             raise ModerationError(400, "the target is empty or too long")
         return self._record(who, action, target, getattr(self, f"_{action}")(target))
 
+    def _act_on_wall(self, who: str, action: str, target: str, wall: str) -> dict[str, Any]:
+        if wall not in self.store.wall_slugs():
+            raise ModerationError(404, f"no wall {wall!r}")
+        if action not in WALL_ACTIONS:
+            raise ModerationError(400, f"{action} acts on every wall (no wall=)")
+        return self._record(who, action, target, self._on_wall(action, wall, target),
+                            wall=wall)
+
+    @staticmethod
+    def _on_wall(action: str, wall: str, target: str) -> Work:
+        key = parse_key(target)
+
+        def work(conn: Connection) -> tuple[list[Outgoing], int, dict[str, Any]]:
+            message = on_walls.hide_on_wall(conn, wall, key, hidden=action == "hide")
+            if message is None:
+                raise ModerationError(404, f"no post {target} to {action} on {wall}")
+            return [message], -1 if action == "hide" else 1, {"posts": [list(key)]}
+
+        return work
+
     def _record(self, who: str, action: str, target: str, work: Work,
-                undoes: int | None = None) -> dict[str, Any]:
+                undoes: int | None = None, wall: str | None = None) -> dict[str, Any]:
         entry: dict[str, Any] = {}
 
         def logged(conn: Connection) -> tuple[list[Outgoing], int]:
@@ -119,14 +148,15 @@ class Moderation:
             stamp = now()
             new_id = conn.execute(insert(LOG).values(
                 moderator=who, action=action, target=target[:512], detail=dumps(detail),
-                created_at=stamp, undoes=undoes).returning(LOG.c.id)).scalar_one()
+                created_at=stamp, undoes=undoes, wall=wall).returning(LOG.c.id)).scalar_one()
             if undoes is not None:
                 conn.execute(update(LOG).where(LOG.c.id == undoes).values(undone_at=stamp))
             entry.update(log_json(conn.execute(select(LOG).where(LOG.c.id == new_id)).one()))
             return [*messages, log_message(entry, undoes)], delta
 
         with self._lock:  # one moderator action at a time per worker: simple, and rare
-            journal_id = self.store.change(logged)
+            journal_id = (self.store.change(logged) if wall is None
+                          else self.store.change_on_wall(wall, logged))
         if journal_id is not None:
             self.notify(journal_id)
         log.info("Moderator %s: %s %s", who, action, target)
@@ -144,6 +174,10 @@ class Moderation:
         if done.undone_at is not None:
             raise ModerationError(409, f"action {action_id} was undone already")
         inverse = self.INVERSE[done.action]
+        if done.wall is not None:
+            return self._record(who, inverse, done.target,
+                                self._on_wall(inverse, done.wall, done.target),
+                                undoes=done.id, wall=done.wall)
         work = getattr(self, f"_{inverse}")(done.target)
         return self._record(who, inverse, done.target, work, undoes=done.id)
 
@@ -321,6 +355,10 @@ class Moderation:
             "config": {"banned": list(self.settings["BANNED_USERS"]),
                        "trusted": list(self.settings["TRUSTED_USERS"])},
             "log": log_entries, "count": self.store.count(),
+            # several walls: the console's switcher (hide/unhide on one wall)
+            "walls": [{"slug": slug, "title": wall.title or slug}
+                      for slug, wall in site_walls(self.settings).items()
+                      ] if self.store.router is not None else [],
         }
 
 

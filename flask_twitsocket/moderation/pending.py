@@ -69,7 +69,8 @@ def log_json(row: Any) -> dict[str, Any]:
     return {"id": str(row.id), "moderator": row.moderator, "action": row.action,
             "target": row.target, "created_at": iso(row.created_at),
             "undone_at": iso(row.undone_at),
-            "undoes": None if row.undoes is None else str(row.undoes)}
+            "undoes": None if row.undoes is None else str(row.undoes),
+            "wall": getattr(row, "wall", None)}
 
 
 def log_rule_holds(conn: Connection, why: dict[Key, tuple[str, str]], stamp: datetime,

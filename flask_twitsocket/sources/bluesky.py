@@ -46,6 +46,7 @@ from ..config import ConfigError
 from ..normalise.bluesky import POST, at_uri
 from ..normalise.storable import MAX_EVENT_CHARS
 from ..shapes import RawEvent
+from ..walls import site_tracking
 from .base import Source
 from .jetstream_filter import JetstreamFilter, commit_of
 from .mastodon import USER_AGENT
@@ -122,7 +123,7 @@ class BlueskySource(Source):
         self.http.headers["User-Agent"] = USER_AGENT
         self.profiles = ProfileCache(self.http, settings["BLUESKY_APPVIEW_URL"], self.log)
         self.accounts = [a.lstrip("@").lower() if not a.startswith("did:") else a
-                         for a in settings["BLUESKY_ACCOUNTS"]]
+                         for a in site_tracking(settings, "bluesky_accounts")]
         self.dids = {a for a in self.accounts if a.startswith("did:")}
         state = settings["BLUESKY_STATE_FILE"]
         self.state_file = Path(state) if state else None
@@ -137,14 +138,16 @@ class BlueskySource(Source):
         self.last_line = ""
         self.saved_at = 0.0
         self._load_state()
-        self.filter = JetstreamFilter(settings["TRACK_KEYWORDS"], self.dids, self.known)
+        #: Every wall's keywords: Jetstream is filtered once for the union.
+        self.keywords = site_tracking(settings, "track_keywords")
+        self.filter = JetstreamFilter(self.keywords, self.dids, self.known)
 
     @classmethod
     def is_configured(cls, settings) -> bool:
-        return bool(settings["BLUESKY_ENABLED"] or settings["BLUESKY_ACCOUNTS"])
+        return bool(settings["BLUESKY_ENABLED"] or site_tracking(settings, "bluesky_accounts"))
 
     def check(self) -> None:
-        if not self.settings["TRACK_KEYWORDS"] and not self.accounts:
+        if not self.keywords and not self.accounts:
             raise ConfigError("TWITSOCKET_TRACK_KEYWORDS", "Bluesky needs keywords or "
                               "TWITSOCKET_BLUESKY_ACCOUNTS to select posts from the network")
 
@@ -228,8 +231,7 @@ class BlueskySource(Source):
         dids = {self.profiles.get(h).get("did") for h in handles} - {None}
         if dids - self.dids:
             self.dids |= dids
-            self.filter = JetstreamFilter(self.settings["TRACK_KEYWORDS"], self.dids,
-                                          self.known)
+            self.filter = JetstreamFilter(self.keywords, self.dids, self.known)
         missing = [h for h in handles if not self.profiles.get(h).get("did")]
         if missing:
             self.log.warning("Could not resolve Bluesky handles %s yet", ", ".join(missing))

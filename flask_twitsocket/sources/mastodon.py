@@ -31,6 +31,7 @@ import requests
 from ..backoff import Backoff
 from ..config import ConfigError, require
 from ..shapes import RawEvent
+from ..walls import site_mastodon_hashtags
 from .base import PermanentFailure, Source
 
 #: HTTP statuses that no retry cures: a refused token, an instance (or hashtag API) gone.
@@ -73,9 +74,9 @@ USER_AGENT = "flask-twitsocket (+https://github.com/flask-twitsocket)"
 
 
 def hashtags(settings: Any) -> list[str]:
-    """The configured hashtags, else the track keywords that are hashtags; no '#', no dupes."""
-    configured = settings["MASTODON_HASHTAGS"] or [
-        keyword for keyword in settings["TRACK_KEYWORDS"] if keyword.startswith("#")]
+    """The configured hashtags, else the track keywords that are hashtags; no '#', no dupes.
+    Of every wall of the site (one connection follows them all)."""
+    configured = site_mastodon_hashtags(settings)
     tags: list[str] = []
     for tag in configured:
         clean = tag.strip().lstrip("#")

@@ -27,6 +27,7 @@ from tweepy import StreamRule
 from ..backoff import Backoff
 from ..config import Settings, require
 from ..shapes import RawEvent
+from ..walls import RULE_TAG_PREFIX, WallSpec, site_walls
 from ..x_client import XClient, problem, quote_problem
 from .base import STREAMING, PermanentFailure, Source
 
@@ -50,16 +51,36 @@ class Disconnect(requests.ConnectionError):
     """X sent an error object (e.g. ``operational-disconnect``) instead of a post."""
 
 
-def rule_terms(settings: Settings) -> list[str]:
-    """Keywords (phrases quoted, #hashtags as they are) and ``from:<id>`` for users."""
+def rule_terms(settings: Settings, wall: WallSpec | None = None) -> list[str]:
+    """Keywords (phrases quoted, #hashtags as they are) and ``from:<id>`` for users (of
+    ``wall``, if given)."""
+    keywords = settings["TRACK_KEYWORDS"] if wall is None else wall.track_keywords
+    users = settings["TRACK_USERS"] if wall is None else wall.track_users
     terms = []
-    for keyword in settings["TRACK_KEYWORDS"]:
+    for keyword in keywords:
         keyword = keyword.strip()
         if " " in keyword and not (keyword.startswith('"') and keyword.endswith('"')):
             keyword = '"' + keyword.replace('"', "") + '"'
         terms.append(keyword)
-    terms += [f"from:{user}" for user in settings["TRACK_USERS"]]
+    terms += [f"from:{user}" for user in users]
     return list(dict.fromkeys(term for term in terms if term))
+
+
+def tagged_rules(settings: Settings) -> list[tuple[str, str]]:
+    """The rules to have, ``(value, tag)``: on a single-wall site the tracked terms tagged
+    ``twitsocket`` (as always); with several walls each wall's own rules tagged
+    ``twitsocket:<slug>``, so the stream's ``matching_rules`` say which walls a post is
+    for (:func:`flask_twitsocket.walls.rule_tags`)."""
+    walls = site_walls(settings)
+    if len(walls) == 1:
+        return [(value, RULE_TAG) for value in pack_rules(rule_terms(settings))]
+    return [(value, RULE_TAG_PREFIX + slug) for slug, wall in walls.items()
+            for value in pack_rules(rule_terms(settings, wall))]
+
+
+def is_ours(tag: str | None) -> bool:
+    """A rule this extension made (single-wall or a wall's): others' are left alone."""
+    return tag == RULE_TAG or (tag or "").startswith(RULE_TAG_PREFIX)
 
 
 def pack_rules(terms: list[str], limit: int = RULE_MAX_LENGTH) -> list[str]:
@@ -95,22 +116,22 @@ class XSource(Source):
 
     def sync_rules(self) -> None:
         """Make our tagged rules equal the config; rules of other tools are left alone."""
-        wanted = pack_rules(rule_terms(self.settings))
+        wanted = tagged_rules(self.settings)
         if not wanted:
             self.log.warning("No TWITSOCKET_TRACK_KEYWORDS or TWITSOCKET_TRACK_USERS: the X "
                              "stream delivers only what other tools' rules match")
         existing = [rule for rule in (self.client.get_rules().data or [])
-                    if rule.tag == RULE_TAG]
-        stale = [rule.id for rule in existing if rule.value not in wanted]
-        have = {rule.value for rule in existing}
-        missing = [value for value in wanted if value not in have]
+                    if is_ours(rule.tag)]
+        stale = [rule.id for rule in existing if (rule.value, rule.tag) not in wanted]
+        have = {(rule.value, rule.tag) for rule in existing}
+        missing = [rule for rule in wanted if rule not in have]
         if stale:
             self.client.delete_rules(stale)
             self.log.info("Deleted %d stale X stream rule(s)", len(stale))
         if missing:
             try:
                 errors = self.client.add_rules(
-                    [StreamRule(value, tag=RULE_TAG) for value in missing]).errors
+                    [StreamRule(value, tag=tag) for value, tag in missing]).errors
             except tweepy.BadRequest as error:
                 errors = error.api_errors
             for problem in errors or []:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..messages import Outgoing, count_message, tweet_message
 from ..serialise import post_json
 from ..shapes import Deletion, Edit, Normalised, PostData
+from ..walls import DEFAULT_WALL, Router, WallSpec
 from . import top, visibility
+from . import walls as on_walls
 from .journal import Journal
 from .posts import delete_post, edit, insert_posts, insert_rows
 from .tables import POSTS, is_connection_error, post_row
@@ -61,8 +63,11 @@ class PostStore:
     """Reads and writes the extension's tables on one SQLAlchemy engine."""
 
     def __init__(self, engine: Engine, journal_keep: int = 10_000,
-                 keep_raw: bool = True) -> None:
+                 keep_raw: bool = True, router: Router | None = None) -> None:
         self.engine = engine
+        #: The site's walls when it has several (``TWITSOCKET_WALLS``); None: one wall,
+        #: every path as it was before walls (no links, every entry for every wall).
+        self.router = router if router is not None and not router.single else None
         #: ``TWITSOCKET_KEEP_RAW``: store each post's raw network payload, or ``{}``.
         self.keep_raw = keep_raw
         self.journal = Journal(engine, journal_keep)
@@ -99,7 +104,10 @@ class PostStore:
                     if message:
                         result.deleted += 1
                         messages.append(("delete", message))
-            if messages:
+            if messages and self.router is not None:
+                result.journal_id = on_walls.write_routed(
+                    conn, self.journal, self.router, posts, result.stored, messages)
+            elif messages:
                 delta = len(result.stored) - result.deleted
                 messages.append(("count", count_message(self._count_after_write(conn, delta))))
                 result.journal_id = self.journal.write(conn, messages)
@@ -122,10 +130,88 @@ class PostStore:
         with self.engine.begin() as conn:
             self.journal.lock(conn)
             messages, delta = work(conn)
+            if self.router is not None:
+                return self._write_everywhere(conn, messages, delta)
             if delta:
                 messages = [*messages,
                             ("count", count_message(self._count_after_write(conn, delta)))]
             return self.journal.write(conn, messages) if messages else None
+
+    def _write_everywhere(self, conn: Connection, messages: list[Outgoing], delta: int,
+                          ) -> int | None:
+        """A moderator's change on a site with several walls: each post's messages go to
+        the walls showing it, the rest to every wall; then the count of each wall whose
+        posts changed."""
+        groups, changed = on_walls.route_change(conn, self.router, messages)
+        counts = on_walls.count_messages(
+            conn, [slug for slug in self.router.walls if slug in changed]) if delta else []
+        return on_walls.write_groups(conn, self.journal, [*groups, *counts]) or None
+
+    def change_on_wall(self, wall: str,
+                       work: Callable[[Connection], tuple[list[Outgoing], int]],
+                       ) -> int | None:
+        """:meth:`change` for one wall of a site with several: the messages go to that
+        wall only, with its count."""
+        with self.engine.begin() as conn:
+            self.journal.lock(conn)
+            messages, delta = work(conn)
+            counts = on_walls.count_messages(conn, [wall]) if delta else []
+            return on_walls.write_groups(conn, self.journal,
+                                         [(wall, messages), *counts]) or None
+
+    def record_walls(self, walls: Mapping[str, WallSpec]) -> list[str]:
+        """Write the site's walls to the walls table (the stream does at start): the
+        configured ones live, any other archived (its posts keep their links)."""
+        with self.engine.begin() as conn:
+            return on_walls.record(conn, walls)
+
+    def wall_slugs(self) -> tuple[str, ...]:
+        """The site's walls (just the default one on a single-wall site)."""
+        return tuple(self.router.walls) if self.router is not None else (DEFAULT_WALL,)
+
+    def recent_on(self, wall: str | None, limit: int, since_seq: int | None = None,
+                  ) -> list[dict[str, Any]]:
+        """:meth:`recent` of one wall (None: the default wall; a single-wall site's is
+        every post)."""
+        if self.router is None:
+            return self.recent(limit, since_seq)
+        with self.engine.connect() as conn:
+            return on_walls.recent(conn, wall or DEFAULT_WALL, limit, since_seq)
+
+    def count_on(self, wall: str | None) -> int:
+        """:meth:`count` of one wall (None: the default wall)."""
+        if self.router is None:
+            return self.count()
+        wall = wall or DEFAULT_WALL
+        with self.engine.connect() as conn:
+            return on_walls.counts(conn, [wall])[wall]
+
+    def top_users_on(self, wall: str | None, limit: int) -> list[Any]:
+        """:meth:`top_users` of one wall (None: the default wall; a single-wall site's is
+        the cached list)."""
+        if self._shows_everything(wall):
+            return self.top_users(limit)
+        with self.engine.connect() as conn:
+            return on_walls.top_users(conn, wall or DEFAULT_WALL, limit)
+
+    def top_posts_on(self, wall: str | None, limit: int) -> list[dict[str, Any]]:
+        """:meth:`top_posts` of one wall (None: the default wall; a single-wall site's is
+        the cached list)."""
+        if self._shows_everything(wall):
+            return self.top_posts(limit)
+        with self.engine.connect() as conn:
+            return on_walls.top_posts(conn, wall or DEFAULT_WALL, limit)
+
+    def _shows_everything(self, wall: str | None) -> bool:
+        """Whether ``wall`` shows every post (a single-wall site, or a default wall without
+        tracking of its own): its top lists are the cached ones, not an aggregation of the
+        whole archive per request."""
+        return self.router is None or self.router.walls[wall or DEFAULT_WALL].catch_all
+
+    def journal_entries_with_walls_after(self, last_id: int, limit: int = 100,
+                                         ) -> list[tuple[int, str, str, str | None]]:
+        """:meth:`journal_entries_after` with each entry's walls (None: every wall)."""
+        return self.journal.entries_with_walls_after(last_id, limit)
 
     # --- reading ------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from .tables import JOURNAL, now
 
 #: How often (in journal writes) old journal entries are pruned.
 PRUNE_EVERY = 200
-_JOURNAL_NAMES = ("kind", "payload", "created_at")
+_JOURNAL_NAMES = ("kind", "payload", "created_at", "walls")
 
 
 class Journal:
@@ -38,10 +38,19 @@ class Journal:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(7305147)"))
 
-    def write(self, conn: Connection, messages: list[Outgoing]) -> int:
-        """Write the entries; returns the newest id (safe to read: writers are serialised)."""
+    def write(self, conn: Connection, messages: list[Outgoing], walls: str | None = None,
+              ) -> int:
+        """Write the entries (for ``walls``, space-separated slugs; None: every wall);
+        returns the newest id (safe to read: writers are serialised)."""
+        return self.write_runs(conn, [(walls, messages)])
+
+    def write_runs(self, conn: Connection,
+                   runs: list[tuple[str | None, list[Outgoing]]]) -> int:
+        """Write runs of messages, each for its walls, in order, in ONE insert (a batch
+        for several walls is as many runs as its posts alternate walls); the newest id."""
         stamp = now()
-        entries = [(kind, payload, stamp) for kind, payload in journal_entries(messages)]
+        entries = [(kind, payload, stamp, walls) for walls, messages in runs
+                   for kind, payload in journal_entries(messages)]
         if conn.dialect.name in ("sqlite", "postgresql"):
             driver_insert(conn, JOURNAL, _JOURNAL_NAMES, entries)
         else:
@@ -60,11 +69,16 @@ class Journal:
 
     def entries_after(self, last_id: int, limit: int = 100) -> list[tuple[int, str, str]]:
         """Journal entries after ``last_id``, oldest first: ``(id, kind, payload)``."""
+        return [entry[:3] for entry in self.entries_with_walls_after(last_id, limit)]
+
+    def entries_with_walls_after(self, last_id: int, limit: int = 100,
+                                 ) -> list[tuple[int, str, str, str | None]]:
+        """:meth:`entries_after` with each entry's walls (None: every wall)."""
         query = (
-            select(JOURNAL.c.id, JOURNAL.c.kind, JOURNAL.c.payload)
+            select(JOURNAL.c.id, JOURNAL.c.kind, JOURNAL.c.payload, JOURNAL.c.walls)
             .where(JOURNAL.c.id > last_id)
             .order_by(JOURNAL.c.id)
             .limit(limit)
         )
         with self.engine.connect() as conn:
-            return [(row.id, row.kind, row.payload) for row in conn.execute(query)]
+            return [(row.id, row.kind, row.payload, row.walls) for row in conn.execute(query)]

@@ -26,6 +26,7 @@ from ..messages import (
 from ..serialise import dumps, loads, post_json
 from .posts import insert_rows
 from .tables import PINS, POSTS, TOMBSTONES, TOP_POSTS, Key, insert_ignore, key_clause, now
+from .walls import move_links
 
 
 def hide(conn: Connection, keys: Sequence[Key]) -> tuple[list[Outgoing], list[list[str]]]:
@@ -61,6 +62,7 @@ def unhide(conn: Connection, keys: Sequence[Key]) -> tuple[list[Outgoing], list[
         row = conn.execute(update(POSTS).where(POSTS.c.seq == seq)
                            .values(seq=_next_seq(conn), hidden=False)
                            .returning(*POSTS.c)).one()
+        move_links(conn, seq, row.seq)
         messages.append(("tweet", tweet_message(post_json(row))))
         shown.append((row.network, row.post_id))
     if shown:

@@ -20,6 +20,7 @@ from . import (
     security_headers,
     templating,
     wall,
+    walls,
     websocket,
 )
 
@@ -42,6 +43,7 @@ def create_blueprint() -> Blueprint:
     moderation.register(blueprint)
     events.register(blueprint)
     wall.register(blueprint)
+    walls.register(blueprint)
     templating.register(blueprint)
     security_headers.register(blueprint)
     return blueprint

@@ -29,6 +29,7 @@ from ..state import current_state
 from ..store import PostStore
 from .client_address import client_address
 from .params import lenient_int
+from .walls import requested_wall
 from .websocket import opening_messages
 
 log = logging.getLogger("flask_twitsocket.events")
@@ -51,12 +52,13 @@ def _resume_from() -> int | None:
     return lenient_int(raw, None)  # past any seq there is nothing to replay: clamped
 
 
-def _missed(store: PostStore, since: int | None, limit: int) -> list[str]:
+def _missed(store: PostStore, since: int | None, limit: int, wall: str | None = None,
+            ) -> list[str]:
     """Events for posts stored after ``since``, oldest first (a wall shows the newest)."""
     if since is None:
         return []
     return [sse_event(tweet_message(post), post["seq"])
-            for post in reversed(store.recent(limit, since_seq=since))]
+            for post in reversed(store.recent_on(wall, limit, since_seq=since))]
 
 
 def stream(subscription: Subscription, first: list[str], unsubscribe, peer: str,
@@ -87,9 +89,11 @@ def events() -> Response | tuple[str, int, dict[str, str]]:
         return "Server-sent events are disabled (TWITSOCKET_FALLBACK=never)", 404, {}
     hub = state.hub
     peer = client_address()
+    wall = requested_wall()
     try:
         subscription = hub.join(state.settings["MAX_CLIENTS"], address=peer,
-                                per_address=state.settings["MAX_CLIENTS_PER_ADDRESS"])
+                                per_address=state.settings["MAX_CLIENTS_PER_ADDRESS"],
+                                wall=wall)
     except Refused as refusal:
         log.warning("Refused an event-stream client from %s (%s; %d connected)", peer,
                     refusal, hub.client_count)
@@ -98,8 +102,8 @@ def events() -> Response | tuple[str, int, dict[str, str]]:
         return str(refusal), status, {"Retry-After": "5"}
     log.info("New event-stream client from %s (%d connected)", peer, hub.client_count)
     try:  # subscribed first, then the catch-up: nothing falls between (the client de-dups)
-        first = [sse_event(message) for message in opening_messages(state)]
-        first.extend(_missed(state.store, _resume_from(), state.settings["MAX_LIMIT"]))
+        first = [sse_event(message) for message in opening_messages(state, wall)]
+        first.extend(_missed(state.store, _resume_from(), state.settings["MAX_LIMIT"], wall))
     except Exception:
         hub.unsubscribe(subscription)
         raise

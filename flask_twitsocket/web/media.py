@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 from ..render import safe_url
 from ..state import current_state
 from .media_fetch import MediaFetcher, Refused, default_cache_dir
+from .walls import requested_wall
 
 _PART = re.compile(r"(a|qa|c|[mfqe])(\d{0,2})")
 CACHE_SECONDS = 24 * 3600
@@ -112,11 +113,16 @@ def media(seq: int, part: str) -> Response:
     return _serve(part_url(post, part) if post is not None else None)
 
 
+#: Top lists are at most this long (the stream keeps the site's 100 first).
+TOP_RANKS = 100
+
+
 def top_avatar(rank: int) -> Response:
-    if not current_state().settings["MEDIA_PROXY"]:
+    """The avatar of the ``rank``-th top user of the site, or of one wall (``?wall=``)."""
+    if not current_state().settings["MEDIA_PROXY"] or not 0 < rank <= TOP_RANKS:
         abort(404)
-    users = current_state().store.top_users(rank)
-    return _serve(users[rank - 1].avatar_url if 0 < rank <= len(users) else None)
+    users = current_state().store.top_users_on(requested_wall(), rank)
+    return _serve(users[rank - 1].avatar_url if rank <= len(users) else None)
 
 
 def register(blueprint: Blueprint) -> None:

@@ -76,10 +76,12 @@ def _password_proof(password: str) -> str:
     return hmac.new(key, b"twitsocket-moderator:" + password.encode(), "sha256").hexdigest()
 
 
-def current_moderator() -> str | None:
-    """The moderator behind this request (the host's check first, then the password)."""
+def current_moderator(wall: str | None = None) -> str | None:
+    """The moderator behind this request (the host's check first, then the password);
+    with ``wall``, for an action on that wall (the host's check may take ``wall=``)."""
     state = current_state()
-    verdict = state.moderator_required()
+    verdict = state.moderator_required() if wall is None else state.moderator_required(
+        wall=wall)
     if verdict:
         return verdict if isinstance(verdict, str) else "moderator"
     password = state.settings["MODERATOR_PASSWORD"]
@@ -196,8 +198,16 @@ def action(name: str) -> Response:
         target = request.form.get("target", "")
     if not isinstance(target, str):
         return _refuse(400, "target must be a string")
+    wall = (payload or {}).get("wall") if isinstance(payload, dict) else None
+    wall = wall if wall is not None else request.form.get("wall")
+    if wall is not None and not isinstance(wall, str):
+        return _refuse(400, "wall must be a string")
+    wall = wall or None
+    moderator = current_moderator(wall) if wall else current_moderator() or "?"
+    if moderator is None:
+        return _refuse(403, f"moderating the wall {wall!r} is not open to this request")
     try:
-        entry = current_state().moderation.act(current_moderator() or "?", name, target)
+        entry = current_state().moderation.act(moderator, name, target, wall)
     except ModerationError as error:
         return _refuse(error.status, str(error))
     return _secure(jsonify({"ok": True, "entry": entry}))

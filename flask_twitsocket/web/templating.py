@@ -8,7 +8,7 @@ or without a request-specific context.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, url_for
 
@@ -18,6 +18,7 @@ from ..sanitise import clean_label
 from ..serialise import dumps
 from ..state import TwitSocketState, current_state
 from .media import html_with_emojis, media_src
+from .walls import wall_slug
 
 
 class TemplateHelpers:
@@ -27,17 +28,19 @@ class TemplateHelpers:
     def state(self) -> TwitSocketState:
         return current_state()
 
-    def recent(self, limit: int) -> list[dict[str, Any]]:
-        return self.state.store.recent(int(limit))
+    # ``wall``: a slug (checked: 404 for none such), or None for the default wall.
 
-    def count(self) -> int:
-        return self.state.store.count()
+    def recent(self, limit: int, wall: str | None = None) -> list[dict[str, Any]]:
+        return self.state.store.recent_on(wall and wall_slug(wall), int(limit))
 
-    def top_users(self, limit: int) -> list[Any]:
-        return self.state.store.top_users(int(limit))
+    def count(self, wall: str | None = None) -> int:
+        return self.state.store.count_on(wall and wall_slug(wall))
 
-    def top_tweets(self, limit: int) -> list[dict[str, Any]]:
-        return self.state.store.top_posts(int(limit))
+    def top_users(self, limit: int, wall: str | None = None) -> list[Any]:
+        return self.state.store.top_users_on(wall and wall_slug(wall), int(limit))
+
+    def top_tweets(self, limit: int, wall: str | None = None) -> list[dict[str, Any]]:
+        return self.state.store.top_posts_on(wall and wall_slug(wall), int(limit))
 
     def safe_url(self, url: Any) -> str | None:
         return safe_url(url)
@@ -50,11 +53,13 @@ class TemplateHelpers:
         """The post's safe HTML, custom emojis as images."""
         return html_with_emojis(post)
 
-    def top_avatar_src(self, user: Any) -> str | None:
+    def top_avatar_src(self, user: Any, wall: str | None = None) -> str | None:
+        """A top user's avatar as pages load it; ``wall``: the list is that wall's."""
         if not safe_url(user.avatar_url):
             return None
         if self.state.settings["MEDIA_PROXY"]:
-            return url_for("twitsocket.media_top", rank=user.rank)
+            return url_for("twitsocket.media_top", rank=user.rank,
+                           **({"wall": wall} if wall else {}))
         return safe_url(user.avatar_url)
 
     def sensitive_mode(self) -> str:
@@ -75,15 +80,21 @@ class TemplateHelpers:
     def locale(self) -> str:
         return current_locale()
 
-    def client_config(self) -> dict[str, str]:
-        """What the JS client needs, delivered as data- attributes (no inline script)."""
+    def client_config(self, wall: str | None = None) -> dict[str, str]:
+        """What the JS client needs, delivered as data- attributes (no inline script);
+        with ``wall``, that wall's feed (``?wall=slug`` on every URL)."""
         settings = self.state.settings
+        query = {} if wall is None else {"wall": wall_slug(wall)}
+        ws_url = settings["WEBSOCKET_URL"]
+        if ws_url and query:
+            ws_url += ("&" if "?" in ws_url else "?") + urlencode(query)
+        ws_path = urlsplit(url_for("twitsocket.ws", **query))
         return {
             # A path by default: the client picks ws:// or wss:// from the page's scheme.
-            "ws-url": settings["WEBSOCKET_URL"] or urlsplit(url_for("twitsocket.ws")).path,
-            "api-url": url_for("twitsocket.api_tweets"),
+            "ws-url": ws_url or (ws_path.path + (f"?{ws_path.query}" if ws_path.query else "")),
+            "api-url": url_for("twitsocket.api_tweets", **query),
             # Server-sent events, for venues whose proxy blocks websockets.
-            "events-url": url_for("twitsocket.events"),
+            "events-url": url_for("twitsocket.events", **query),
             "fallback": settings["FALLBACK"],
             # the proxy's base: the client appends "<seq>/<part>" (see web/media.py)
             "media-url": url_for("twitsocket.media", seq=1, part="a")[:-len("1/a")]

@@ -28,6 +28,7 @@ from ..sources import configured
 from ..state import current_state
 from .identity import identity, one_of
 from .params import lenient_int
+from .walls import wall_settings, wall_slug
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; "
        "connect-src 'self' ws: wss:")
@@ -51,20 +52,24 @@ def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
     return value if value in choices else default
 
 
-def pacer_config(settings, layout: str) -> dict[str, str]:
+def pacer_config(settings, layout: str, wall: str | None = None) -> dict[str, str]:
     """What ``wall-pacer.js`` needs, as data- attributes (no inline script)."""
     return {
         "layout": layout,
         "dwell": f"{settings['WALL_MIN_DWELL']:g}",
         "queue-cap": str(settings["WALL_QUEUE_CAP"]),
         "shuffle-after": f"{settings['WALL_SHUFFLE_AFTER']:g}",
-        "shuffle-url": url_for("twitsocket.api_tweets"),
-        "top-url": url_for("twitsocket.api_top"),
+        "shuffle-url": url_for("twitsocket.api_tweets", wall=wall),
+        "top-url": url_for("twitsocket.api_top", wall=wall),
     }
 
 
-def wall() -> Response:
-    settings = current_state().settings
+def wall(slug: str | None = None) -> Response:
+    """The projector page: of the default wall, or (``<prefix>/w/<slug>/wall``) of one wall
+    of the site, with that wall's own identity over the site's."""
+    state = current_state()
+    settings = state.settings
+    settings = wall_settings(settings, state.walls[wall_slug(slug)])
     theme = _choice("theme", THEMES, "auto")
     layout = _choice("layout", WALL_LAYOUTS, settings["WALL_LAYOUT"])
     transparent = layout == "ticker" and request.args.get("background") == "transparent"
@@ -72,7 +77,7 @@ def wall() -> Response:
     event = identity(settings, request.args, configured(settings), gettext)
     response = make_response(render_template(
         "twitsocket/wall.html", theme=theme, n=count, layout=layout, event=event,
-        transparent=transparent, pacer=pacer_config(settings, layout),
+        transparent=transparent, pacer=pacer_config(settings, layout, slug), wall=slug,
         show_alt=request.args.get("alt") == "1"))
     response.headers.setdefault("Content-Security-Policy",
                                 content_security_policy(settings, event.logo_url))
@@ -92,3 +97,4 @@ def about() -> Response:
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/wall", "wall", wall)
     blueprint.add_url_rule("/about", "about", about)
+    blueprint.add_url_rule("/w/<slug>/wall", "wall_of", wall)

@@ -27,6 +27,7 @@ from ..state import current_state
 from .client_address import client_address
 from .liveness import check_pongs
 from .outbox import Outbox, OutboxOverflow, OutboxSocket, shut, writable_selector
+from .walls import requested_wall
 
 log = logging.getLogger("flask_twitsocket.websocket")
 
@@ -86,12 +87,18 @@ def text_frames(messages: tuple[str, ...]) -> bytes:
     return b"".join(map(text_frame, messages))
 
 
-def opening_messages(state) -> list[str]:
+def opening_messages(state, wall: str | None = None) -> list[str]:
     """What every new wall gets first, on any transport: the count and the current pins
-    (shared by the walls that connect between two broadcasts: see ``Hub.snapshot``)."""
+    (shared by the walls that connect between two broadcasts: see ``Hub.snapshot``);
+    with ``wall``, that wall's count on a site with several."""
     store = state.store
-    return state.hub.snapshot(lambda: [count_message(store.count()),
-                                       *(pin_message(post) for post in store.pinned_posts())])
+    if wall is None or store.router is None:
+        return state.hub.snapshot(lambda: [
+            count_message(store.count()),
+            *(pin_message(post) for post in store.pinned_posts())])
+    return state.hub.snapshot(lambda: [
+        count_message(store.count_on(wall)),
+        *(pin_message(post) for post in store.pinned_posts())], wall)
 
 
 def feed(ws, moderator: bool = False,
@@ -104,13 +111,14 @@ def feed(ws, moderator: bool = False,
     settings = state.settings
     hub = state.hub
     peer = client_address()
+    wall = None if moderator else requested_wall()  # a console follows every wall
     outbox = None
     if ws.ping_interval:  # else simple-websocket's reader blocks in recv: no outbox
         outbox = Outbox(ws.sock, settings["WALL_BUFFER_BYTES"], settings["WALL_SEND_TIMEOUT"])
     try:
         subscription = hub.join(settings["MAX_CLIENTS"], moderator=moderator, address=peer,
                                 per_address=settings["MAX_CLIENTS_PER_ADDRESS"],
-                                sink=outbox and _sink(outbox, ws.event.set))
+                                sink=outbox and _sink(outbox, ws.event.set), wall=wall)
     except Refused as refusal:
         log.warning("Refused a client from %s (%s; %d connected)", peer, refusal,
                     hub.client_count)
@@ -158,7 +166,7 @@ def _direct_feed(ws, outbox: Outbox, subscription: Subscription, state, peer: st
         ws.event.set()
 
     subscription.on_drop = drop
-    outbox.release(b"".join(map(text_frame, opening_messages(state))))
+    outbox.release(b"".join(map(text_frame, opening_messages(state, subscription.wall))))
     selector = None
     try:
         while ws.connected and not subscription.dropped:
@@ -191,7 +199,7 @@ def _queued_feed(ws, hub: Hub, subscription: Subscription, state,
     finished = threading.Event()
     subscription.on_drop = lambda: _abort_if_stuck(ws, finished)
     try:
-        for message in opening_messages(state):
+        for message in opening_messages(state, subscription.wall):
             ws.send(message)
         while ws.connected:
             message = subscription.get(timeout=1.0)
@@ -238,6 +246,8 @@ def register(blueprint: Blueprint) -> None:
             current_state().settings["ALLOWED_ORIGINS"]
         ):
             abort(403)
+        if request.endpoint == "twitsocket.ws":
+            requested_wall()  # an unknown wall: 404 before the upgrade
 
     @blueprint.before_request
     def _no_compression() -> None:

@@ -315,7 +315,27 @@
     if (typeof count === "number") { $("[data-count]").textContent = String(count); }
   }
 
+  /* several walls: the switcher lists them once; hide/unhide then name the chosen wall */
+  var WALL_ACTIONS = { hide: true, unhide: true };
+  function renderWalls() {
+    var select = $("[data-wall-select]");
+    var walls = Array.isArray(state.walls) ? state.walls : [];
+    if (!select || !walls.length || select.options.length > 1) { return; }
+    walls.forEach(function (wall) {
+      var option = el("option", null, String(wall.title || wall.slug));
+      option.value = String(wall.slug);
+      select.appendChild(option);
+    });
+    $("[data-wall-switcher]").hidden = false;
+  }
+
+  function chosenWall(action) {
+    var select = $("[data-wall-select]");
+    return select && select.value && WALL_ACTIONS[action] ? select.value : null;
+  }
+
   function render() {
+    renderWalls();
     $("[data-mode-label]").textContent = state.mode;
     document.body.setAttribute("data-mode", state.mode);
     renderQueue();
@@ -417,7 +437,8 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ target: target })
+      body: JSON.stringify(chosenWall(action) ? { target: target, wall: chosenWall(action) }
+                                              : { target: target })
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (!response.ok) {

@@ -25,6 +25,8 @@
   var fallback = config.getAttribute("data-fallback") || "auto";
   /* The media proxy's base ("" when off): images come from "<base><seq>/<part>". */
   var mediaBase = config.getAttribute("data-media-url") || "";
+  /* a wall of several: its top users' avatars come from that wall's list ("?wall=…") */
+  var wallQuery = apiUrl && apiUrl.indexOf("?") >= 0 ? apiUrl.slice(apiUrl.indexOf("?")) : "";
   var sensitiveMode = config.getAttribute("data-sensitive-media") || "blur";
   var STORAGE_KEY = "twitsocket.hideRetweets";
   var OPEN_TIMEOUT = 10000;      /* a proxy may swallow the upgrade instead of refusing it */
@@ -180,7 +182,8 @@
     /* a post's author, or a top user (the API's "rank": <base>top/<rank>) */
     var src = post ? mediaSrc(post, "a", author.avatar_url)
       : mediaBase && author.rank && safeUrl(author.avatar_url)
-        ? mediaBase + "top/" + encodeURIComponent(author.rank) : safeUrl(author.avatar_url);
+        ? mediaBase + "top/" + encodeURIComponent(author.rank) + wallQuery
+        : safeUrl(author.avatar_url);
     if (src) {
       var img = el("img");
       img.alt = "";
@@ -553,7 +556,7 @@
     var limit = Math.max.apply(null, boxes.map(function (box) {
       return Number(box.getAttribute("data-limit")) || 30;
     }).concat([1]));
-    fetch(apiUrl + "?since_id=" + encodeURIComponent(newestSeq) + "&limit=" + limit,
+    fetch(apiUrl + (apiUrl.indexOf("?") < 0 ? "?" : "&") + "since_id=" + encodeURIComponent(newestSeq) + "&limit=" + limit,
           { credentials: "same-origin", cache: "no-store" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {

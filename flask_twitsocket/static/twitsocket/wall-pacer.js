@@ -274,6 +274,11 @@
   }
 
   /* --- the shuffle: earlier posts when the stream is quiet ------------------------------ */
+  /* a wall's URLs already carry ?wall=slug */
+  function withQuery(url, query) {
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + query;
+  }
+
   function fetchPosts(url) {
     return fetch(url, { credentials: "same-origin", cache: "no-store" })
       .then(function (response) { return response.ok ? response.json() : null; })
@@ -291,8 +296,8 @@
     shuffling = true;
     var startedAt = lastArrival;
     Promise.all([
-      fetchPosts(main.getAttribute("data-top-url") + "?limit=20"),
-      fetchPosts(main.getAttribute("data-shuffle-url") + "?limit=60")
+      fetchPosts(withQuery(main.getAttribute("data-top-url"), "limit=20")),
+      fetchPosts(withQuery(main.getAttribute("data-shuffle-url"), "limit=60"))
     ]).then(function (lists) {
       if (lastArrival !== startedAt) { return; }   /* a new post came meanwhile: it wins */
       var byKey = new Map();
@@ -398,7 +403,7 @@
   });
 
   if (view === single) {   /* the rotation starts from the recent posts */
-    fetchPosts(main.getAttribute("data-shuffle-url") + "?limit=" + HISTORY).then(function (posts) {
+    fetchPosts(withQuery(main.getAttribute("data-shuffle-url"), "limit=" + HISTORY)).then(function (posts) {
       posts.slice().reverse().forEach(function (post) {
         if (!removed.has(key(post))) { remember(post); }
       });

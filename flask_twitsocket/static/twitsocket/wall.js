@@ -33,7 +33,7 @@
   }
 
   function refresh() {
-    fetch(url + "?limit=" + size, { credentials: "same-origin", cache: "no-store" })
+    fetch(url + (url.indexOf("?") < 0 ? "?" : "&") + "limit=" + size, { credentials: "same-origin", cache: "no-store" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data || !Array.isArray(data.users)) { return; }

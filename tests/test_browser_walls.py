@@ -1,0 +1,81 @@
+"""Several walls in real Chromium: two projector pages of different walls side by side,
+each showing only its own posts, live, with its own title (the demo site under gunicorn,
+posts published through the real pipeline)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from browser import TIMEOUT_MS, Publisher
+from conftest import x_post
+
+pytest_plugins = ["browser"]  # chromium, wall_server, open_page
+
+WALLS = {"room-a": {"title": "Room A", "track_keywords": ["#python"]},
+         "room-b": {"title": "Room B", "track_keywords": ["#rust"], "accent": "#d0006f"}}
+HALF_HD = {"width": 960, "height": 1080}
+SHOWN = "() => [...document.querySelectorAll('#tweets > article[data-id]')]" \
+        ".map(n => n.dataset.id).sort().join(',')"
+
+
+@pytest.fixture
+def wall_env() -> dict[str, str]:
+    return {"TWITSOCKET_WALLS": json.dumps(WALLS), "TWITSOCKET_WALL_MIN_DWELL": "1"}
+
+
+def test_two_projectors_of_different_walls_each_show_only_their_posts(
+        wall_server, database_url, open_page, monkeypatch, artefact):
+    monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))  # the publisher routes too
+    publisher = Publisher(database_url)
+    left = open_page(f"{wall_server.url}/twitsocket/w/room-a/wall", viewport=HALF_HD)
+    right = open_page(f"{wall_server.url}/twitsocket/w/room-b/wall", viewport=HALF_HD)
+    for wall in (left, right):
+        wall.wait_for_state("live")
+    assert left.page.text_content(".wall-empty-title") == "Room A"
+    assert right.page.text_content(".wall-empty-title") == "Room B"
+    assert right.page.get_attribute("html", "data-accent") == "#d0006f"
+
+    publisher.publish(x_post(1, text="Typing talk #python"), x_post(2, text="Async #rust"),
+                      x_post(3, text="#python or #rust?"), x_post(4, text="#devconf26 only"))
+    left.page.wait_for_function(f"() => ({SHOWN})() === '1,3'", timeout=TIMEOUT_MS)
+    right.page.wait_for_function(f"() => ({SHOWN})() === '2,3'", timeout=TIMEOUT_MS)
+    assert left.page.text_content("[data-twitsocket-count]").strip() == "2"
+    publisher.publish(x_post(5, text="Last one #rust"))
+    publisher.publish(x_post(6, text="Last one #python"))
+    right.page.wait_for_function(f"() => ({SHOWN})() === '2,3,5'", timeout=TIMEOUT_MS)
+    # one socket delivers in journal order: had room-a been sent 5, it would show it by 6
+    left.page.wait_for_function(f"() => ({SHOWN})() === '1,3,6'", timeout=TIMEOUT_MS)
+    left.page.screenshot(path=str(artefact("wall-room-a.png")))
+    right.page.screenshot(path=str(artefact("wall-room-b.png")))
+    for wall in (left, right):
+        wall.assert_clean()
+    publisher.state.engine.dispose()
+
+
+def test_the_console_hides_a_post_on_the_wall_it_switched_to(
+        wall_server, database_url, open_page, monkeypatch):
+    monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))
+    publisher = Publisher(database_url)
+    publisher.publish(x_post(1, text="#python or #rust?"))
+    left = open_page(f"{wall_server.url}/twitsocket/w/room-a/wall", viewport=HALF_HD)
+    right = open_page(f"{wall_server.url}/twitsocket/w/room-b/wall", viewport=HALF_HD)
+    for wall in (left, right):
+        wall.wait_for_state("live")
+        wall.page.wait_for_function(f"() => ({SHOWN})() === '1'", timeout=TIMEOUT_MS)
+    console = open_page(f"{wall_server.url}/twitsocket/moderate")
+    page = console.page
+    page.fill("input[name=password]", "demo")  # the demo site's console password
+    page.click("form button[type=submit]")
+    page.wait_for_selector('[data-status][data-state="live"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector("[data-wall-switcher]:not([hidden])", timeout=TIMEOUT_MS)
+    assert page.eval_on_selector_all("[data-wall-select] option", "os => os.map(o => o.text)") \
+        == ["All walls", "main", "Room A", "Room B"]
+    page.select_option("[data-wall-select]", "room-a")
+    page.click('[data-posts] li[data-key="x:1"] button[data-action="hide"]')
+    left.page.wait_for_function(f"() => ({SHOWN})() === ''", timeout=TIMEOUT_MS)
+    publisher.publish(x_post(2, text="#rust after the hide"))  # room-b still shows x:1
+    right.page.wait_for_function(f"() => ({SHOWN})() === '1,2'", timeout=TIMEOUT_MS)
+    for each in (left, right, console):
+        each.assert_clean()
+    publisher.state.engine.dispose()

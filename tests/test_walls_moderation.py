@@ -1,0 +1,132 @@
+"""Moderation with several walls: hiding a post on one wall leaves it on the others, an
+undo brings it back there, hiding on every wall reaches every wall, and the host's
+moderator check receives the wall (a room's volunteer moderates only that room)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import x_post
+from flask import Flask
+from moderation_helpers import MODERATED, PREFIX, Console, Listener, csrf_of, ingest
+
+from flask_twitsocket import TwitSocket
+from flask_twitsocket.models import metadata
+
+WALLS = {"room-a": {"track_keywords": ["#python"]},
+         "room-b": {"track_keywords": ["#python", "#rust"]}}
+
+
+@pytest.fixture
+def app_config():
+    return {**MODERATED, "TWITSOCKET_WALLS": WALLS}
+
+
+def wall_ids(client, wall):
+    body = client.get(f"{PREFIX}/api/tweets?wall={wall}").get_json()
+    return [post["id"] for post in body["tweets"]], body["count"]
+
+
+def act_on(console, action, target, wall=None, status=200):
+    body = {"target": target, **({"wall": wall} if wall else {})}
+    answer = console.client.post(f"{PREFIX}/moderate/api/{action}", json=body,
+                                 headers={"X-CSRF-Token": console.token})
+    assert answer.status_code == status, answer.get_json()
+    return answer.get_json()
+
+
+def new(listener, kind):
+    """The next message of ``kind`` received from now on."""
+    while True:
+        message = listener.next()
+        if message["type"] == kind:
+            return message
+
+
+def test_hiding_on_one_wall_leaves_the_post_on_the_others(app, live_server):
+    ingest(app, x_post(1, text="#python and #rust"), x_post(2, text="#rust only"))
+    client = app.test_client()
+    console = Console(client).open()
+    url = f"{live_server.ws_url}{PREFIX}/ws?wall="
+    room_a, room_b, main = (Listener(url + slug) for slug in ("room-a", "room-b", "main"))
+    assert [each.next()["count"] for each in (room_a, room_b, main)] == [1, 2, 2]
+
+    assert console.state()["walls"] == [{"slug": "main", "title": "main"},
+                                        {"slug": "room-a", "title": "room-a"},
+                                        {"slug": "room-b", "title": "room-b"}]
+    entry = act_on(console, "hide", "x:1", wall="room-a")["entry"]
+    assert entry["wall"] == "room-a"
+    assert new(room_a, "delete")["id"] == "1"
+    assert new(room_a, "count")["count"] == 0
+    assert wall_ids(client, "room-a") == ([], 0)
+    assert wall_ids(client, "room-b") == (["2", "1"], 2)
+    assert wall_ids(client, "main") == (["2", "1"], 2)
+
+    act_on(console, "undo", entry["id"])
+    assert new(room_a, "tweet")["tweet"]["id"] == "1"
+    assert wall_ids(client, "room-a") == (["1"], 1)
+
+    act_on(console, "hide", "x:2", wall="room-a", status=404)  # not on that wall
+    act_on(console, "ban", "alice", wall="room-a", status=400)  # bans are global here
+    act_on(console, "hide", "x:1", wall="nowhere", status=404)
+
+    act_on(console, "hide", "x:2")  # every wall
+    assert new(room_b, "delete")["id"] == "2"
+    assert new(main, "delete")["id"] == "2"
+    assert new(room_b, "count")["count"] == 1
+    # room-b and main saw nothing of room-a's hide and undo; room-a nothing of x:2
+    assert [m["type"] for m in room_b.messages] == ["count", "delete", "count"]
+    act_on(console, "hide", "x:1", wall="room-a")
+    assert new(room_a, "delete")["id"] == "1"  # its next message: not x:2's
+    assert [m["type"] for m in room_a.messages] == ["count", "delete", "count", "tweet",
+                                                    "count", "delete"]
+    act_on(console, "ban", "alice")  # every wall: x:1 (hidden on room-a) goes everywhere
+    assert new(room_b, "delete")["id"] == "1"
+    undo = act_on(console, "unban", "alice")["entry"]
+    assert undo["action"] == "unban"
+    assert new(room_b, "tweet")["tweet"]["id"] == "1"  # back, with a fresh seq
+    assert wall_ids(client, "room-b") == (["1"], 1)
+    assert wall_ids(client, "room-a") == ([], 0)  # still hidden on room-a alone
+    for each in (room_a, room_b, main):
+        each.close()
+
+
+def test_the_moderator_check_receives_the_wall(database_url):
+    asked = []
+
+    def room_a_volunteer(wall=None):
+        asked.append(wall)
+        return "volunteer" if wall in (None, "room-a") else None
+
+    app = Flask("walls_check")
+    app.config.update(SQLALCHEMY_DATABASE_URI=database_url, TESTING=True, SECRET_KEY="s",
+                      TWITSOCKET_WALLS=WALLS)
+    state = TwitSocket(app, moderator_required=room_a_volunteer).state(app)
+    if not database_url.startswith("sqlite"):
+        metadata.drop_all(state.engine)
+    state.create_tables()
+    ingest(app, x_post(1, text="#python"))
+    client = app.test_client()
+    console = Console(client)
+    console.token = csrf_of(client.get(f"{PREFIX}/moderate").text)
+    assert act_on(console, "hide", "x:1", wall="room-a")["entry"]["moderator"] == "volunteer"
+    act_on(console, "hide", "x:1", wall="room-b", status=403)
+    assert "room-a" in asked and "room-b" in asked
+    state.hub.stop()
+
+
+def test_the_console_follows_every_walls_posts_and_the_default_walls_count(app,
+                                                                         live_server):
+    logged_in = Console(app.test_client()).open()
+    console = Listener(f"{live_server.ws_url}{PREFIX}/moderate/ws",
+                       additional_headers={"Cookie": logged_in.session_cookie()})
+    assert console.next()["type"] == "count"
+    ingest(app, x_post(1, text="#rust only"), x_post(2, text="#python"))
+    tweets = [console.wait_for(lambda m, i=i: m.get("tweet", {}).get("id") == i)
+              for i in ("1", "2")]
+    assert len(tweets) == 2  # room-b's and room-a's posts both reach the console
+    ingest(app, x_post(3, text="#python again"))
+    console.wait_for(lambda m: m.get("tweet", {}).get("id") == "3")
+    counts = [m["count"] for m in console.messages if m["type"] == "count"]
+    # main's count only (0, 2, 3), never room-a's (1, 2) or room-b's (1)
+    assert counts == sorted(counts) and counts[0] == 0 and 1 not in counts
+    console.close()
