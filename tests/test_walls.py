@@ -218,3 +218,34 @@ def test_the_demo_runs_three_walls_from_the_one_recording(database_url):
     room = client.get("/twitsocket/api/top?wall=python-room&limit=5").get_json()
     assert 0 < room["users"][0]["post_count"] <= top["users"][0]["post_count"]
     state.hub.stop()
+
+
+def test_the_walls_page_configuration_example_works_as_it_says(database_url):
+    """docs/walls.md's configuration block, run as written: the default wall shows every
+    post, each room only its own; the page's routes answer for a room."""
+    from pathlib import Path
+
+    from flask import Flask
+
+    from flask_twitsocket import TwitSocket
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "walls.md").read_text()
+    block = re.search(r"```python\n(app\.config\.update\(.*?)```", page, re.S).group(1)
+    fresh_app(database_url).extensions["twitsocket"].engine.dispose()  # empty tables
+    app = Flask("walls_docs")
+    app.config.update(SQLALCHEMY_DATABASE_URI=database_url, TESTING=True)
+    exec(block, {"app": app})  # noqa: S102 - our own documentation's example
+    TwitSocket(app)
+    ingest(app, x_post(1, text="Great #python talk"),
+           x_post(2, text="security keynote", user_id="9", username="bob"),
+           x_post(3, text="Hello #devconf26"),
+           x_post(4, text="by the tracked account", user_id="1234567", username="sec"))
+    assert sorted(ids(app, None)) == ["1", "2", "3", "4"]  # main shows every post
+    assert ids(app, "room-a") == ["1"]
+    assert sorted(ids(app, "room-b")) == ["2", "4"]
+    client = app.test_client()
+    for url in ("/twitsocket/w/room-a/wall", "/twitsocket/api/top?wall=room-a",
+                "/twitsocket/walls", "/twitsocket/api/walls"):
+        assert client.get(url).status_code == 200, url
+    assert 'data-accent="#3572a5"' in client.get("/twitsocket/w/room-a/wall").text
+    app.extensions["twitsocket"].engine.dispose()
