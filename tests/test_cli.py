@@ -37,7 +37,8 @@ def test_stream_keeps_going_after_a_loop_with_fresh_ids(app, start_cli, tmp_path
         "TWITSOCKET_REPLAY_LOOP": "true"})
     client = app.test_client()
     body = wait_until(lambda: (lambda b: b if b["count"] >= 6 else None)(
-        client.get("/twitsocket/api/tweets?limit=200").get_json()), message="three passes")
+        client.get("/twitsocket/api/tweets?limit=200").get_json()), timeout=60,
+        message="three passes")  # a bound, not a speed: a loaded machine starts slowly
     ids = [t["id"] for t in body["tweets"]]
     assert len(ids) == len(set(ids))
     assert {"1", "2", "10001", "20001"} <= set(ids)
