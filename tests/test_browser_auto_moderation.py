@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from conftest import x_post
 from moderation_helpers import PASSWORD, ingest
-from test_moderation_browser import TIMEOUT_MS, log_in, queue_item
+from test_browser_moderation import TIMEOUT_MS, log_in, queue_item
 
 pytest_plugins = ["browser"]  # chromium, wall_server, open_page, artefact
 
