@@ -41,11 +41,23 @@
 
   var removed = new Set();
   var history = [];         /* recent posts, newest first, for rotation (bounded) */
-  var lastArrival = Date.now();
+  var lastArrival = performance.now();
   var lastMove = 0;
   var shuffling = false;
 
-  function now() { return Date.now(); }
+  /* Monotonic, sub-millisecond: dwell is compared with what the screen showed. */
+  function now() { return performance.now(); }
+
+  /* A card's dwell starts when it has faded in. The fade's end is only known for sure when
+     the browser says so (the animation starts on the next frame, later on a busy machine),
+     so `set` gets the expected end now and the real one at `animationend`. */
+  function stillFrom(node, set) {
+    var fade = fadeIn(node);
+    set(now() + fade);
+    if (fade) {
+      node.addEventListener("animationend", function () { set(now(), node); });
+    }
+  }
 
   function remember(post) {
     history = history.filter(function (p) { return key(p) !== key(post); });
@@ -161,7 +173,9 @@
       /* DOM order: newest first across the wall (screen readers, tests, copies of it) */
       box.insertBefore(node, box.firstChild);
       grid.place(c);
-      column.still = now() + fadeIn(node);   /* readable once it has faded in */
+      stillFrom(node, function (at, ended) {   /* readable once it has faded in */
+        if (!ended || column.nodes[0] === ended) { column.still = Math.max(column.still, at); }
+      });
       return true;
     },
 
@@ -220,7 +234,9 @@
       root.classList.remove("wall-is-empty");
       var node = build(post, earlier);
       box.replaceChildren(node);
-      single.shownAt = now() + fadeIn(node);
+      stillFrom(node, function (at, ended) {
+        if (!ended || box.firstChild === ended) { single.shownAt = Math.max(single.shownAt, at); }
+      });
       single.drawStrip();
       return true;
     },
