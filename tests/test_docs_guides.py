@@ -401,7 +401,7 @@ def test_the_theming_howto_stylesheet_overrides_the_macros_classes(tmp_path):
     package_css = app.test_client().get("/twitsocket/static/twitsocket.css").text
     assert page.index("twitsocket.css") < page.index("/static/wall-theme.css")  # after it
     assert app.test_client().get("/static/wall-theme.css").status_code == 200
-    script = app.test_client().get("/twitsocket/static/twitsocket.js").text
+    script = app.test_client().get("/twitsocket/static/post-view.js").text  # builds posts
     theme = (tmp_path / "static" / "wall-theme.css").read_text()
     for selector in re.findall(r"^([.\w -]+?) \{", theme, re.M):
         assert f"{selector} {{" in package_css or f"{selector}," in package_css, selector
