@@ -79,7 +79,10 @@ clean:
 	rm -rf $(VENV) instance .pytest_cache docs/_build build dist
 
 
-## docs/screenshots/projector-<layout>-<theme>-<1080p|4k>.jpg, from the real page in Chromium.
+## docs/screenshots/projector-<layout>-<theme>-<1080p|4k>.jpg and moderation-console.png,
+## from the real pages in Chromium.
 screenshots: $(STAMP) browser
 	TWITSOCKET_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q \
 	  tests/test_browser_projector.py -k every_layout_and_theme
+	TWITSOCKET_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q \
+	  tests/test_browser_moderation.py -k on_a_phone
