@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_jetstream import FakeJetstream
 from flask import Flask
 from werkzeug.serving import make_server
 
@@ -77,6 +78,14 @@ def postgres_url() -> str:
     if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"):
         return TEST_DATABASE_URL
     return "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def jetstream() -> Iterator[FakeJetstream]:
+    """A fake Bluesky Jetstream on 127.0.0.1 (the real websocket wire format)."""
+    fake = FakeJetstream()
+    yield fake
+    fake.close()
 
 
 @pytest.fixture

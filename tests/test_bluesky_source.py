@@ -28,13 +28,6 @@ TAG = "app.bsky.richtext.facet#tag"
 
 
 @pytest.fixture
-def jetstream() -> Iterator[FakeJetstream]:
-    fake = FakeJetstream()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
 def appview() -> Iterator[FakeAppView]:
     fake = FakeAppView([ALICE, BOB, KEYNOTE])
     yield fake

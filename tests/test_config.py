@@ -39,6 +39,16 @@ def test_creates_its_own_sqlalchemy_when_the_host_has_none(tmp_path):
     assert (tmp_path / "twitsocket.sqlite3").exists()
 
 
+def refused(tmp_path, key: str, value: object) -> tuple[Flask, ConfigError]:
+    """An app configured with one bad value, and the error its TwitSocket(app) raised."""
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path}/a.db"
+    app.config[key] = value
+    with pytest.raises(ConfigError) as error:
+        TwitSocket(app)
+    return app, error.value
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
@@ -52,13 +62,9 @@ def test_creates_its_own_sqlalchemy_when_the_host_has_none(tmp_path):
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_key(tmp_path, key, value):
-    app = Flask(__name__)
-    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path}/a.db"
-    app.config[key] = value
-    with pytest.raises(ConfigError) as error:
-        TwitSocket(app)
-    assert error.value.key == key
-    assert key in str(error.value)
+    _, error = refused(tmp_path, key, value)
+    assert error.key == key
+    assert key in str(error)
 
 
 def test_comma_separated_strings_are_lists(tmp_path):
@@ -111,12 +117,8 @@ def test_cli_reports_a_bad_setting_by_name(run_cli):
 def test_a_bad_value_of_a_key_only_one_part_reads_stops_init_app(tmp_path, key, value):
     """Keys read only by a source, the bus, the web routes or moderation are validated at
     init_app too, not when (or if) that part first runs."""
-    app = Flask(__name__)
-    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path}/a.db"
-    app.config[key] = value
-    with pytest.raises(ConfigError) as error:
-        TwitSocket(app)
-    assert error.value.key == key
+    app, error = refused(tmp_path, key, value)
+    assert error.key == key
     assert "twitsocket" not in app.extensions
 
 

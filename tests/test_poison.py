@@ -132,13 +132,6 @@ def test_a_post_the_database_refuses_costs_only_that_post(app, run_cli, tmp_path
 
 
 @pytest.fixture
-def jetstream() -> Iterator[FakeJetstream]:
-    fake = FakeJetstream()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
 def appview() -> Iterator[FakeAppView]:
     fake = FakeAppView([ALICE])
     yield fake
