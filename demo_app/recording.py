@@ -1,7 +1,9 @@
 """Make a realistic recording of a fictional conference, as X API v2 stream lines.
 
 ``python -m demo_app.recording`` rewrites the bundled fixture (deterministic: same seed, same
-file). The benchmarks import :func:`generate` for 100k-post runs. The recording has
+file): the generated X posts, with the posts that carry media (photos, a video poster, a
+link card, a quote, a content warning; written by hand in ``media_posts.jsonl``, each with
+its line) set in among them. The benchmarks import :func:`generate` for 100k-post runs. The recording has
 retweets, replies, quotes, mentions, hashtags, links, emoji, right-to-left text, long
 posts, a few legacy v1.1 statuses, and hostile ones: markup and ``javascript:`` links in
 names, texts, URLs and avatars — the wall must show them as harmless text.
@@ -18,6 +20,8 @@ from typing import Any
 
 FIXTURE = Path(__file__).resolve().parent.parent / "flask_twitsocket" / "fixtures" / (
     "devconf2026.jsonl")
+#: The demo's media posts, {"line": where in the fixture, "event": the stream line}.
+MEDIA_POSTS = Path(__file__).resolve().parent / "media_posts.jsonl"
 HASHTAG = "devconf26"
 #: The bundled fixture's first post (``write``): fixed, so the file is the same at every
 #: run, and in the past, so its dates are usable as they are.
@@ -188,8 +192,13 @@ def _as_v1(data: dict[str, Any], user: dict[str, Any], moment: datetime) -> dict
 
 
 def write(path: Path = FIXTURE, count: int = 300) -> Path:
+    """The bundled recording: ``count`` generated posts and the media posts at their lines."""
+    events = list(generate(count, start=START))
+    with MEDIA_POSTS.open(encoding="utf-8") as media:
+        for placed in map(json.loads, media):
+            events.insert(placed["line"], placed["event"])
     with path.open("w", encoding="utf-8") as out:
-        for event in generate(count, start=START):
+        for event in events:
             out.write(json.dumps(event, ensure_ascii=False) + "\n")
     return path
 
