@@ -5,8 +5,8 @@ file): the generated X posts, with the posts that carry media (photos, a video p
 link card, a quote, a content warning; written by hand in ``media_posts.jsonl``, each with
 its line) set in among them. The benchmarks import :func:`generate` for 100k-post runs.
 The recording has retweets, replies, quotes, mentions, hashtags, links, emoji,
-right-to-left text, long posts, a few legacy v1.1 statuses, and hostile ones: markup and ``javascript:`` links in
-names, texts, URLs and avatars — the wall must show them as harmless text.
+right-to-left text, long posts, a few legacy v1.1 statuses, and hostile ones: markup and
+``javascript:`` links in names, texts, URLs and avatars — the wall must show them as harmless text.
 """
 
 from __future__ import annotations
