@@ -17,9 +17,11 @@ Serving: the request is checked here (a visible post, a known part), the image c
 the disk cache, and the bytes go out by the web server's efficient path — nginx itself
 when ``TWITSOCKET_MEDIA_ACCEL_REDIRECT`` names its internal location (the answer is only an
 ``X-Accel-Redirect`` header), else ``send_file`` (``sendfile`` under gunicorn, ``ETag``
-and ``Range``, ``304`` to a browser that has it). A post's image never changes under its
-address, so browsers keep it (``immutable``); a top rank's avatar changes with the
-ranking, so browsers ask again after a minute and mostly get a ``304``.
+and ``Range``, ``304`` to a browser that has it). Browsers keep a post's image for a day
+but not ``immutable``: an edit (Mastodon) may change the image under the same address, and
+the ETag (the hash of the image's URL) then tells a revalidating browser so; a top rank's
+avatar changes with the ranking, so browsers ask again after a minute and mostly get a
+``304``.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ from .walls import requested_wall
 
 _PART = re.compile(r"(a|qa|c|[mfqe])(\d{0,2})")
 CACHE_SECONDS = 24 * 3600
-#: ``/media/<seq>/<part>``: the same address always names the same image.
-POST_CACHE = f"public, max-age={CACHE_SECONDS}, immutable"
+#: ``/media/<seq>/<part>``: the same image unless the post is edited.
+POST_CACHE = f"public, max-age={CACHE_SECONDS}"
 #: ``/media/top/<rank>``: whose avatar it is changes with the ranking.
 TOP_CACHE = "public, max-age=60"
 

@@ -1,0 +1,382 @@
+"""Media from cache: 1,000 phones load the same new photo post at once.
+
+Each round stores a new post whose photo lives on a local "CDN" (a plain HTTP server in
+this process), then ``hey`` opens ``--phones`` connections at once, each asking the media
+proxy for that photo (``<prefix>/media/<seq>/m0``): the first request of each worker
+fetches it and fills the disk cache, the others wait for that fetch or hit the cache.
+Served by:
+
+* **ours**: gunicorn with the deployed worker class (gevent, ``--workers`` processes), the
+  worker sending the cached file (``send_file``);
+* **ours_nginx**: nginx proxying to that gunicorn (the deployed set-up without
+  ``TWITSOCKET_MEDIA_ACCEL_REDIRECT``);
+* **ours_nginx_accel**: a second gunicorn with ``TWITSOCKET_MEDIA_ACCEL_REDIRECT``: the
+  app checks the request, nginx sends the file from its internal location (as in
+  ``deploy/nginx-twitsocket.conf``);
+* **ours_nginx_microcache**: nginx's own cache in front of the media route for 10 s, one
+  request per URL let through at a time (``proxy_cache_lock``): the optional block of
+  ``deploy/nginx-twitsocket.conf``;
+* **nginx** (the baseline): nginx serving the same bytes as a static file, a new file per
+  round, as many worker processes as gunicorn has workers.
+
+All servers run at once and every round goes through the kinds one after the other, so a
+burst of other work on the (shared) machine lands on all of them. Every request is a row
+of ``hey -o csv``: requests/s is the requests over the time from each burst's first
+request to its last answer; p50/p99 are over every request of every round; a non-200
+answer counts as a failure, and one more request per round checks the bytes. The nginx
+rows are left out, saying so, when nginx is not installed (``make bench`` installs it
+with apt-get when run as root).
+
+``python -m benchmarks.bench_media --phones 1000 --rounds 5``
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import ROOT, make_app, percentile, raise_fd_limit, say, write_result
+
+ACCEL_LOCATION = "/_twitsocket_media/"
+ENV_ORIGIN = "BENCH_MEDIA_ORIGIN"
+
+
+def create_app():
+    """The demo app whose media fetcher trusts the benchmark's local CDN (gunicorn's
+    factory: ``benchmarks.bench_media:create_app()``)."""
+    from demo_app import create_app as demo
+    from flask_twitsocket.web.media_fetch import MediaFetcher
+
+    app = demo()
+    settings = app.extensions["twitsocket"].settings
+    app.extensions["twitsocket_media"] = MediaFetcher(
+        settings["MEDIA_CACHE_DIR"], settings["MEDIA_CACHE_MB"] * 1024 * 1024,
+        trusted_origins={os.environ[ENV_ORIGIN]})
+    return app
+
+
+# --- the local CDN ------------------------------------------------------------------------
+
+class Origin:
+    """``/photo/<anything>.jpg``: the same ``size`` bytes as image/jpeg; counts requests."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.requests = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                owner.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "image/jpeg")
+                self.send_header("Content-Length", str(len(owner.body)))
+                self.end_headers()
+                self.wfile.write(owner.body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.origin = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def photo_post(store, url: str) -> str:
+    """Store a new post showing the photo at ``url``; its ``seq``."""
+    from flask_twitsocket.shapes import Author, PostData
+
+    number = url.rsplit("/", 1)[-1].split(".")[0]
+    post = PostData(network="mastodon", post_id=f"media-{number}",
+                    author=Author(id="1", username="speaker@devconf.example"),
+                    text="The keynote stage", created_at=datetime.now(timezone.utc),
+                    media=[{"type": "photo", "url": url, "preview_url": url,
+                            "alt": "The stage", "width": 1200, "height": 800}])
+    return store.apply([post]).stored[0]["seq"]
+
+
+# --- the servers --------------------------------------------------------------------------
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=5) as reply:
+            if reply.status == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not answer {url} in 60 s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def start_gunicorn(port: int, workers: int, database_url: str, cache_dir: Path,
+                   origin: str, accel: bool) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWITSOCKET_")}
+    env.update(DATABASE_URL=database_url, PYTHONPATH=str(ROOT), TWITSOCKET_BANNED_USERS="",
+               TWITSOCKET_MEDIA_CACHE_DIR=str(cache_dir), **{ENV_ORIGIN: origin})
+    if accel:
+        env["TWITSOCKET_MEDIA_ACCEL_REDIRECT"] = ACCEL_LOCATION
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "benchmarks" / "gunicorn_bench.py"),
+         "--worker-class", "gevent", "--worker-connections", "5000",
+         "--workers", str(workers), "--backlog", "4096", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "benchmarks.bench_media:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    wait_for(f"http://127.0.0.1:{port}/twitsocket/health", process, "gunicorn")
+    return process
+
+
+NGINX_CONF = """\
+worker_processes {workers};
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host $host;
+    proxy_cache_path {prefix}/microcache levels=1:2 keys_zone=twitsocket_media:10m
+                     max_size=1g inactive=10m use_temp_path=off;
+    upstream plain {{ server 127.0.0.1:{plain}; keepalive 32; }}
+    upstream accel {{ server 127.0.0.1:{accel}; keepalive 32; }}
+    # the baseline: the same bytes as a plain static file
+    server {{
+        listen 127.0.0.1:{static_port} backlog=4096;
+        location /static/ {{ alias {static}/; }}
+    }}
+    # ours behind nginx, the worker sending the file
+    server {{
+        listen 127.0.0.1:{proxy_port} backlog=4096;
+        location / {{ proxy_pass http://plain; }}
+    }}
+    # ours behind nginx with X-Accel-Redirect, as deploy/nginx-twitsocket.conf
+    server {{
+        listen 127.0.0.1:{accel_port} backlog=4096;
+        location {location} {{
+            internal;
+            alias {cache}/;
+            add_header Content-Security-Policy "default-src 'none'; sandbox" always;
+            add_header X-Content-Type-Options nosniff always;
+        }}
+        location / {{ proxy_pass http://accel; }}
+    }}
+    # ours behind nginx's micro-cache, as the option in deploy/nginx-twitsocket.conf
+    server {{
+        listen 127.0.0.1:{cache_port} backlog=4096;
+        location /twitsocket/media/ {{
+            proxy_pass http://plain;
+            proxy_cache twitsocket_media;
+            proxy_cache_lock on;
+            proxy_cache_valid 200 10s;
+            proxy_ignore_headers Cache-Control Expires;
+        }}
+        location / {{ proxy_pass http://plain; }}
+    }}
+}}
+"""
+#: What each nginx server block serves: the kinds of the results.
+NGINX_KINDS = ("nginx", "ours_nginx", "ours_nginx_accel", "ours_nginx_microcache")
+
+
+def start_nginx(prefix: Path, ports: dict[str, int], workers: int, static: Path,
+                cache: Path) -> subprocess.Popen:
+    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (prefix / name).mkdir(parents=True, exist_ok=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(
+        workers=workers, prefix=prefix, plain=ports["ours"], accel=ports["accel_upstream"],
+        static_port=ports["nginx"], proxy_port=ports["ours_nginx"],
+        accel_port=ports["ours_nginx_accel"], cache_port=ports["ours_nginx_microcache"],
+        static=static, location=ACCEL_LOCATION, cache=cache), encoding="utf-8")
+    process = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(conf),
+                                "-e", str(prefix / "error.log")])
+    wait_for(f"http://127.0.0.1:{ports['nginx']}/static/ready", process, "nginx")
+    return process
+
+
+# --- the phones ---------------------------------------------------------------------------
+
+def burst(url: str, phones: int) -> dict[str, Any]:
+    """``phones`` connections at once, one GET each: latencies (s), statuses, duration."""
+    output = subprocess.run(["hey", "-n", str(phones), "-c", str(phones), "-t", "60",
+                             "-disable-keepalive", "-o", "csv", url],
+                            capture_output=True, text=True, timeout=600, check=True).stdout
+    rows = list(csv.DictReader(io.StringIO(output)))
+    latencies = [float(row["response-time"]) for row in rows]
+    ends = [float(row["offset"]) + float(row["response-time"]) for row in rows]
+    return {"latencies": latencies, "ok": sum(row["status-code"] == "200" for row in rows),
+            "requests": len(rows), "seconds": max(ends) if ends else 0.0}
+
+
+def summarise(bursts: list[dict[str, Any]], origin_fetches: int | None) -> dict[str, Any]:
+    latencies = sorted(x * 1000 for b in bursts for x in b["latencies"])
+    requests = sum(b["requests"] for b in bursts)
+    seconds = sum(b["seconds"] for b in bursts)
+    return {"requests": requests, "ok": sum(b["ok"] for b in bursts),
+            "requests_per_s": round(requests / seconds) if seconds else None,
+            "p50_ms": round(percentile(latencies, 0.5) or 0, 1),
+            "p99_ms": round(percentile(latencies, 0.99) or 0, 1),
+            "max_ms": round(latencies[-1], 1) if latencies else None,
+            "origin_fetches": origin_fetches}
+
+
+#: The response headers the results keep (what a browser gets, whoever sent the bytes).
+SHOWN_HEADERS = ("Content-Type", "Content-Length", "Cache-Control", "ETag", "Last-Modified",
+                 "Content-Security-Policy", "X-Accel-Redirect")
+
+
+def check(url: str, body: bytes) -> dict[str, str]:
+    """One more phone: the bytes must be the photo's; the headers it got."""
+    with urllib.request.urlopen(url, timeout=30) as reply:
+        if reply.read() != body:
+            raise RuntimeError(f"{url} did not answer the photo's bytes")
+        return {name: reply.headers[name] for name in SHOWN_HEADERS if name in reply.headers}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--phones", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5, help="new photo posts, one burst each")
+    parser.add_argument("--kib", type=int, default=100, help="the photo's size")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                        help="gunicorn workers and nginx worker processes (deployed: cores)")
+    args = parser.parse_args(argv)
+    raise_fd_limit()
+    if shutil.which("hey") is None:
+        raise SystemExit("bench_media needs hey (apt-get install hey; `make bench` does it)")
+    have_nginx = shutil.which("nginx") is not None
+    if not have_nginx:
+        say("nginx is not installed: the nginx rows are skipped (apt-get install nginx; "
+            "`make bench` installs it when run as root)")
+    body = os.urandom(args.kib * 1024)
+    results: dict[str, Any] = {"phones": args.phones, "rounds": args.rounds,
+                               "photo_kib": args.kib, "workers": args.workers,
+                               "worker": f"gunicorn gevent, {args.workers} workers",
+                               "nginx": have_nginx, "servers": {}}
+    with tempfile.TemporaryDirectory(prefix="twitsocket-media-") as tmp:
+        results["servers"] = run(Path(tmp), args, body, have_nginx)
+    results["ratios"] = ratios(results["servers"])
+    say(f"  ratios to nginx static: {results['ratios']}")
+    write_result("media", results)
+    return results
+
+
+def run(work: Path, args: argparse.Namespace, body: bytes, have_nginx: bool
+        ) -> dict[str, Any]:
+    """Every kind of server up at once; each round a new photo per kind, the kinds one
+    after the other (a burst of other work on the machine then lands on every kind)."""
+    work.chmod(0o755)  # nginx's workers (another user) read the cache and static files
+    cache, static = work / "cache", work / "static"
+    static.mkdir()
+    (static / "ready").write_bytes(b"")
+    database_url = f"sqlite:///{work / 'media.db'}"
+    app = make_app(database_url)
+    store = app.extensions["twitsocket"].store
+    origin = Origin(body)
+    ports = {name: free_port() for name in ("ours", "accel_upstream", *NGINX_KINDS)}
+    kinds = ["ours", *(NGINX_KINDS if have_nginx else ())]
+    processes = []
+    bursts: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+    fetches = dict.fromkeys(kinds, 0)
+    headers: dict[str, dict[str, str]] = {}
+    try:
+        processes.append(start_gunicorn(ports["ours"], args.workers, database_url, cache,
+                                        origin.origin, accel=False))
+        if have_nginx:
+            processes.append(start_gunicorn(ports["accel_upstream"], args.workers,
+                                            database_url, cache, origin.origin, accel=True))
+            processes.append(start_nginx(work / "nginx", ports, args.workers, static, cache))
+        for number in range(args.rounds):
+            for kind in kinds:
+                if kind == "nginx":  # a new file, as the proxy's cache gets one
+                    (static / f"{number}.jpg").write_bytes(body)
+                    path = f"/static/{number}.jpg"
+                else:
+                    seq = photo_post(store, f"{origin.origin}/photo/{kind}-{number}.jpg")
+                    path = f"/twitsocket/media/{seq}/m0"
+                url = f"http://127.0.0.1:{ports[kind]}{path}"
+                before = origin.requests
+                bursts[kind].append(burst(url, args.phones))
+                fetches[kind] += origin.requests - before
+                headers[kind] = check(url, body)
+                time.sleep(0.5)
+    finally:
+        for process in reversed(processes):
+            stop(process)
+        origin.close()
+        app.extensions["twitsocket"].engine.dispose()
+    servers = {}
+    for kind in kinds:
+        servers[kind] = {**summarise(bursts[kind], None if kind == "nginx" else fetches[kind]),
+                         "headers": headers[kind]}
+        say(f"  {kind:22s} " + ", ".join(f"{key} {value}" for key, value in
+                                         servers[kind].items() if key != "headers"))
+    return servers
+
+
+def ratios(servers: dict[str, Any]) -> dict[str, Any]:
+    """Each of ours against nginx serving the same bytes: requests/s and p99."""
+    baseline = servers.get("nginx")
+    if not baseline:
+        return {}
+    out = {}
+    for kind in ("ours", *NGINX_KINDS[1:]):
+        entry = servers.get(kind)
+        if entry and entry["requests_per_s"] and baseline["requests_per_s"]:
+            out[kind] = {
+                "requests_per_s": round(entry["requests_per_s"] / baseline["requests_per_s"], 2),
+                "p99": round(entry["p99_ms"] / baseline["p99_ms"], 2) if baseline["p99_ms"]
+                else None}
+    return out
+
+
+if __name__ == "__main__":
+    main()
