@@ -291,7 +291,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     raise_fd_limit()
     if shutil.which("hey") is None:
-        raise SystemExit("bench_media needs hey (apt-get install hey; `make bench` does it)")
+        say("hey is not installed: the media benchmark is skipped (apt-get install hey; "
+            "`make bench` installs it when run as root)")
+        return {}
     have_nginx = shutil.which("nginx") is not None
     if not have_nginx:
         say("nginx is not installed: the nginx rows are skipped (apt-get install nginx; "
@@ -360,6 +362,46 @@ def run(work: Path, args: argparse.Namespace, body: bytes, have_nginx: bool
         say(f"  {kind:22s} " + ", ".join(f"{key} {value}" for key, value in
                                          servers[kind].items() if key != "headers"))
     return servers
+
+
+#: The rows of the performance page, in order.
+LABELS = {"ours": "ours: gunicorn gevent, the worker sends the file",
+          "ours_nginx": "ours behind nginx (proxied)",
+          "ours_nginx_accel": "ours behind nginx, `X-Accel-Redirect`",
+          "ours_nginx_microcache": "ours behind nginx's 10 s micro-cache (shipped config)",
+          "nginx": "baseline: nginx, the same bytes as a static file"}
+
+
+def section(data: dict[str, Any]) -> list[str]:
+    """This benchmark's part of docs/performance.md (:mod:`benchmarks.report`)."""
+    lines = [
+        "## 5. Media from cache", "",
+        f"{data['phones']:,} phones load the same new photo post at once "
+        f"({data['photo_kib']} KiB photo, one connection and one request each, `hey`), "
+        f"{data['rounds']} rounds, each on a new post: the first request of each worker "
+        "fetches the photo from a local CDN into the proxy's disk cache, the others wait "
+        f"for it or read the cache. {data['worker']}; nginx with as many worker processes. "
+        "All servers run at once and each round visits them in turn "
+        "(`benchmarks.bench_media`; machine load average at the start: "
+        f"{data['machine']['loadavg_at_start'][0]}).", "",
+        "| server | requests/s | p50 ms | p99 ms | max ms | answered 200 | CDN fetches "
+        "| requests/s / nginx | p99 / nginx |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind, label in LABELS.items():
+        entry = data["servers"].get(kind)
+        if entry is None:
+            continue
+        ratio = data["ratios"].get(kind, {})
+        fetches = entry["origin_fetches"]
+        lines.append(
+            f"| {label} | {entry['requests_per_s']:,} | {entry['p50_ms']} | {entry['p99_ms']} "
+            f"| {entry['max_ms']} | {entry['ok']:,} / {entry['requests']:,} "
+            f"| {'–' if fetches is None else fetches} "
+            f"| {ratio.get('requests_per_s', '–')} | {ratio.get('p99', '–')} |")
+    if not data["nginx"]:
+        lines += ["", "nginx was not installed for this run: its rows are missing."]
+    return lines + [""]
 
 
 def ratios(servers: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from benchmarks import bench_media
 from benchmarks.common import RESULTS, ROOT
 
 DOC = ROOT / "docs" / "performance.md"
@@ -347,7 +348,7 @@ def main() -> Path:
                 data, "### 2b. Fan-out on the default bus, SQLite (no broker)")),
             ("fanout_postgres", lambda data: fanout_section(
                 data, "### 2c. Fan-out on the default bus, PostgreSQL (no broker)")),
-            ("e2e", e2e_section), ("page", page_section)):
+            ("e2e", e2e_section), ("page", page_section), ("media", bench_media.section)):
         data = load(name)
         if data:
             parts.append("\n".join(section(data)))
