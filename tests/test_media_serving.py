@@ -14,6 +14,7 @@ import pytest
 from conftest import fresh_app
 from fake_cdn import PNG, FakeCDN
 from flask import Flask
+from moderation_helpers import MODERATED, Console
 from test_media_proxy import photo, store_post, use_fetcher
 
 from flask_twitsocket import ConfigError, TwitSocket
@@ -123,6 +124,20 @@ def test_a_refused_fetch_is_refused_to_every_phone_waiting_for_it(app, cdn, tmp_
     assert client.get(f"/twitsocket/media/{seq}/m0").status_code == 502
     assert client.get(f"/twitsocket/media/{seq}/m0").status_code == 502
     assert cdn.requests == ["/status/404"] * 2  # a refusal is not cached: asked again
+
+
+def test_a_post_a_moderator_hides_has_its_image_refused_at_once(database_url, cdn, tmp_path):
+    """Whatever the cache holds: the proxy asks the store on every request (nginx's 10 s
+    copy in front of it is the only delay, see docs/deployment.md)."""
+    app = fresh_app(database_url, **MODERATED)
+    use_fetcher(app, tmp_path, cdn)
+    seq = store_post(app, [photo(cdn.url("/photo.png"))])
+    client = app.test_client()
+    assert client.get(f"/twitsocket/media/{seq}/m0").status_code == 200
+    post = app.extensions["twitsocket"].store.recent(1)[0]
+    Console(app.test_client()).open().act("hide", f"{post['network']}:{post['id']}")
+    assert client.get(f"/twitsocket/media/{seq}/m0").status_code == 404
+    app.extensions["twitsocket"].engine.dispose()
 
 
 @pytest.mark.parametrize("path", [
