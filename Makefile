@@ -65,10 +65,10 @@ bench-tools:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's hey and nginx for the media benchmark..."; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      hey nginx-light >/dev/null; \
+	      hey nginx >/dev/null; \
 	  else \
 	    echo "hey or nginx is not installed: the media benchmark needs hey, and leaves" \
-	         "out its nginx rows without nginx (apt-get install hey nginx-light)"; \
+	         "out its nginx rows without nginx (apt-get install hey nginx)"; \
 	  fi; }
 
 ## The documentation site in docs/_build/html (Sphinx, MyST, the Pallets theme): warnings,
