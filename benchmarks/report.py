@@ -327,7 +327,7 @@ in the same run mean anything; sections 2b and 2c are that run):
    would gain, at the price of a second process to supervise and a pipe of parsed rows.
 11. **Media from cache** (section 5; `benchmarks.bench_media`, 1,000 phones at once on
    each of 5 new photo posts, 100 KiB photo, 2 gevent workers, nginx with 2 worker
-   processes, load average ~7 on 2 cores). The proxy used to read each cached image into
+   processes, load average 4–7 on 2 cores). The proxy used to read each cached image into
    memory (type and bytes in one file) on every request and to fetch a new image once per
    *request* until the first fetch had written it — a thousand phones, up to a thousand
    fetches of one photo. Now the cache holds bare image files named by hash and type,
@@ -337,15 +337,17 @@ in the same run mean anything; sections 2b and 2c are that run):
    round: one per worker at most); `store.post` is built once and leaves out the `raw`
    column. cProfile of a warm request in-process (~1.6 ms): the post lookup 30% → 18%,
    `send_file` ~25%, the rest Flask's request and response. Measured against nginx
-   sending the same bytes as a static file: ours 0.18× its requests/s (p99 5.7×), behind
-   nginx 0.17×, with X-Accel-Redirect 0.28× (p99 3.4×): every request still runs Python
-   to check the post, which costs ~5× what nginx spends on a whole static answer. What
-   gets to nginx's speed is not running Python per phone: nginx's own 10 s copy of the
+   sending the same bytes as a static file (this table; the run before it in
+   parentheses): ours 0.13× its requests/s (0.18×), behind nginx 0.14× (0.17×), with
+   X-Accel-Redirect 0.18× (0.28×), p99 5.4× (3.4×): every request still runs Python to
+   check the post, several times what nginx spends on a whole static answer. What gets
+   near nginx's speed is not running Python per phone: nginx's own 10 s copy of the
    media route with `proxy_cache_lock` (one request per image reaches the app), shipped
-   in `deploy/nginx-twitsocket.conf`: 0.48× requests/s, p50 216 ms against 198 ms, p99
-   927 ms against 356 ms — nginx wakes the requests waiting on its cache lock every
-   500 ms, which is that p99. nginx never caches an X-Accel-Redirect answer, so the two
-   are alternatives; the shipped file has both, the setting chooses.
+   in `deploy/nginx-twitsocket.conf`: 0.47× requests/s (0.48×), p50 194 ms against
+   139 ms, p99 2.1× (2.6×) — the requests waiting on nginx's cache lock re-check it every
+   500 ms (nginx's source: a fixed 500 ms timer), which is that p99. nginx never caches
+   an X-Accel-Redirect answer (checked: every request reached the app), so the two are
+   alternatives; the shipped file has both, the setting chooses.
 
 **Page cost**: at 1M posts on SQLite `count(*)` took ~32 ms — 80% of the wall page's and
 the JSON API's server time, and paid again for the count message of every ingested batch.
