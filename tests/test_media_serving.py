@@ -78,6 +78,21 @@ def test_behind_nginx_the_answer_names_the_cached_file_for_nginx_to_send(accel_a
     assert cdn.requests == ["/photo.png"]
 
 
+def test_without_a_usable_cache_the_worker_sends_the_image_itself(accel_app, cdn, tmp_path):
+    """A cache directory that cannot be written (here: a file is in the way): the image
+    is served from memory, even behind nginx, and fetched again next time."""
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    accel_app.extensions["twitsocket_media"] = MediaFetcher(
+        blocked, 1 << 20, trusted_origins={cdn.origin})
+    seq = store_post(accel_app, [photo(cdn.url("/photo.png"))])
+    for _ in range(2):
+        response = accel_app.test_client().get(f"/twitsocket/media/{seq}/m0")
+        assert (response.status_code, response.data) == (200, PNG)
+        assert "X-Accel-Redirect" not in response.headers
+    assert cdn.requests == ["/photo.png"] * 2
+
+
 def test_a_top_rank_avatar_is_asked_for_again_soon(app, cdn, tmp_path):
     use_fetcher(app, tmp_path, cdn)
     state = app.extensions["twitsocket"]

@@ -31,6 +31,7 @@ package, so the demo shows photos through the same path without any network.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import logging
@@ -253,7 +254,8 @@ class MediaFetcher:
             self._trim()
         except OSError as error:
             log.warning("Media cache not written (%s): serving without it", error)
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                temporary.unlink()
             return image
         # a file bigger than the whole bound is trimmed at once: serve it from memory
         return Image(image.content_type, path=path) if path.exists() else image
