@@ -49,13 +49,27 @@ browser:
 	    echo "chromium is not installed: browser tests will be skipped (apt-get install chromium)"; \
 	  fi; }
 
-## The four benchmarks (about 15 minutes): results in benchmarks/results/*.json, summary
-## in docs/performance.md. Needs Node.js + npm (load generator) and Chromium; uses
-## PostgreSQL and Redis on 127.0.0.1 when they run. BENCH_ARGS=--quick for a dry run.
-.PHONY: bench
-bench: $(STAMP) browser
+## The benchmarks (about 20 minutes): results in benchmarks/results/*.json, summary
+## in docs/performance.md. Needs Node.js + npm (load generator), Chromium, hey and nginx
+## (the media benchmark; see bench-tools); uses PostgreSQL and Redis on 127.0.0.1 when
+## they run. BENCH_ARGS=--quick for a dry run.
+.PHONY: bench bench-tools
+bench: $(STAMP) browser bench-tools
 	cd benchmarks/loadgen && npm ci --no-audit --no-fund --silent
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+## Debian's hey (HTTP load generator) and nginx (the static-file baseline and the proxy in
+## front of ours) for benchmarks/bench_media.py, which starts its own nginx on free ports.
+bench-tools:
+	@command -v hey >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's hey and nginx for the media benchmark..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      hey nginx >/dev/null; \
+	  else \
+	    echo "hey or nginx is not installed: the media benchmark needs hey, and leaves" \
+	         "out its nginx rows without nginx (apt-get install hey nginx)"; \
+	  fi; }
 
 ## The documentation site in docs/_build/html (Sphinx, MyST, the Pallets theme): warnings,
 ## missing references and broken links between pages are errors. No network needed.

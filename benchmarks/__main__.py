@@ -1,4 +1,4 @@
-"""``python -m benchmarks`` (``make bench``): run all five benchmarks, then write the summary.
+"""``python -m benchmarks`` (``make bench``): run all six benchmarks, then write the summary.
 
 Each benchmark writes ``benchmarks/results/<name>.json``; :mod:`benchmarks.report` turns
 those files into ``docs/performance.md``. ``--quick`` runs everything at a small size (a
@@ -10,14 +10,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import bench_e2e, bench_fanout, bench_ingest, bench_page, bench_projector, report
+from benchmarks import (
+    bench_e2e,
+    bench_fanout,
+    bench_ingest,
+    bench_media,
+    bench_page,
+    bench_projector,
+    report,
+)
 from benchmarks.common import raise_fd_limit, say
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, to check it runs")
-    parser.add_argument("--only", default="ingest,fanout,e2e,page,projector",
+    parser.add_argument("--only", default="ingest,fanout,e2e,page,projector,media",
                         help="comma list of benchmarks to run (the summary uses every "
                              "result file present)")
     args = parser.parse_args(argv)
@@ -40,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     if "projector" in wanted:
         say("== 5. projector for days ==")
         bench_projector.main(["--quick"] if args.quick else [])
+    if "media" in wanted:
+        say("== 6. media from cache ==")
+        bench_media.main(["--phones", "200", "--rounds", "1"] if args.quick else [])
     path = report.main()
     say(f"Summary written to {path}")
     return 0

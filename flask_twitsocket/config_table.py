@@ -30,6 +30,7 @@ from .converters import (
     as_hop_count,
     as_http_url,
     as_id_list,
+    as_internal_location,
     as_keywords,
     as_names,
     as_optional_str,
@@ -326,6 +327,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDIA_CACHE_MB", 500, positive(int),
             "Size bound of the media cache, in megabytes: the least recently used files go "
             "first.",
+            MEDIA),
+    Setting("MEDIA_ACCEL_REDIRECT", None, as_internal_location,
+            "Behind nginx: the internal location (e.g. /_twitsocket_media/) that serves "
+            "TWITSOCKET_MEDIA_CACHE_DIR. The proxy then checks each request and answers with "
+            "an X-Accel-Redirect header, and nginx sends the cached file itself (sendfile, "
+            "conditional requests) instead of a worker. Off (empty): the worker sends the "
+            "file. Only with nginx in front: without it browsers get empty images. See "
+            "deploy/nginx-twitsocket.conf.",
             MEDIA),
     Setting("SENSITIVE_MEDIA", "blur", one_of(*SENSITIVE_MEDIA_MODES),
             "Posts with a content warning or a sensitive label: blur (their media is blurred "

@@ -155,6 +155,22 @@ def as_url_prefix(value: Any) -> str:
     return value
 
 
+#: An nginx location prefix: a path of plain characters (it goes into a response header).
+_LOCATION = re.compile(r"/[A-Za-z0-9._~/-]*")
+
+
+def as_internal_location(value: Any) -> str | None:
+    """An optional location prefix such as ``/_twitsocket_media/`` (a trailing ``/`` is
+    added): the path nginx serves a directory under, for ``X-Accel-Redirect``."""
+    prefix = as_optional_str(value)
+    if prefix is None:
+        return None
+    if not _LOCATION.fullmatch(prefix) or "/../" in f"{prefix}/":
+        raise ValueError("must be a path starting with '/' (letters, digits, '._~-/'), "
+                         f"e.g. '/_twitsocket_media/'; got {prefix!r}")
+    return prefix if prefix.endswith("/") else prefix + "/"
+
+
 def as_ws_url(value: Any) -> str | None:
     url = as_optional_str(value)
     if url is not None and not url.startswith(("ws://", "wss://")):

@@ -3,12 +3,14 @@
 ``/photo.png`` a real (tiny) PNG; ``/slow.png`` headers at once, then a byte now and then,
 for ever; ``/huge.png`` an image type with no end; ``/page.html`` HTML; ``/redirect`` a 302
 to ``target`` (e.g. another port of 127.0.0.1, which the proxy must refuse); ``/status/N``
-that status. ``requests`` counts what was asked.
+that status. ``requests`` counts what was asked; ``/photo.png`` waits while ``gate`` is
+clear (a test holds a fetch in flight that way).
 """
 
 from __future__ import annotations
 
 import struct
+import threading
 import time
 import zlib
 from http.server import BaseHTTPRequestHandler
@@ -44,6 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.owner
         owner.requests.append(self.path)
         if self.path.split("?")[0] == "/photo.png":
+            owner.gate.wait(30)
             self._send(200, "image/png", PNG)
         elif self.path == "/page.html":
             self._send(200, "text/html", b"<script>alert(1)</script>")
@@ -82,6 +85,8 @@ class FakeCDN:
         self.requests: list[str] = []
         self.target = target
         self.closed = False
+        self.gate = threading.Event()
+        self.gate.set()
         self.server = serve_http(_Handler, self)
         self.origin = f"http://127.0.0.1:{self.server.server_port}"
 

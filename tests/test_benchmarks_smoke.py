@@ -21,6 +21,7 @@ from benchmarks import (
     bench_e2e,
     bench_fanout,
     bench_ingest,
+    bench_media,
     bench_page,
     common,
     report,
@@ -90,3 +91,35 @@ def test_page_cost_and_summary(results_dir: Path) -> None:
     assert result["sqlite"]["render_tweets_30"]["median_ms"] > 0
     summary = report.main().read_text(encoding="utf-8")
     assert "## 4. Page cost" in summary and "render_tweets(30)" in summary
+
+
+@pytest.mark.skipif(shutil.which("hey") is None, reason="the media benchmark needs hey")
+@pytest.mark.parametrize("with_nginx", [True, False])
+def test_media_serves_every_phone_the_photos_bytes_on_every_server(
+        results_dir: Path, monkeypatch: pytest.MonkeyPatch, with_nginx: bool) -> None:
+    """Every request answered 200 (and one per round checked byte for byte); behind nginx
+    with X-Accel-Redirect the phone gets the image, never the header. Without nginx the
+    benchmark says so and measures ours alone."""
+    which = shutil.which
+    if with_nginx and which("nginx") is None:
+        pytest.skip("nginx is not installed")
+    if not with_nginx:
+        monkeypatch.setattr(bench_media.shutil, "which",
+                            lambda name: None if name == "nginx" else which(name))
+    result = bench_media.main(["--phones", "20", "--rounds", "1", "--kib", "4",
+                               "--workers", "1"])
+    servers = result["servers"]
+    nginx_kinds = {"ours_nginx", "ours_nginx_accel", "ours_nginx_microcache", "nginx"}
+    assert set(servers) == {"ours"} | (nginx_kinds if with_nginx else set())
+    for kind, entry in servers.items():
+        assert entry["ok"] == entry["requests"] == 20, kind
+        assert entry["headers"]["Content-Type"] == "image/jpeg", kind
+    assert servers["ours"]["origin_fetches"] == 1  # one worker: one fetch per photo
+    summary = report.main().read_text(encoding="utf-8")
+    assert "## 5. Media from cache" in summary
+    if with_nginx:
+        accel = servers["ours_nginx_accel"]["headers"]
+        assert "X-Accel-Redirect" not in accel and "sandbox" in accel["Content-Security-Policy"]
+        assert set(result["ratios"]) == {"ours"} | nginx_kinds - {"nginx"}
+    else:
+        assert result["ratios"] == {} and "nginx was not installed" in summary

@@ -253,10 +253,11 @@ def test_the_deploy_kit_is_where_the_tutorial_puts_things():
     assert stream["RestartPreventExitStatus"] == ["3"]
     # every file the processes write is writable under ProtectSystem=strict
     for service, settings in ((stream, ("TWITSOCKET_LOGFILE", "TWITSOCKET_BLUESKY_STATE_FILE")),
-                              (web, ("TWITSOCKET_LOGFILE",))):
+                              (web, ("TWITSOCKET_LOGFILE", "TWITSOCKET_MEDIA_CACHE_DIR"))):
         assert service["ProtectSystem"] == ["strict"]
         writable = [*service.get("ReadWritePaths", []),
-                    *(f"/var/lib/{name}" for name in service.get("StateDirectory", []))]
+                    *(f"/var/lib/{name}" for name in service.get("StateDirectory", [])),
+                    *(f"/var/cache/{name}" for name in service.get("CacheDirectory", []))]
         for setting in settings:
             assert any(env[setting].startswith(folder + "/") for folder in writable), (
                 f"{setting}={env[setting]} is read-only for its unit: {writable}")
@@ -265,6 +266,14 @@ def test_the_deploy_kit_is_where_the_tutorial_puts_things():
     assert "location ~ ^/twitsocket/(moderate/)?ws$" in nginx
     assert "X-Forwarded-For $proxy_add_x_forwarded_for" in nginx
     assert env["TWITSOCKET_TRUSTED_PROXY_HOPS"] == "1"  # believes nginx, the one proxy
+    # X-Accel-Redirect: the setting names nginx's internal location, which serves the
+    # proxy's cache directory; nginx (another user) may read it
+    location, alias = re.search(r"location (\S+) \{\s*internal;\s*alias (\S+);", nginx).groups()
+    accel = re.search(r"^#TWITSOCKET_MEDIA_ACCEL_REDIRECT=(\S+)$",
+                      (DEPLOY / "twitsocket.env.example").read_text(), re.M).group(1)
+    assert accel == location and alias == env["TWITSOCKET_MEDIA_CACHE_DIR"] + "/"
+    assert web["CacheDirectoryMode"] == ["0755"]
+    assert "location /twitsocket/media/ {" in nginx and "proxy_cache_lock on;" in nginx
 
 
 def test_the_deploy_tutorial_runs_the_kit_by_hand(guides, networks, redis_url, tmp_path):

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..messages import Outgoing, count_message, tweet_message
@@ -44,6 +44,11 @@ CHEAP_COUNT_SECONDS = 0.002
 COUNT_READ_TTL = 1.0
 #: How often a writer recounts for real when it otherwise adds its own changes.
 COUNT_RESYNC_SECONDS = 10.0
+#: One visible post by ``seq``, built once: the media proxy asks it for every image
+#: request (a thousand phones at once). Without the ``raw`` column, which nothing shown
+#: needs and which is the biggest.
+_POST_BY_SEQ = select(*(column for column in POSTS.c if column.name != "raw")).where(
+    POSTS.c.seq == bindparam("seq"), POSTS.c.hidden.is_(False))
 
 
 @dataclass
@@ -260,9 +265,8 @@ class PostStore:
 
     def post(self, seq: int) -> dict[str, Any] | None:
         """One visible post by ``seq`` (what the media proxy looks a URL up in)."""
-        query = select(POSTS).where(POSTS.c.seq == seq, POSTS.c.hidden.is_(False))
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_POST_BY_SEQ, {"seq": seq}).first()
         return post_json(row) if row is not None else None
 
     def journal_head(self) -> int:

@@ -12,6 +12,16 @@ preview of media item ``i``, ``f<i>`` its full size (photos), ``c`` the link car
 ``q<i>`` the quoted post's media item ``i``, ``qa`` the quoted author's avatar, ``e<i>``
 custom emoji ``i``; and
 ``top/<rank>`` the avatar of a top user.
+
+Serving: the request is checked here (a visible post, a known part), the image comes from
+the disk cache, and the bytes go out by the web server's efficient path — nginx itself
+when ``TWITSOCKET_MEDIA_ACCEL_REDIRECT`` names its internal location (the answer is only an
+``X-Accel-Redirect`` header), else ``send_file`` (``sendfile`` under gunicorn, ``ETag``
+and ``Range``, ``304`` to a browser that has it). Browsers keep a post's image for a day
+but not ``immutable``: an edit (Mastodon) may change the image under the same address, and
+the ETag (the hash of the image's URL) then tells a revalidating browser so; a top rank's
+avatar changes with the ranking, so browsers ask again after a minute and mostly get a
+``304``.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, url_for
+from flask import Blueprint, Response, abort, current_app, send_file, url_for
 from markupsafe import Markup, escape
 
 from ..render import safe_url
@@ -29,6 +39,10 @@ from .walls import requested_wall
 
 _PART = re.compile(r"(a|qa|c|[mfqe])(\d{0,2})")
 CACHE_SECONDS = 24 * 3600
+#: ``/media/<seq>/<part>``: the same image unless the post is edited.
+POST_CACHE = f"public, max-age={CACHE_SECONDS}"
+#: ``/media/top/<rank>``: whose avatar it is changes with the ranking.
+TOP_CACHE = "public, max-age=60"
 
 
 def part_url(post: dict[str, Any], part: str) -> str | None:
@@ -91,7 +105,7 @@ def fetcher() -> MediaFetcher:
     return found
 
 
-def _serve(url: str | None) -> Response:
+def _serve(url: str | None, cache_control: str) -> Response:
     if not url:
         abort(404)
     try:
@@ -99,8 +113,16 @@ def _serve(url: str | None) -> Response:
     except Refused as error:
         current_app.logger.info("Media proxy refused %s: %s", url[:200], error)
         abort(502)
-    response = Response(image.body, mimetype=image.content_type)
-    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    accel = current_state().settings["MEDIA_ACCEL_REDIRECT"]
+    if image.path is None:  # the cache could not keep it
+        response = Response(image.body, mimetype=image.content_type)
+    elif accel:  # nginx sends the file (the name is a hash: nothing from the request)
+        response = Response(mimetype=image.content_type)
+        response.headers["X-Accel-Redirect"] = accel + image.path.name
+    else:
+        response = send_file(image.path, mimetype=image.content_type, conditional=True,
+                             etag=image.path.stem)
+    response.headers["Cache-Control"] = cache_control
     # an image, never a document: nothing in it may run if opened on its own
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -110,7 +132,7 @@ def media(seq: int, part: str) -> Response:
     if not current_state().settings["MEDIA_PROXY"]:
         abort(404)
     post = current_state().store.post(seq)
-    return _serve(part_url(post, part) if post is not None else None)
+    return _serve(part_url(post, part) if post is not None else None, POST_CACHE)
 
 
 #: Top lists are at most this long (the stream keeps the site's 100 first).
@@ -122,7 +144,8 @@ def top_avatar(rank: int) -> Response:
     if not current_state().settings["MEDIA_PROXY"] or not 0 < rank <= TOP_RANKS:
         abort(404)
     users = current_state().store.top_users_on(requested_wall(), rank)
-    return _serve(users[rank - 1].avatar_url if rank <= len(users) else None)
+    return _serve(users[rank - 1].avatar_url if rank <= len(users) else None,
+                  TOP_CACHE)
 
 
 def register(blueprint: Blueprint) -> None:

@@ -16,7 +16,14 @@ So each fetch:
 
 What was fetched is kept in a directory shared by the workers of one host, bounded in size
 (``TWITSOCKET_MEDIA_CACHE_MB``): the least recently served files are removed first. A
-CDN that is down for a minute therefore does not blank the projector.
+CDN that is down for a minute therefore does not blank the projector. Each file holds the
+image's bytes only, named ``<sha256 of the URL>.<type's extension>``, so the web server can
+send it as it is (``sendfile``, or nginx itself through ``X-Accel-Redirect``): no name in
+the cache ever comes from a request or from the URL's text.
+
+When a new photo post reaches a thousand phones at once, they all ask for it within a few
+milliseconds: one fetch per worker goes to the network and the others wait for its result
+(success or refusal) instead of fetching the same URL a thousand times.
 
 The demo's bundled pictures use the reserved host ``DEMO_HOST``: they are read from the
 package, so the demo shows photos through the same path without any network.
@@ -24,12 +31,14 @@ package, so the demo shows photos through the same path without any network.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import logging
 import os
 import socket
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +56,13 @@ ALLOWED_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp",
 DEMO_HOST = "demo.twitsocket.invalid"
 DEMO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "media"
 _DEMO_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+#: The cache file's extension for each type (most frequent first: lookups try them in order).
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp",
+              "image/gif": "gif", "image/avif": "avif"}
+TYPE_OF = {extension: kind for kind, extension in EXTENSIONS.items()}
+#: A served file's modification time (its place in the least-recently-used order) is
+#: refreshed at most this often: a write per hit would cost more than the hit itself.
+TOUCH_EVERY = 3600.0
 
 
 class Refused(Exception):
@@ -55,8 +71,21 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Image:
+    """An image to serve: its file in the cache (``path``, the usual case), or its bytes
+    when the cache could not be written (disk full, read-only): served all the same."""
+
     content_type: str
-    body: bytes
+    body: bytes = b""
+    path: Path | None = None
+
+
+@dataclass
+class _Flight:
+    """One fetch in progress that other requests for the same URL wait for."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    image: Image | None = None
+    error: Refused | None = None
 
 
 def default_cache_dir() -> Path:
@@ -73,14 +102,51 @@ class MediaFetcher:
     deadline: float = DEADLINE
     max_bytes: int = MAX_BYTES
 
+    _flights: dict[str, _Flight] = field(default_factory=dict, init=False, repr=False)
+    _flights_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
+                                          repr=False)
+
     def get(self, url: str) -> Image:
-        """The image at ``url``, from the cache or fetched (and then cached)."""
-        cached = self._read_cache(url)
+        """The image at ``url``, from the cache or fetched (and then cached); raises
+        :class:`Refused`. Concurrent requests for one URL share a single fetch."""
+        cached = self.cached(url)
+        if cached is not None:
+            return cached
+        with self._flights_lock:
+            flight = self._flights.get(url)
+            if flight is not None:
+                leader = None
+            else:
+                leader = flight = self._flights[url] = _Flight()
+        return self._follow(flight) if leader is None else self._lead(url, leader)
+
+    def _lead(self, url: str, flight: _Flight) -> Image:
+        """Fetch ``url`` for every request that asks for it meanwhile."""
+        try:
+            flight.image = self._fetch_and_keep(url)
+            return flight.image
+        except Refused as error:
+            flight.error = error
+            raise
+        finally:
+            with self._flights_lock:
+                del self._flights[url]
+            flight.done.set()
+
+    def _follow(self, flight: _Flight) -> Image:
+        """The result of another request's fetch of the same URL."""
+        if not flight.done.wait(self.deadline + CONNECT_TIMEOUT):
+            raise Refused("too slow (waiting for another request's fetch)")
+        if flight.image is None:
+            raise Refused(str(flight.error or "fetch failed"))
+        return flight.image
+
+    def _fetch_and_keep(self, url: str) -> Image:
+        cached = self.cached(url)  # another worker of the host may have just written it
         if cached is not None:
             return cached
         image = self._demo(url) if urlsplit(url).hostname == DEMO_HOST else self._fetch(url)
-        self._write_cache(url, image)
-        return image
+        return self._write_cache(url, image)
 
     # --- fetching ---------------------------------------------------------------------------
 
@@ -158,28 +224,41 @@ class MediaFetcher:
 
     # --- the disk cache -----------------------------------------------------------------------
 
-    def _path(self, url: str) -> Path:
-        return self.cache_dir / hashlib.sha256(url.encode()).hexdigest()
+    @staticmethod
+    def _key(url: str) -> str:
+        return hashlib.sha256(url.encode()).hexdigest()
 
-    def _read_cache(self, url: str) -> Image | None:
-        path = self._path(url)
-        try:
-            data = path.read_bytes()
-            os.utime(path)  # served: the most recently used
-        except OSError:
-            return None
-        content_type, _, body = data.partition(b"\n")
-        return Image(content_type.decode("ascii", "replace"), body)
+    def cached(self, url: str) -> Image | None:
+        """The cached file of ``url`` if there is one (a few ``stat`` calls, no read)."""
+        key = self._key(url)
+        for extension, kind in TYPE_OF.items():
+            path = self.cache_dir / f"{key}.{extension}"
+            try:
+                modified = path.stat().st_mtime
+                if time.time() - modified > TOUCH_EVERY:
+                    os.utime(path)  # served: among the most recently used again
+            except OSError:
+                continue
+            return Image(kind, path=path)
+        return None
 
-    def _write_cache(self, url: str, image: Image) -> None:
+    def _write_cache(self, url: str, image: Image) -> Image:
+        """Keep ``image`` in the cache; the cached file, or ``image`` itself if it could
+        not be written."""
+        path = self.cache_dir / f"{self._key(url)}.{EXTENSIONS[image.content_type]}"
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-            temporary = self._path(url).with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_bytes(image.content_type.encode() + b"\n" + image.body)
-            temporary.replace(self._path(url))  # atomic: other workers never read half
+            temporary.write_bytes(image.body)
+            temporary.replace(path)  # atomic: other workers never read half
             self._trim()
         except OSError as error:
             log.warning("Media cache not written (%s): serving without it", error)
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            return image
+        # a file bigger than the whole bound is trimmed at once: serve it from memory
+        return Image(image.content_type, path=path) if path.exists() else image
 
     def _trim(self) -> None:
         """Remove the least recently served files until the cache is within its bound."""
