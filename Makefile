@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint browser clean docs docs-config translations screenshots
+.PHONY: demo test lint browser nginx clean docs docs-config translations screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ PG_REACHABLE = $(PY) -c "import socket, sys; from sqlalchemy.engine import make_
 ## then again on PostgreSQL when it is reachable (always in CI). Browser tests need
 ## Chromium (see `browser`); the PostgreSQL round leaves them out, and the package test
 ## (`slow`): they test the page and the wheel, not the database.
-test: $(STAMP) browser docs
+test: $(STAMP) browser nginx docs
 	$(PY) -m ruff check flask_twitsocket tests demo_app benchmarks
 	$(PY) -m pytest
 	@if [ "$$CI" = "true" ] || $(PG_REACHABLE); then \
@@ -57,6 +57,17 @@ browser:
 bench: $(STAMP) browser bench-tools
 	cd benchmarks/loadgen && npm ci --no-audit --no-fund --silent
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+## Debian's nginx for tests/test_media_nginx.py (the shipped nginx site file, run for real);
+## without it those tests are skipped with the reason.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's nginx for the media proxy tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else \
+	    echo "nginx is not installed: the nginx tests will be skipped (apt-get install nginx)"; \
+	  fi; }
 
 ## Debian's hey (HTTP load generator) and nginx (the static-file baseline and the proxy in
 ## front of ours) for benchmarks/bench_media.py, which starts its own nginx on free ports.
