@@ -36,6 +36,7 @@
   var root = document.documentElement;
   var CLOCK = 200;          /* how often the pacer looks; a move needs a whole tick */
   var HISTORY = 40;         /* recent posts kept for the rotation and the strip */
+  var FADE_GRACE = 10000;   /* a fade-in the browser never reports ended, believed after */
   var MAX_REMOVED = 2000;   /* deleted keys remembered, so a shuffle never brings one back */
   var key = Queue.key;
 
@@ -48,15 +49,21 @@
   /* Monotonic, sub-millisecond: dwell is compared with what the screen showed. */
   function now() { return performance.now(); }
 
-  /* A card's dwell starts when it has faded in. The fade's end is only known for sure when
-     the browser says so (the animation starts on the next frame, later on a busy machine),
-     so `set` gets the expected end now and the real one at `animationend`. */
+  /* A card's dwell starts when it has faded in, and only the browser knows when that is:
+     on a busy machine the animation starts frames (even seconds) after the card went in.
+     So `set` gets Infinity (not readable yet), then the time of `animationend`; a browser
+     that never says so (a tab in the background) is believed after FADE_GRACE. */
   function stillFrom(node, set) {
     var fade = fadeIn(node);
-    set(now() + fade);
-    if (fade) {
-      node.addEventListener("animationend", function () { set(now(), node); });
+    if (!fade) { set(now()); return; }
+    set(Infinity);
+    var pending = true;
+    function faded() {
+      if (pending) { pending = false; set(now()); }
     }
+    node.addEventListener("animationend", faded);
+    node.addEventListener("animationcancel", faded);
+    window.setTimeout(faded, fade + FADE_GRACE);
   }
 
   function remember(post) {
@@ -173,8 +180,8 @@
       /* DOM order: newest first across the wall (screen readers, tests, copies of it) */
       box.insertBefore(node, box.firstChild);
       grid.place(c);
-      stillFrom(node, function (at, ended) {   /* readable once it has faded in */
-        if (!ended || column.nodes[0] === ended) { column.still = Math.max(column.still, at); }
+      stillFrom(node, function (at) {   /* readable once it has faded in */
+        if (at === Infinity || column.still === Infinity) { column.still = at; }
       });
       return true;
     },
@@ -189,6 +196,7 @@
       grid.columns.forEach(function (column, c) {
         var at = column.nodes.indexOf(node);
         if (at >= 0) { column.nodes.splice(at, 1); grid.place(c); }
+        if (at === 0 && column.still === Infinity) { column.still = now(); }  /* gone mid-fade */
       });
     },
 
@@ -196,6 +204,7 @@
       grid.columns.forEach(function (column, c) {
         var at = column.nodes.indexOf(old);
         if (at >= 0) { column.nodes[at] = node; grid.place(c); }
+        if (at === 0 && column.still === Infinity) { column.still = now(); }  /* shown whole */
       });
     }
   };
@@ -234,8 +243,8 @@
       root.classList.remove("wall-is-empty");
       var node = build(post, earlier);
       box.replaceChildren(node);
-      stillFrom(node, function (at, ended) {
-        if (!ended || box.firstChild === ended) { single.shownAt = Math.max(single.shownAt, at); }
+      stillFrom(node, function (at) {
+        if (at === Infinity || single.shownAt === Infinity) { single.shownAt = at; }
       });
       single.drawStrip();
       return true;
@@ -264,7 +273,9 @@
     },
 
     forget: function () { single.shownAt = 0; single.drawStrip(); },
-    replaced: function () { /* same place, same size */ }
+    replaced: function () {   /* same place, same size; an update is shown whole at once */
+      if (single.shownAt === Infinity) { single.shownAt = now(); }
+    }
   };
 
   var view = layout === "grid" ? grid : single;
