@@ -9,24 +9,37 @@ layer) imports them without a cycle.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from .bus import Bus, create_bus
 from .config import Settings
+from .config_table import MODERATION_MODES, WALL_LAYOUTS
 from .hub import Hub
 from .migrations import is_managed, upgrade
 from .models import metadata
 from .moderation import Gate, Moderation
+from .moderation.wall_admin import WallAdmin
 from .pipeline import Ingestor
 from .store import PostStore
-from .walls import Router, WallSpec, site_walls
+from .walls import Router, WallSpec, combine, site_walls, walls_converter
+
+log = logging.getLogger("flask_twitsocket")
+
+#: Seconds between two looks at the walls table (walls made or changed in the console):
+#: every process — web workers and the stream — sees a change within this.
+WALLS_CHECK_EVERY = 2.0
+#: A wall in the walls table is held to exactly what ``TWITSOCKET_WALLS`` accepts.
+parse_walls = walls_converter(MODERATION_MODES, WALL_LAYOUTS)
 
 
 class TwitSocketState:
@@ -46,8 +59,51 @@ class TwitSocketState:
         #: Called with ``wall=`` for an action on one wall of several.
         self.moderator_required: Callable[..., Any] | None = None
         self._moderation: Moderation | None = None
-        #: The site's walls by slug, the default wall ``main`` first.
-        self.walls: dict[str, WallSpec] = site_walls(settings)
+        #: The config's walls (``TWITSOCKET_WALLS`` and the single-wall settings).
+        self.config_walls: dict[str, WallSpec] = site_walls(settings)
+        self._live, self._archived = dict(self.config_walls), {}
+        self._walls_version: tuple[Any, ...] | None = None
+        self._walls_checked = float("-inf")
+        self._walls_lock = threading.Lock()
+
+    @property
+    def walls(self) -> dict[str, WallSpec]:
+        """The site's live walls by slug, the default wall ``main`` first: the config's,
+        with the console's creations and edits (see :func:`flask_twitsocket.walls.combine`),
+        looked up again every :data:`WALLS_CHECK_EVERY` seconds."""
+        self.refresh_walls()
+        return self._live
+
+    @property
+    def archived_walls(self) -> dict[str, WallSpec]:
+        """The walls that ended: no new posts, off the index; their posts stay."""
+        self.refresh_walls()
+        return self._archived
+
+    def refresh_walls(self, force: bool = False) -> bool:
+        """Read the walls table again if it changed (at most every
+        :data:`WALLS_CHECK_EVERY` seconds unless ``force``); True when the live walls
+        changed, and then the store routes by them. A database without the table (not
+        upgraded yet) or away keeps the walls known."""
+        moment = time.monotonic()
+        if not force and moment - self._walls_checked < WALLS_CHECK_EVERY:
+            return False
+        with self._walls_lock:
+            self._walls_checked = moment
+            try:
+                version, rows = self.store.stored_walls(parse_walls, self._walls_version)
+            except SQLAlchemyError as error:
+                log.debug("Could not read the walls table: %s", error)
+                return False
+            if rows is None:
+                return False
+            self._walls_version = version
+            live, self._archived = combine(self.config_walls, rows)
+            if live == self._live:
+                return False
+            self._live = live
+            self.store.use_router(Router(live))
+            return True
 
     @property
     def moderation(self) -> Moderation:
@@ -55,6 +111,13 @@ class TwitSocketState:
         if self._moderation is None:
             self._moderation = Moderation(self.store, self.settings, notify=self._notify)
         return self._moderation
+
+    @property
+    def wall_admin(self) -> WallAdmin:
+        """The console's wall actions (create, edit, archive), audited in the action log."""
+        return WallAdmin(self.moderation, parse_walls,
+                         lambda: (self.walls, self.archived_walls),
+                         lambda: self.refresh_walls(force=True))
 
     @property
     def engine(self) -> Engine:
@@ -65,7 +128,7 @@ class TwitSocketState:
     def store(self) -> PostStore:
         if self._store is None:
             self._store = PostStore(self.engine, self.settings["JOURNAL_KEEP"],
-                                    self.settings["KEEP_RAW"], Router(self.walls))
+                                    self.settings["KEEP_RAW"], Router(self._live))
         return self._store
 
     @property

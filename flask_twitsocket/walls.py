@@ -67,6 +67,12 @@ class WallSpec:
                 "bluesky_accounts": list(self.bluesky_accounts),
                 "moderation": self.moderation, "catch_all": self.catch_all}
 
+    def options(self) -> dict[str, Any]:
+        """The wall's settings in the ``TWITSOCKET_WALLS`` shape (what the walls table
+        keeps, and what the console's form edits): every key, tracking as lists."""
+        return {"title": self.title, **{key: list(getattr(self, key)) for key in _TRACKING},
+                **{key: getattr(self, key) for key in (*_IDENTITY, "layout", "moderation")}}
+
 
 _TRACKING = {"track_keywords": as_keywords, "track_users": as_id_list,
              "mastodon_hashtags": as_str_list, "bluesky_accounts": as_str_list}
@@ -114,6 +120,7 @@ def _option(slug: str, key: Any, raw: Any, choices: Mapping[str, tuple[str, ...]
         if convert is not None:
             return convert(raw)
         if key in choices:
+            raw = raw if raw != "" else None  # an empty choice of a form: the site's
             if raw is not None and raw not in choices[key]:
                 raise ValueError(f"must be one of {', '.join(choices[key])}; got {raw!r}")
             return raw
@@ -125,6 +132,43 @@ def _option(slug: str, key: Any, raw: Any, choices: Mapping[str, tuple[str, ...]
         raise ValueError(f"{slug!r}.{key}: {error}") from None
     known = ", ".join(sorted(["title", *choices, *_TRACKING, *_IDENTITY]))
     raise ValueError(f"{slug!r}.{key}: unknown wall setting (known: {known})")
+
+
+#: Where a row of the walls table came from: the config (refreshed from it at each start
+#: of the stream) or the console (the table is its truth: created, edited or archived there).
+FROM_CONFIG = "config"
+FROM_CONSOLE = "console"
+
+
+@dataclass(frozen=True)
+class StoredWall:
+    """A row of the walls table, read back: its settings, whether it ended, its origin."""
+
+    spec: WallSpec
+    archived: bool
+    origin: str
+
+
+def combine(configured: Mapping[str, WallSpec], stored: Iterable[StoredWall],
+            ) -> tuple[dict[str, WallSpec], dict[str, WallSpec]]:
+    """The site's live walls (the default wall first) and its archived ones.
+
+    Why this rule: the config is every process's and needs no database, so a wall from
+    the config is read from the config — until a moderator edits or archives it in the
+    console; from then on (as for a wall made in the console) its row in the walls table
+    is the truth, and a restart does not undo the moderator's change. The default wall is
+    never archived."""
+    live = dict(configured)
+    archived: dict[str, WallSpec] = {}
+    for row in stored:
+        slug = row.spec.slug
+        if row.archived and slug != DEFAULT_WALL:
+            if row.origin == FROM_CONSOLE or slug not in configured:
+                live.pop(slug, None)
+                archived[slug] = row.spec
+        elif row.origin == FROM_CONSOLE:
+            live[slug] = row.spec
+    return live, archived
 
 
 def site_walls(settings: Mapping[str, Any]) -> dict[str, WallSpec]:

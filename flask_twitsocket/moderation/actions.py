@@ -27,7 +27,6 @@ from ..serialise import dumps, loads
 from ..store import PostStore, visibility
 from ..store import walls as on_walls
 from ..store.tables import Key, insert_ignore
-from ..walls import site_walls
 from .auto import enabled_rules
 from .folding import fold, phrase_pattern
 from .pending import (
@@ -141,6 +140,8 @@ class Moderation:
 
     def _record(self, who: str, action: str, target: str, work: Work,
                 undoes: int | None = None, wall: str | None = None) -> dict[str, Any]:
+        """Run ``work`` with its log entry in one transaction; the entry. (Also what
+        :mod:`.wall_admin` audits a wall's changes with.)"""
         entry: dict[str, Any] = {}
 
         def logged(conn: Connection) -> tuple[list[Outgoing], int]:
@@ -155,12 +156,15 @@ class Moderation:
             return [*messages, log_message(entry, undoes)], delta
 
         with self._lock:  # one moderator action at a time per worker: simple, and rare
-            journal_id = (self.store.change(logged) if wall is None
-                          else self.store.change_on_wall(wall, logged))
+            journal_id = (self.store.change_on_wall(wall, logged)
+                          if wall is not None and action in WALL_ACTIONS
+                          else self.store.change(logged))
         if journal_id is not None:
             self.notify(journal_id)
         log.info("Moderator %s: %s %s", who, action, target)
         return entry
+
+    logged_change = _record
 
     def undo(self, who: str, action_id: str) -> dict[str, Any]:
         try:
@@ -173,7 +177,10 @@ class Moderation:
             raise ModerationError(404, f"no action {action_id}")
         if done.undone_at is not None:
             raise ModerationError(409, f"action {action_id} was undone already")
-        inverse = self.INVERSE[done.action]
+        inverse = self.INVERSE.get(done.action)
+        if inverse is None:  # a wall created, edited or archived: edit it again instead
+            raise ModerationError(400, f"a {done.action} is not undone here; edit the "
+                                       "wall instead")
         if done.wall is not None:
             return self._record(who, inverse, done.target,
                                 self._on_wall(inverse, done.wall, done.target),
@@ -357,7 +364,7 @@ class Moderation:
             "log": log_entries, "count": self.store.count(),
             # several walls: the console's switcher (hide/unhide on one wall)
             "walls": [{"slug": slug, "title": wall.title or slug}
-                      for slug, wall in site_walls(self.settings).items()
+                      for slug, wall in self.store.router.walls.items()
                       ] if self.store.router is not None else [],
         }
 

@@ -27,8 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..messages import Outgoing, count_message, tweet_message
 from ..serialise import post_json
 from ..shapes import Deletion, Edit, Normalised, PostData
-from ..walls import DEFAULT_WALL, Router, WallSpec
-from . import top, visibility
+from ..walls import DEFAULT_WALL, Router, StoredWall, WallSpec
+from . import top, visibility, wall_table
 from . import walls as on_walls
 from .journal import Journal
 from .posts import delete_post, edit, insert_posts, insert_rows
@@ -160,10 +160,34 @@ class PostStore:
                                          [(wall, messages), *counts]) or None
 
     def record_walls(self, walls: Mapping[str, WallSpec]) -> list[str]:
-        """Write the site's walls to the walls table (the stream does at start): the
-        configured ones live, any other archived (its posts keep their links)."""
+        """Write the config's walls to the walls table (the stream does at start): see
+        :func:`.wall_table.record` (the console's walls are left as the console made them)."""
         with self.engine.begin() as conn:
-            return on_walls.record(conn, walls)
+            return wall_table.record(conn, walls)
+
+    def stored_walls(self, parse: Callable[[Any], dict[str, WallSpec]],
+                     known: tuple[Any, ...] | None = None,
+                     ) -> tuple[tuple[Any, ...], list[StoredWall] | None]:
+        """The walls table's fingerprint and, when it differs from ``known``, its rows."""
+        with self.engine.connect() as conn:
+            fingerprint = wall_table.version(conn)
+            if fingerprint == known:
+                return fingerprint, None
+            return fingerprint, wall_table.read(conn, parse)
+
+    def use_router(self, router: Router) -> None:
+        """Route by a new set of walls from now on (walls created, edited or archived in
+        the console). A site that goes from one wall to several links its stored posts to
+        the default wall first, which shows every post: it keeps showing the old ones."""
+        if router.single:
+            self.router = None
+            return
+        if self.router is None and router.walls[DEFAULT_WALL].catch_all:
+            with self.engine.begin() as conn:
+                linked = wall_table.link_everything(conn, DEFAULT_WALL)
+            if linked:
+                log.info("Linked %d stored posts to the default wall", linked)
+        self.router = router
 
     def wall_slugs(self) -> tuple[str, ...]:
         """The site's walls (just the default one on a single-wall site)."""
