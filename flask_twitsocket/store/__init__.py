@@ -197,14 +197,14 @@ class PostStore:
                   ) -> list[dict[str, Any]]:
         """:meth:`recent` of one wall (None: the default wall; a single-wall site's is
         every post)."""
-        if self.router is None:
+        if self._everything_of(wall):
             return self.recent(limit, since_seq)
         with self.engine.connect() as conn:
             return on_walls.recent(conn, wall or DEFAULT_WALL, limit, since_seq)
 
     def count_on(self, wall: str | None) -> int:
         """:meth:`count` of one wall (None: the default wall)."""
-        if self.router is None:
+        if self._everything_of(wall):
             return self.count()
         wall = wall or DEFAULT_WALL
         with self.engine.connect() as conn:
@@ -230,7 +230,15 @@ class PostStore:
         """Whether ``wall`` shows every post (a single-wall site, or a default wall without
         tracking of its own): its top lists are the cached ones, not an aggregation of the
         whole archive per request."""
-        return self.router is None or self.router.walls[wall or DEFAULT_WALL].catch_all
+        if self.router is None:
+            return (wall or DEFAULT_WALL) == DEFAULT_WALL
+        known = self.router.walls.get(wall or DEFAULT_WALL)
+        return known is not None and known.catch_all
+
+    def _everything_of(self, wall: str | None) -> bool:
+        """Whether ``wall``'s posts are all the posts, read without links: the default
+        wall of a site with one wall (an archived wall's posts stay linked to it)."""
+        return self.router is None and (wall or DEFAULT_WALL) == DEFAULT_WALL
 
     def journal_entries_with_walls_after(self, last_id: int, limit: int = 100,
                                          ) -> list[tuple[int, str, str, str | None]]:
