@@ -43,6 +43,7 @@ from flask import (
 )
 from werkzeug.security import check_password_hash
 
+from ..config_table import MODERATION_MODES, WALL_LAYOUTS
 from ..moderation.actions import ModerationError
 from ..state import current_state
 from .client_address import client_address
@@ -144,7 +145,8 @@ def console() -> Response:
         return _login_page(401 if has_password else 403)
     # a path: the console picks ws:// or wss:// from its own page's scheme
     ws_path = urlsplit(url_for("twitsocket.moderate_ws")).path
-    return _page("twitsocket/moderate.html", 200, moderator=who, error=None, ws_path=ws_path)
+    return _page("twitsocket/moderate.html", 200, moderator=who, error=None, ws_path=ws_path,
+                 wall_layouts=WALL_LAYOUTS, moderation_modes=MODERATION_MODES)
 
 
 def _limiter() -> LoginLimiter:

@@ -305,7 +305,11 @@
       li.appendChild(el("span", "who", entry.moderator));
       li.appendChild(el("strong", "what", entry.action));
       li.appendChild(el("span", "target", entry.target));
-      if (!entry.undone_at) { li.appendChild(button("Undo", "undo", entry.id, "quiet")); }
+      if (entry.wall) { li.appendChild(el("span", "wall", entry.wall)); }
+      /* a wall created, edited or archived is changed again in the Walls tab, not undone */
+      if (!entry.undone_at && !/-wall$/.test(entry.action)) {
+        li.appendChild(button("Undo", "undo", entry.id, "quiet"));
+      }
       list.appendChild(li);
     });
     if (!state.log.length) { list.appendChild(el("li", "empty", "No actions yet.")); }
@@ -320,13 +324,18 @@
   function renderWalls() {
     var select = $("[data-wall-select]");
     var walls = Array.isArray(state.walls) ? state.walls : [];
-    if (!select || !walls.length || select.options.length > 1) { return; }
+    if (!select) { return; }
+    var listed = Array.prototype.slice.call(select.options, 1).map(function (o) { return o.value; });
+    if (listed.join(" ") === walls.map(function (w) { return String(w.slug); }).join(" ")) { return; }
+    var chosen = select.value;
+    while (select.options.length > 1) { select.remove(1); }
     walls.forEach(function (wall) {
       var option = el("option", null, String(wall.title || wall.slug));
       option.value = String(wall.slug);
       select.appendChild(option);
     });
-    $("[data-wall-switcher]").hidden = false;
+    select.value = listed.indexOf(chosen) >= 0 || walls.some(function (w) { return w.slug === chosen; }) ? chosen : "";
+    $("[data-wall-switcher]").hidden = !walls.length;
   }
 
   function chosenWall(action) {
