@@ -69,8 +69,11 @@ class WallSpec:
 
     def options(self) -> dict[str, Any]:
         """The wall's settings in the ``TWITSOCKET_WALLS`` shape (what the walls table
-        keeps, and what the console's form edits): every key, tracking as lists."""
+        keeps, and what the console's form edits): every key, tracking as lists, phrases
+        quoted again so that they read back as phrases."""
+        keywords = [f'"{k}"' if " " in k else k for k in self.track_keywords]  # phrases
         return {"title": self.title, **{key: list(getattr(self, key)) for key in _TRACKING},
+                "track_keywords": keywords,
                 **{key: getattr(self, key) for key in (*_IDENTITY, "layout", "moderation")}}
 
 
@@ -208,11 +211,11 @@ def site_tracking(settings: Mapping[str, Any], attribute: str) -> tuple[str, ...
     return union(site_walls(settings).values(), attribute)
 
 
-def site_mastodon_hashtags(settings: Mapping[str, Any]) -> tuple[str, ...]:
+def mastodon_hashtags(walls: Iterable[WallSpec]) -> tuple[str, ...]:
     """The Mastodon hashtags of every wall: each wall's own, else its #keywords (as the
     single-wall ``TWITSOCKET_MASTODON_HASHTAGS`` defaults)."""
     return tuple(dict.fromkeys(
-        tag for wall in site_walls(settings).values()
+        tag for wall in walls
         for tag in (wall.mastodon_hashtags
                     or [keyword for keyword in wall.track_keywords if keyword.startswith("#")])))
 

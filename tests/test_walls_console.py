@@ -72,7 +72,8 @@ def test_a_wall_created_in_the_console_is_served_at_once(app, live_server):
 def test_editing_a_wall_changes_what_it_receives(app):
     client = app.test_client()
     console = Console(client).open()
-    post(console, WALLS_API, {"slug": "room-a", "track_keywords": ["#python"]})
+    post(console, WALLS_API, {"slug": "room-a", "track_keywords": ['#python', '"web apps"']})
+    assert listing(console)["room-a"]["track_keywords"] == ["#python", '"web apps"']
     entry = post(console, f"{WALLS_API}/room-a", {"track_keywords": ["#rust"],
                                                    "title": "Room A"})["entry"]
     assert (entry["action"], entry["wall"]) == ("edit-wall", "room-a")
