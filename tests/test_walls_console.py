@@ -5,13 +5,16 @@ action log, refusals that write nothing, and how a config wall and a console edi
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import make_app, x_post
 from flask import Flask
 from moderation_helpers import MODERATED, PREFIX, Console, Listener, ingest
+from sqlalchemy import select
 
 from flask_twitsocket import TwitSocket
-from flask_twitsocket.models import metadata
+from flask_twitsocket.models import ModerationAction, Wall, metadata
 
 WALLS_API = f"{PREFIX}/moderate/api/walls"
 
@@ -77,6 +80,11 @@ def test_editing_a_wall_changes_what_it_receives(app):
     entry = post(console, f"{WALLS_API}/room-a", {"track_keywords": ["#rust"],
                                                    "title": "Room A"})["entry"]
     assert (entry["action"], entry["wall"]) == ("edit-wall", "room-a")
+    with app.extensions["twitsocket"].engine.connect() as conn:  # before and after, audited
+        detail = conn.execute(select(ModerationAction.__table__.c.detail).where(
+            ModerationAction.__table__.c.id == int(entry["id"]))).scalar_one()
+    assert json.loads(detail)["before"]["track_keywords"] == ["#python", '"web apps"']
+    assert json.loads(detail)["after"]["track_keywords"] == ["#rust"]
     ingest(app, x_post(1, text="#python"), x_post(2, text="#rust"))
     assert ids(client, "room-a") == (["2"], 1)
     edited = listing(console)["room-a"]
@@ -164,6 +172,11 @@ def test_a_console_edit_of_a_config_wall_survives_a_restart(app, database_url):
     assert [(w["slug"], w["track_keywords"]) for w in walls] == [
         ("main", []), ("room-a", ["#django"])]
     assert restarted.test_client().get(f"{PREFIX}/w/room-b/wall").status_code == 410
+    with again.engine.begin() as conn:  # the wall given back to the config (docs/walls.md)
+        conn.execute(Wall.__table__.delete().where(Wall.__table__.c.slug == "room-a"))
+    again.refresh_walls(force=True)
+    walls = restarted.test_client().get(f"{PREFIX}/api/walls").get_json()["walls"]
+    assert [(w["slug"], w["track_keywords"]) for w in walls][1] == ("room-a", ["#python"])
     for each in (state, again):
         each.hub.stop()
         each.engine.dispose()

@@ -107,6 +107,23 @@ def test_mastodon_follows_a_new_hashtag_and_drops_an_old_one(mastodon, database_
         running.close()
 
 
+def test_mastodon_polling_reads_the_new_hashtags_in_its_next_round(mastodon, database_url):
+    running = Running(MastodonSource, database_url, TWITSOCKET_MASTODON_URL=mastodon.url,
+                      TWITSOCKET_TRACK_KEYWORDS="#devconf26",
+                      TWITSOCKET_MASTODON_POLL_INTERVAL="0.2")  # no token: polling
+    try:
+        wait_until(lambda: mastodon.timeline_requests, timeout=LONG, message="a poll")
+        running.source.walls_changed({"main": running.state.walls["main"],
+                                      "room-a": room("room-a", mastodon_hashtags=("python",))})
+        status = mastodon.post(mastodon.status("<p>polled #python</p>", tag="python"),
+                               stream=False)
+        got = running.next_matching(lambda e: e.payload.get("payload", {}).get("id")
+                                    == status["id"])
+        assert got.payload["event"] == "update"
+    finally:
+        running.close()
+
+
 def test_bluesky_filters_for_new_keywords_and_accounts_on_the_same_connection(
         jetstream, appview, database_url, tmp_path):
     running = Running(BlueskySource, database_url, TWITSOCKET_BLUESKY_JETSTREAM_URL=jetstream.url,
