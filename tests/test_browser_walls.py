@@ -79,3 +79,58 @@ def test_the_console_hides_a_post_on_the_wall_it_switched_to(
     for each in (left, right, console):
         each.assert_clean()
     publisher.state.engine.dispose()
+
+
+def test_the_console_creates_edits_and_archives_a_wall(
+        wall_server, database_url, open_page, monkeypatch):
+    monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))
+    publisher = Publisher(database_url)  # the stream: it sees the console's walls
+    console = open_page(f"{wall_server.url}/twitsocket/moderate")
+    page = console.page
+    page.fill("input[name=password]", "demo")
+    page.click("form button[type=submit]")
+    page.wait_for_selector('[data-status][data-state="live"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector('[data-wall-item="room-b"]', timeout=TIMEOUT_MS)
+
+    page.fill("#wall-slug", "room-c")
+    page.fill("#wall-title", "Room C <Go>")
+    page.fill("#wall-keywords", "#golang, gopher")
+    page.select_option("#wall-layout", "spotlight")
+    page.click("[data-wall-save]")
+    page.wait_for_selector('[data-wall-item="room-c"]', timeout=TIMEOUT_MS)
+    assert page.text_content('[data-wall-item="room-c"] .name') == "Room C <Go>"
+    assert page.text_content("[data-wall-notice]") == "Created room-c."
+
+    page.fill("#wall-slug", "room-d")
+    page.fill("#wall-keywords", "machine learning")  # a phrase must be quoted: refused
+    page.click("[data-wall-save]")
+    page.wait_for_selector("[data-wall-notice].error", timeout=TIMEOUT_MS)
+    assert "'room-d'.track_keywords" in page.text_content("[data-wall-notice]")
+    assert page.locator('[data-wall-item="room-d"]').count() == 0
+
+    page.click('[data-wall-edit="room-c"]')
+    assert page.input_value("#wall-keywords") == "#golang, gopher"
+    assert page.input_value("#wall-layout") == "spotlight"
+    page.fill("#wall-keywords", "#golang, #gophercon")
+    page.click("[data-wall-save]")
+    page.wait_for_function("() => document.querySelector('[data-wall-item=\"room-c\"] .text')"
+                           ".textContent.includes('#gophercon')", timeout=TIMEOUT_MS)
+
+    publisher.state.refresh_walls(force=True)  # what the stream's chores do every 2 s
+    projector = open_page(f"{wall_server.url}/twitsocket/w/room-c/wall", viewport=HALF_HD)
+    projector.wait_for_state("live")
+    publisher.publish(x_post(1, text="Hello #gophercon"), x_post(2, text="#python only"))
+    projector.page.wait_for_function(f"() => ({SHOWN})() === '1'", timeout=TIMEOUT_MS)
+
+    page.click('[data-wall-archive="room-c"]')   # first click asks,
+    page.click('[data-wall-archive="room-c"]')   # the second archives
+    page.wait_for_selector('[data-wall-item="room-c"].archived', timeout=TIMEOUT_MS)
+    ended = projector.page.goto(f"{wall_server.url}/twitsocket/w/room-c/wall")
+    assert ended.status == 410
+    assert projector.page.text_content("[data-wall-ended]") == "This wall has ended."
+    page.wait_for_selector("[data-log] li:has-text('archive-wall')", timeout=TIMEOUT_MS)
+    entry = page.locator("[data-log] li", has_text="archive-wall")
+    assert entry.count() == 1 and entry.locator("button").count() == 0
+    for each in (console, projector):
+        each.assert_clean()
+    publisher.state.engine.dispose()

@@ -95,9 +95,9 @@
     }).catch(function () { say("Could not reach the server; try again.", true); return false; });
   }
 
-  function startNew() {
+  /* back to "new wall"; the fields are cleared by the caller (form.reset) */
+  function newMode() {
     editing = null;
-    form.reset();
     field("slug").readOnly = false;
     heading.textContent = "New wall";
     save.textContent = "Create";
@@ -130,14 +130,12 @@
       save.disabled = false;
       if (!ok) { return; }
       say((editing ? "Saved " : "Created ") + slug + ".");
-      if (!editing) { startNew(); }
+      if (!editing) { form.reset(); }
       load();
     });
   });
 
-  form.addEventListener("reset", function () {
-    window.setTimeout(startNew, 0);   /* after the browser cleared the fields */
-  });
+  form.addEventListener("reset", newMode);
 
   list.addEventListener("click", function (event) {
     var target = event.target.closest ? event.target.closest("button") : null;
@@ -152,7 +150,7 @@
     }
     target.disabled = true;
     send(url + "/" + encodeURIComponent(slug) + "/archive", {}).then(function (ok) {
-      if (ok) { say("Archived " + slug + "."); if (editing === slug) { startNew(); } }
+      if (ok) { say("Archived " + slug + "."); if (editing === slug) { form.reset(); } }
       load();
     });
   });
