@@ -60,6 +60,8 @@ def test_a_wall_changed_in_the_console_resyncs_x_without_reconnecting(
 
     room_c = Listener(f"{live_server.ws_url}{PREFIX}/ws?wall=room-c")
     room_a = Listener(f"{live_server.ws_url}{PREFIX}/ws?wall=room-a")
+    for listener in (room_c, room_a):  # subscribed: the server sent the opening count
+        assert listener.next(timeout=LONG)["type"] == "count"
     # the stream routes by the new walls once it saw them: a post for room-c on X's rules
     fake_x.deliver(x_post(2, text="The borrow checker, explained"))
     tweet = room_c.wait_for(lambda m: m["type"] == "tweet", timeout=LONG)["tweet"]
