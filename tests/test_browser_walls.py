@@ -134,3 +134,30 @@ def test_the_console_creates_edits_and_archives_a_wall(
     for each in (console, projector):
         each.assert_clean()
     publisher.state.engine.dispose()
+
+
+@pytest.mark.parametrize("wall_env", [{"TWITSOCKET_WALLS": json.dumps(WALLS),
+                                       "TWITSOCKET_MODERATION": "pre"}])
+def test_the_console_shows_every_queue_together_or_one_walls(
+        wall_server, database_url, open_page, monkeypatch):
+    monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))
+    monkeypatch.setenv("TWITSOCKET_MODERATION", "pre")  # the publisher holds them too
+    publisher = Publisher(database_url)
+    publisher.publish(x_post(1, text="#python talk"), x_post(2, text="#rust talk"),
+                      x_post(3, text="#devconf26 lunch"))
+    console = open_page(f"{wall_server.url}/twitsocket/moderate")
+    page = console.page
+    page.fill("input[name=password]", "demo")
+    page.click("form button[type=submit]")
+    page.wait_for_selector('[data-status][data-state="live"]', timeout=TIMEOUT_MS)
+    queued = "() => [...document.querySelectorAll('[data-queue] li[data-key]')]" \
+             ".map(n => n.dataset.key).sort().join(',')"
+    page.wait_for_function(f"() => ({queued})() === 'x:1,x:2,x:3'", timeout=TIMEOUT_MS)
+    assert page.get_attribute('[data-queue] li[data-key="x:2"] [data-walls]',
+                              "data-walls") == "main room-b"
+    page.select_option("[data-wall-select]", "room-a")
+    page.wait_for_function(f"() => ({queued})() === 'x:1'", timeout=TIMEOUT_MS)
+    page.select_option("[data-wall-select]", "")
+    page.wait_for_function(f"() => ({queued})() === 'x:1,x:2,x:3'", timeout=TIMEOUT_MS)
+    console.assert_clean()
+    publisher.state.engine.dispose()

@@ -5,7 +5,7 @@ moderator check receives the wall (a room's volunteer moderates only that room).
 from __future__ import annotations
 
 import pytest
-from conftest import x_post
+from conftest import make_app, x_post
 from flask import Flask
 from moderation_helpers import MODERATED, PREFIX, Console, Listener, csrf_of, ingest
 
@@ -130,3 +130,24 @@ def test_the_console_follows_every_walls_posts_and_the_default_walls_count(app,
     # main's count only (0, 2, 3), never room-a's (1, 2) or room-b's (1)
     assert counts == sorted(counts) and counts[0] == 0 and 1 not in counts
     console.close()
+
+
+def test_the_queue_says_which_walls_each_held_post_is_for(database_url):
+    app = make_app(database_url, **MODERATED, TWITSOCKET_WALLS=WALLS,
+                   TWITSOCKET_MODERATION="pre")
+    state = app.extensions["twitsocket"]
+    if not database_url.startswith("sqlite"):
+        metadata.drop_all(state.engine)
+    state.create_tables()
+    ingest(app, x_post(1, text="#python and #rust"), x_post(2, text="#rust only"),
+           x_post(3, text="nothing tracked"))
+    console = Console(app.test_client()).open()
+    queue = {item["tweet"]["id"]: item["walls"] for item in console.state()["queue"]}
+    # every wall's queue together, each post with the walls it goes to once approved
+    assert queue == {"1": ["main", "room-a", "room-b"], "2": ["main", "room-b"],
+                     "3": ["main"]}
+    act_on(console, "approve", "x:2")
+    assert wall_ids(app.test_client(), "room-b") == (["2"], 1)
+    assert wall_ids(app.test_client(), "room-a") == ([], 0)
+    state.hub.stop()
+    state.engine.dispose()

@@ -355,6 +355,9 @@ class Moderation:
             pins = visibility.pin_keys(conn)
             midnight = now().replace(hour=0, minute=0, second=0, microsecond=0)
             counts = rule_counts(conn, midnight)
+        if self.store.router is not None:  # several walls: where each held post would go
+            for item in queue:
+                item["walls"] = list(on_walls.walls_for(self.store.router, item["tweet"]))
         return {
             "auto_rules": list(enabled_rules(self.settings)), "rule_counts": counts,
             "mode": self.mode, "delay": self.settings["MODERATION_DELAY"],

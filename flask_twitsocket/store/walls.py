@@ -59,6 +59,11 @@ def _link(conn: Connection, stored: Sequence[dict[str, Any]],
     return routes
 
 
+def walls_for(router: Router, post: dict[str, Any]) -> tuple[str, ...]:
+    """The walls a post (as JSON: a held post in the queue) goes to once it is shown."""
+    return router.route(_as_post_data(post))
+
+
 def _as_post_data(post: dict[str, Any]) -> PostData:
     author = post.get("author") or {}
     return PostData(network=post["network"], post_id=post["id"], text=post["text"],

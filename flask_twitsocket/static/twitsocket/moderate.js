@@ -233,16 +233,20 @@
     var waiting = 0;
     renderRuleTools();
     var filter = $("[data-queue-filter]").value;
+    /* several walls: "All walls" shows every wall's queue together; a chosen wall, the
+       posts that would go to it (an item not yet placed stays until the state says) */
+    var wall = $("[data-wall-select]") ? $("[data-wall-select]").value : "";
     state.queue.forEach(function (item) { if (item.state !== "vetoed") { waiting += 1; } });
     reconcile($("[data-queue]"), state.queue.filter(function (item) {
-      return !filter || (item.rule || "mode") === filter;
+      return (!filter || (item.rule || "mode") === filter)
+        && (!wall || !Array.isArray(item.walls) || item.walls.indexOf(wall) >= 0);
     }).map(function (item) {
       var post = item.tweet;
       var key = keyOf(post);
       return {
         key: key,
         signature: JSON.stringify([item.state, item.release_at || null, item.reason || null,
-                                   shown(post)]),
+                                   item.walls || null, shown(post)]),
         build: function () {
           var when = null;
           if (item.state === "vetoed") {
@@ -256,6 +260,11 @@
           }
           var li = postCard(post, when);
           li.classList.add(item.state === "vetoed" ? "is-vetoed" : "is-waiting");
+          if (Array.isArray(item.walls)) {
+            var walls = li.appendChild(el("p", "walls", item.walls.length
+              ? "for " + item.walls.join(", ") : "for no wall"));
+            walls.setAttribute("data-walls", item.walls.join(" "));
+          }
           li.appendChild(actions(item.state === "vetoed" ? [button("Approve after all", "approve", key)] : [
             button(item.rule ? "Release" : "Approve", "approve", key, "go"),
             button("Veto", "veto", key, "danger"),
@@ -399,6 +408,7 @@
         return item.pending_id !== message.item.pending_id;
       }));
       renderQueue();
+      if ((state.walls || []).length) { refreshSoon(); }  /* learn its walls */
       return;
     }
     refreshSoon();   /* delete, pin, unpin, released, vetoed, log: re-read the state */
@@ -468,6 +478,7 @@
   }
 
   $("[data-queue-filter]").addEventListener("change", renderQueue);
+  if ($("[data-wall-select]")) { $("[data-wall-select]").addEventListener("change", renderQueue); }
 
   document.addEventListener("click", function (event) {
     var target = event.target.closest ? event.target.closest("button[data-action]") : null;
