@@ -89,21 +89,23 @@ class TwitSocketState:
         if not force and moment - self._walls_checked < WALLS_CHECK_EVERY:
             return False
         with self._walls_lock:
+            if not force and moment - self._walls_checked < WALLS_CHECK_EVERY:
+                return False  # another thread looked while this one waited
             self._walls_checked = moment
             try:
                 version, rows = self.store.stored_walls(parse_walls, self._walls_version)
-            except SQLAlchemyError as error:
-                log.debug("Could not read the walls table: %s", error)
+                if rows is None:
+                    return False
+                live, archived = combine(self.config_walls, rows)
+                changed = live != self._live
+                if changed:
+                    self.store.use_router(Router(live))
+            except SQLAlchemyError as error:  # not upgraded yet, or away: next time
+                log.warning("Could not read the walls table (run upgrade-db?): %s",
+                            str(error).splitlines()[0][:200])
                 return False
-            if rows is None:
-                return False
-            self._walls_version = version
-            live, self._archived = combine(self.config_walls, rows)
-            if live == self._live:
-                return False
-            self._live = live
-            self.store.use_router(Router(live))
-            return True
+            self._walls_version, self._live, self._archived = version, live, archived
+            return changed
 
     @property
     def moderation(self) -> Moderation:

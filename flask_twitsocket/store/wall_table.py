@@ -104,10 +104,12 @@ def link_everything(conn: Connection, wall: str) -> int:
     no links; when it gets a second wall, its default wall — which shows every post — must
     keep showing the posts stored before. Returns how many were linked."""
     linked = select(POST_WALLS.c.seq).where(POST_WALLS.c.wall == wall)
-    missing = select(POSTS.c.seq).where(POSTS.c.seq.not_in(linked))
-    return conn.execute(insert(POST_WALLS).from_select(
-        ["wall", "seq", "hidden"],
-        select(literal(wall), missing.subquery().c.seq, literal(False)))).rowcount or 0
+    missing = select(literal(wall), POSTS.c.seq, literal(False)).where(
+        POSTS.c.seq.not_in(linked))
+    # every process that sees the change links: the first does it, the others find none
+    # missing, or (at the same moment) skip the ones just linked
+    return conn.execute(insert_ignore(conn, POST_WALLS).from_select(
+        ["wall", "seq", "hidden"], missing)).rowcount or 0
 
 
 def _live_slugs(conn: Connection) -> list[str]:
