@@ -23,23 +23,22 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .bus import Bus, create_bus
 from .config import Settings
-from .config_table import MODERATION_MODES, WALL_LAYOUTS
+from .config_table import parse_walls
 from .hub import Hub
 from .migrations import is_managed, upgrade
 from .models import metadata
 from .moderation import Gate, Moderation
 from .moderation.wall_admin import WallAdmin
+from .moderation.wall_rules import screens
 from .pipeline import Ingestor
 from .store import PostStore
-from .walls import Router, WallSpec, combine, site_walls, walls_converter
+from .walls import Router, WallSpec, combine, site_walls
 
 log = logging.getLogger("flask_twitsocket")
 
 #: Seconds between two looks at the walls table (walls made or changed in the console):
 #: every process — web workers and the stream — sees a change within this.
 WALLS_CHECK_EVERY = 2.0
-#: A wall in the walls table is held to exactly what ``TWITSOCKET_WALLS`` accepts.
-parse_walls = walls_converter(MODERATION_MODES, WALL_LAYOUTS)
 
 
 class TwitSocketState:
@@ -99,7 +98,7 @@ class TwitSocketState:
                 live, archived = combine(self.config_walls, rows)
                 changed = live != self._live
                 if changed:
-                    self.store.use_router(Router(live))
+                    self.store.use_router(Router(live, screens(live)))
             except SQLAlchemyError as error:  # not upgraded yet, or away: next time
                 log.warning("Could not read the walls table (run upgrade-db?): %s",
                             str(error).splitlines()[0][:200])
@@ -130,7 +129,8 @@ class TwitSocketState:
     def store(self) -> PostStore:
         if self._store is None:
             self._store = PostStore(self.engine, self.settings["JOURNAL_KEEP"],
-                                    self.settings["KEEP_RAW"], Router(self._live))
+                                    self.settings["KEEP_RAW"],
+                                    Router(self._live, screens(self._live)))
         return self._store
 
     @property

@@ -52,6 +52,9 @@ class WallSpec:
     moderation: str | None = None
     #: Shows every post the site receives (the default wall without tracking of its own).
     catch_all: bool = False
+    #: Authors and words kept off this wall only (the site's bans keep them off all).
+    banned_users: tuple[str, ...] = ()
+    blocked_words: tuple[str, ...] = ()
 
     @property
     def tracks_anything(self) -> bool:
@@ -72,13 +75,15 @@ class WallSpec:
         keeps, and what the console's form edits): every key, tracking as lists, phrases
         quoted again so that they read back as phrases."""
         keywords = [f'"{k}"' if " " in k else k for k in self.track_keywords]  # phrases
-        return {"title": self.title, **{key: list(getattr(self, key)) for key in _TRACKING},
+        return {"title": self.title,
+                **{key: list(getattr(self, key)) for key in (*_TRACKING, *_RULES)},
                 "track_keywords": keywords,
                 **{key: getattr(self, key) for key in (*_IDENTITY, "layout", "moderation")}}
 
 
 _TRACKING = {"track_keywords": as_keywords, "track_users": as_id_list,
              "mastodon_hashtags": as_str_list, "bluesky_accounts": as_str_list}
+_RULES = {"banned_users": as_str_list, "blocked_words": as_str_list}
 _IDENTITY = {"logo_url": as_http_url, "qr_url": as_http_url, "accent": as_css_colour}
 
 
@@ -118,7 +123,7 @@ def walls_converter(modes: tuple[str, ...], layouts: tuple[str, ...],
 
 def _option(slug: str, key: Any, raw: Any, choices: Mapping[str, tuple[str, ...]]) -> Any:
     """One wall setting, clean, or a ``ValueError`` naming ``'slug'.key``."""
-    convert = _TRACKING.get(key) or _IDENTITY.get(key)
+    convert = _TRACKING.get(key) or _IDENTITY.get(key) or _RULES.get(key)
     try:
         if convert is not None:
             return convert(raw)
@@ -133,7 +138,7 @@ def _option(slug: str, key: Any, raw: Any, choices: Mapping[str, tuple[str, ...]
             return raw or None
     except ValueError as error:
         raise ValueError(f"{slug!r}.{key}: {error}") from None
-    known = ", ".join(sorted(["title", *choices, *_TRACKING, *_IDENTITY]))
+    known = ", ".join(sorted(["title", *choices, *_TRACKING, *_IDENTITY, *_RULES]))
     raise ValueError(f"{slug!r}.{key}: unknown wall setting (known: {known})")
 
 
@@ -191,6 +196,8 @@ def site_walls(settings: Mapping[str, Any]) -> dict[str, WallSpec]:
         logo_url=own.logo_url if own else None, accent=own.accent if own else None,
         qr_url=own.qr_url if own else None, layout=own.layout if own else None,
         moderation=own.moderation if own else None,
+        banned_users=own.banned_users if own else (),
+        blocked_words=own.blocked_words if own else (),
         catch_all=not (own and own.tracks_anything),
     )
     walls = {DEFAULT_WALL: main}
@@ -229,11 +236,19 @@ def _term_pattern(term: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w#@]){body}(?!\w)", re.IGNORECASE)
 
 
+#: Whether a post must be kept off a wall (its own bans and blocked words): built by the
+#: moderation layer (:func:`flask_twitsocket.moderation.wall_rules.screens`).
+Screen = Callable[[PostData], bool]
+
+
 class Router:
     """Which walls a post belongs to. Built once (patterns compiled) per set of walls."""
 
-    def __init__(self, walls: Mapping[str, WallSpec]) -> None:
+    def __init__(self, walls: Mapping[str, WallSpec],
+                 screens: Mapping[str, Screen] | None = None) -> None:
         self.walls = dict(walls)
+        #: The walls with bans or blocked words of their own, and their screens.
+        self.screens = dict(screens or {})
         self._keywords = {slug: [_term_pattern(k) for k in wall.track_keywords]
                           for slug, wall in walls.items()}
         self._hashtags = {slug: [_term_pattern("#" + tag.lstrip("#"))
@@ -245,14 +260,16 @@ class Router:
 
     @property
     def single(self) -> bool:
-        """Only the default wall: the site routes nothing (today's single-wall paths)."""
-        return len(self.walls) == 1
+        """Only the default wall, screening nothing: the site routes nothing (today's
+        single-wall paths)."""
+        return len(self.walls) == 1 and not self.screens
 
     def route(self, post: PostData) -> tuple[str, ...]:
         """The slugs of the walls ``post`` belongs to, in the site's order (maybe none)."""
         tagged = rule_tags(post)
         return tuple(slug for slug, wall in self.walls.items()
-                     if wall.catch_all or slug in tagged or self._matches(slug, wall, post))
+                     if (wall.catch_all or slug in tagged or self._matches(slug, wall, post))
+                     and not (slug in self.screens and self.screens[slug](post)))
 
     def _matches(self, slug: str, wall: WallSpec, post: PostData) -> bool:
         text = post.text

@@ -161,3 +161,38 @@ def test_the_console_shows_every_queue_together_or_one_walls(
     page.wait_for_function(f"() => ({queued})() === 'x:1,x:2,x:3'", timeout=TIMEOUT_MS)
     console.assert_clean()
     publisher.state.engine.dispose()
+
+
+def test_a_ban_made_with_a_wall_chosen_is_that_walls_own(
+        wall_server, database_url, open_page, monkeypatch):
+    monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))
+    publisher = Publisher(database_url)
+    publisher.publish(x_post(1, text="#python or #rust?", username="alice", user_id="5"))
+    left = open_page(f"{wall_server.url}/twitsocket/w/room-a/wall", viewport=HALF_HD)
+    right = open_page(f"{wall_server.url}/twitsocket/w/room-b/wall", viewport=HALF_HD)
+    for wall in (left, right):
+        wall.wait_for_state("live")
+        wall.page.wait_for_function(f"() => ({SHOWN})() === '1'", timeout=TIMEOUT_MS)
+    console = open_page(f"{wall_server.url}/twitsocket/moderate")
+    page = console.page
+    page.fill("input[name=password]", "demo")
+    page.click("form button[type=submit]")
+    page.wait_for_selector("[data-wall-switcher]:not([hidden])", timeout=TIMEOUT_MS)
+    page.select_option("[data-wall-select]", "room-b")
+    page.fill("#ban-entry", "@alice")
+    page.click("form[data-rule=ban] button")
+    right.page.wait_for_function(f"() => ({SHOWN})() === ''", timeout=TIMEOUT_MS)
+    publisher.state.refresh_walls(force=True)  # the stream's chore
+    publisher.publish(x_post(2, text="#rust again", username="alice", user_id="5"),
+                      x_post(3, text="#python too", username="alice", user_id="5"))
+    publisher.publish(x_post(4, text="#rust by bob", username="bob", user_id="6"))
+    left.page.wait_for_function(f"() => ({SHOWN})() === '1,3'", timeout=TIMEOUT_MS)
+    # one socket delivers in journal order: had room-b been sent 2, it would show it by 4
+    right.page.wait_for_function(f"() => ({SHOWN})() === '4'", timeout=TIMEOUT_MS)
+    page.reload()
+    page.wait_for_selector('[data-wall-item="room-b"] [data-wall-bans]', timeout=TIMEOUT_MS)
+    assert page.text_content('[data-wall-item="room-b"] [data-wall-bans]') == \
+        "Banned here: alice"
+    for each in (left, right, console):
+        each.assert_clean()
+    publisher.state.engine.dispose()

@@ -27,7 +27,9 @@ from ..serialise import dumps, loads
 from ..store import PostStore, visibility
 from ..store import walls as on_walls
 from ..store.tables import Key, insert_ignore
+from . import wall_rules
 from .auto import enabled_rules
+from .errors import ModerationError
 from .folding import fold, phrase_pattern
 from .pending import (
     find_held,
@@ -54,18 +56,10 @@ CLEANERS: dict[str, Callable[[str], str]] = {
     "block": clean_phrase, "unblock": clean_phrase}
 
 #: What a moderator may do on one wall of several (the rest acts on every wall).
-WALL_ACTIONS = ("hide", "unhide")
+WALL_ACTIONS = ("hide", "unhide", *wall_rules.FIELDS)
 
 #: ``work(conn) -> (messages, visible posts delta, detail for the log)``
 Work = Callable[[Connection], tuple[list[Outgoing], int, dict[str, Any]]]
-
-
-class ModerationError(Exception):
-    """An action that cannot be done as asked; ``status`` is the HTTP status to answer."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def parse_key(target: str) -> Key:
@@ -123,11 +117,20 @@ class Moderation:
             raise ModerationError(404, f"no wall {wall!r}")
         if action not in WALL_ACTIONS:
             raise ModerationError(400, f"{action} acts on every wall (no wall=)")
+        if action in wall_rules.FIELDS:
+            target = wall_rules.clean_target(action, target)
+            if not target:
+                raise ModerationError(400, "a target is required")
         return self._record(who, action, target, self._on_wall(action, wall, target),
                             wall=wall)
 
-    @staticmethod
-    def _on_wall(action: str, wall: str, target: str) -> Work:
+    def _on_wall(self, action: str, wall: str, target: str) -> Work:
+        if action in wall_rules.FIELDS:  # a wall's own ban or blocked word
+            router = self.store.router
+            if router is None or wall not in router.walls:
+                raise ModerationError(404, f"no live wall {wall!r}")
+            spec = router.walls[wall]
+            return lambda conn: wall_rules.change_rule(conn, action, spec, target)
         key = parse_key(target)
 
         def work(conn: Connection) -> tuple[list[Outgoing], int, dict[str, Any]]:

@@ -22,7 +22,8 @@ from sqlalchemy import Connection
 from ..messages import Outgoing
 from ..store import wall_table
 from ..walls import DEFAULT_WALL, SLUG, WallSpec
-from .actions import Moderation, ModerationError
+from .actions import Moderation
+from .errors import ModerationError
 
 #: ``(live walls, archived walls)`` as the site knows them now.
 Walls = Callable[[], tuple[Mapping[str, WallSpec], Mapping[str, WallSpec]]]

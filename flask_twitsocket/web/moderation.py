@@ -212,6 +212,8 @@ def action(name: str) -> Response:
         entry = current_state().moderation.act(moderator, name, target, wall)
     except ModerationError as error:
         return refuse(error.status, str(error))
+    if entry.get("wall"):  # a wall's own ban or blocked word (or its undo): route by it now
+        current_state().refresh_walls(force=True)
     return secure(jsonify({"ok": True, "entry": entry}))
 
 

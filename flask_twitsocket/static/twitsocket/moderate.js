@@ -328,8 +328,8 @@
     if (typeof count === "number") { $("[data-count]").textContent = String(count); }
   }
 
-  /* several walls: the switcher lists them once; hide/unhide then name the chosen wall */
-  var WALL_ACTIONS = { hide: true, unhide: true };
+  /* several walls: hide/unhide, bans and blocked words name the chosen wall (its own) */
+  var WALL_ACTIONS = { hide: true, unhide: true, ban: true, unban: true, block: true, unblock: true };
   function renderWalls() {
     var select = $("[data-wall-select]");
     var walls = Array.isArray(state.walls) ? state.walls : [];

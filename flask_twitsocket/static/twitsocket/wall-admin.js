@@ -55,6 +55,13 @@
       head.appendChild(el("span", "username", wall.slug));
       if (wall.archived) { head.appendChild(el("span", "tag", "archived")); }
       li.appendChild(el("p", "text", tracking(wall)));
+      /* its own bans and blocked words (added with the wall chosen in the switcher) */
+      if ((wall.banned_users || []).length) {
+        li.appendChild(el("p", "hint", "Banned here: " + wall.banned_users.join(", "))).setAttribute("data-wall-bans", "");
+      }
+      if ((wall.blocked_words || []).length) {
+        li.appendChild(el("p", "hint", "Blocked here: " + wall.blocked_words.join(", "))).setAttribute("data-wall-words", "");
+      }
       if (!wall.archived) {
         var tools = li.appendChild(el("div", "actions"));
         var edit = tools.appendChild(el("button", "quiet", "Edit"));
