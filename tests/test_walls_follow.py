@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import make_app, wait_until
+from conftest import fresh_app, wait_until
 from fake_jetstream import FakeAppView, FakeJetstream
 from fake_mastodon import FakeMastodon
 from test_bluesky_source import ALICE, KEYNOTE
@@ -50,7 +50,7 @@ class Running:
     """A source's ``events()`` in a thread, every event kept; stopped at the end."""
 
     def __init__(self, make: Any, database_url: str, **config: str) -> None:
-        app = make_app(database_url, TWITSOCKET_BACKOFF_SCALE="0.05", **config)
+        app = fresh_app(database_url, TWITSOCKET_BACKOFF_SCALE="0.05", **config)
         self.state = app.extensions["twitsocket"]
         self.stop = threading.Event()
         self.source: Source = make(self.state.settings, self.stop, self.state.walls)

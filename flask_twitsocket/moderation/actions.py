@@ -368,7 +368,7 @@ class Moderation:
             "config": {"banned": list(self.settings["BANNED_USERS"]),
                        "trusted": list(self.settings["TRUSTED_USERS"])},
             "log": log_entries, "count": self.store.count(),
-            # several walls: the console's switcher (hide/unhide on one wall)
+            # several walls: the console's switcher (what acts on one wall, its queue)
             "walls": [{"slug": slug, "title": wall.title or slug}
                       for slug, wall in self.store.router.walls.items()
                       ] if self.store.router is not None else [],
