@@ -80,6 +80,9 @@ BLUESKY = Section("Bluesky", "`--source bluesky`: the whole network's posts from
 REPLAY = Section("Replay", "`--source replay`: a JSON-lines recording played as if it were "
                              "happening now (the demo).")
 WALL_LAYOUTS = ("grid", "spotlight", "ticker")
+#: ``TWITSOCKET_WALLS``' converter: a wall from the console or the walls table is held to
+#: exactly what the config accepts.
+parse_walls = walls_converter(MODERATION_MODES, WALL_LAYOUTS)
 WALL = Section("Wall and web", "The blueprint, the walls' live feed (websocket or "
                                  "server-sent events) and the JSON API.")
 PROJECTOR = Section("Projector page", "`<prefix>/wall`: the event's identity, the pace of the "
@@ -117,15 +120,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRACK_USERS", (), as_id_list,
             "Numeric X account ids whose posts are followed.",
             TRACKING),
-    Setting("WALLS", {}, walls_converter(MODERATION_MODES, WALL_LAYOUTS),
+    Setting("WALLS", {}, parse_walls,
             "Several walls in one site: a dict by slug (lowercase, digits, hyphens) of dicts "
             "with 'title', the wall's tracking ('track_keywords', 'track_users', "
             "'mastodon_hashtags', 'bluesky_accounts'), identity ('logo_url', 'accent', "
-            "'qr_url', 'layout') and 'moderation' (trust mode). Each post is stored once and "
+            "'qr_url', 'layout'), 'moderation' (trust mode) and its own 'banned_users' and "
+            "'blocked_words' (kept off that wall only). Each post is stored once and "
             "shown on every wall it matches; the sources follow the union. The default wall "
             "'main' keeps the single-wall settings above and shows every post unless "
             "TWITSOCKET_WALLS['main'] gives it tracking of its own. Projector of a wall: "
-            "<prefix>/w/<slug>/wall.",
+            "<prefix>/w/<slug>/wall. The console creates, edits and archives walls without a "
+            "restart: a wall it edited is the database's from then on (docs/walls.md).",
             TRACKING),
     Setting("SOURCES", (), as_names(*SOURCE_NAMES),
             "Sources run by 'stream' with no --source (x, mastodon, bluesky, replay); default: "

@@ -222,6 +222,10 @@ class Chores:
       without a cron job. One aggregate query each, measured cheap at 1M posts
       (``benchmarks/bench_page.py``); run here, between batches, it never races a write.
 
+    * Every :data:`STATUS_EVERY` seconds too, ``check_walls`` looks whether the site's
+      walls changed in the console (the walls table): then new posts are routed by the
+      new walls and every source follows their tracking, without a restart.
+
     A failure (the database away) is logged and tried again next time: chores never stop
     the stream.
     """
@@ -229,9 +233,11 @@ class Chores:
     def __init__(self, sources: Iterable[Source], stats: Callable[[], IngestStats],
                  save: Callable[[list[dict], dict[str, int]], None],
                  refresh_top: Callable[[], object] | None = None,
-                 top_interval: float = 0.0) -> None:
+                 top_interval: float = 0.0,
+                 check_walls: Callable[[], object] | None = None) -> None:
         self.sources = list(sources)
         self.stats, self.save, self.refresh_top = stats, save, refresh_top
+        self.check_walls = check_walls
         self.top_interval = top_interval
         started = time.monotonic()
         self._status_due = started
@@ -243,6 +249,8 @@ class Chores:
             self._status_due = now + STATUS_EVERY
             self._try("save the sources' status", lambda: self.save(
                 [source.report() for source in self.sources], dataclasses.asdict(self.stats())))
+            if self.check_walls is not None and not final:
+                self._try("look for changed walls", self.check_walls)
         if self.refresh_top and self.top_interval > 0 and now >= self._top_due and not final:
             self._top_due = now + self.top_interval
             self._try("refresh the top lists", self.refresh_top)

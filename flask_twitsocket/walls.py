@@ -52,6 +52,9 @@ class WallSpec:
     moderation: str | None = None
     #: Shows every post the site receives (the default wall without tracking of its own).
     catch_all: bool = False
+    #: Authors and words kept off this wall only (the site's bans keep them off all).
+    banned_users: tuple[str, ...] = ()
+    blocked_words: tuple[str, ...] = ()
 
     @property
     def tracks_anything(self) -> bool:
@@ -67,9 +70,20 @@ class WallSpec:
                 "bluesky_accounts": list(self.bluesky_accounts),
                 "moderation": self.moderation, "catch_all": self.catch_all}
 
+    def options(self) -> dict[str, Any]:
+        """The wall's settings in the ``TWITSOCKET_WALLS`` shape (what the walls table
+        keeps, and what the console's form edits): every key, tracking as lists, phrases
+        quoted again so that they read back as phrases."""
+        keywords = [f'"{k}"' if " " in k else k for k in self.track_keywords]  # phrases
+        return {"title": self.title,
+                **{key: list(getattr(self, key)) for key in (*_TRACKING, *_RULES)},
+                "track_keywords": keywords,
+                **{key: getattr(self, key) for key in (*_IDENTITY, "layout", "moderation")}}
+
 
 _TRACKING = {"track_keywords": as_keywords, "track_users": as_id_list,
              "mastodon_hashtags": as_str_list, "bluesky_accounts": as_str_list}
+_RULES = {"banned_users": as_str_list, "blocked_words": as_str_list}
 _IDENTITY = {"logo_url": as_http_url, "qr_url": as_http_url, "accent": as_css_colour}
 
 
@@ -109,11 +123,12 @@ def walls_converter(modes: tuple[str, ...], layouts: tuple[str, ...],
 
 def _option(slug: str, key: Any, raw: Any, choices: Mapping[str, tuple[str, ...]]) -> Any:
     """One wall setting, clean, or a ``ValueError`` naming ``'slug'.key``."""
-    convert = _TRACKING.get(key) or _IDENTITY.get(key)
+    convert = _TRACKING.get(key) or _IDENTITY.get(key) or _RULES.get(key)
     try:
         if convert is not None:
             return convert(raw)
         if key in choices:
+            raw = raw if raw != "" else None  # an empty choice of a form: the site's
             if raw is not None and raw not in choices[key]:
                 raise ValueError(f"must be one of {', '.join(choices[key])}; got {raw!r}")
             return raw
@@ -123,8 +138,45 @@ def _option(slug: str, key: Any, raw: Any, choices: Mapping[str, tuple[str, ...]
             return raw or None
     except ValueError as error:
         raise ValueError(f"{slug!r}.{key}: {error}") from None
-    known = ", ".join(sorted(["title", *choices, *_TRACKING, *_IDENTITY]))
+    known = ", ".join(sorted(["title", *choices, *_TRACKING, *_IDENTITY, *_RULES]))
     raise ValueError(f"{slug!r}.{key}: unknown wall setting (known: {known})")
+
+
+#: Where a row of the walls table came from: the config (refreshed from it at each start
+#: of the stream) or the console (the table is its truth: created, edited or archived there).
+FROM_CONFIG = "config"
+FROM_CONSOLE = "console"
+
+
+@dataclass(frozen=True)
+class StoredWall:
+    """A row of the walls table, read back: its settings, whether it ended, its origin."""
+
+    spec: WallSpec
+    archived: bool
+    origin: str
+
+
+def combine(configured: Mapping[str, WallSpec], stored: Iterable[StoredWall],
+            ) -> tuple[dict[str, WallSpec], dict[str, WallSpec]]:
+    """The site's live walls (the default wall first) and its archived ones.
+
+    Why this rule: the config is every process's and needs no database, so a wall from
+    the config is read from the config — until a moderator edits or archives it in the
+    console; from then on (as for a wall made in the console) its row in the walls table
+    is the truth, and a restart does not undo the moderator's change. The default wall is
+    never archived."""
+    live = dict(configured)
+    archived: dict[str, WallSpec] = {}
+    for row in stored:
+        slug = row.spec.slug
+        if row.archived and slug != DEFAULT_WALL:
+            if row.origin == FROM_CONSOLE or slug not in configured:
+                live.pop(slug, None)
+                archived[slug] = row.spec
+        elif row.origin == FROM_CONSOLE:
+            live[slug] = row.spec
+    return live, archived
 
 
 def site_walls(settings: Mapping[str, Any]) -> dict[str, WallSpec]:
@@ -144,6 +196,8 @@ def site_walls(settings: Mapping[str, Any]) -> dict[str, WallSpec]:
         logo_url=own.logo_url if own else None, accent=own.accent if own else None,
         qr_url=own.qr_url if own else None, layout=own.layout if own else None,
         moderation=own.moderation if own else None,
+        banned_users=own.banned_users if own else (),
+        blocked_words=own.blocked_words if own else (),
         catch_all=not (own and own.tracks_anything),
     )
     walls = {DEFAULT_WALL: main}
@@ -164,11 +218,11 @@ def site_tracking(settings: Mapping[str, Any], attribute: str) -> tuple[str, ...
     return union(site_walls(settings).values(), attribute)
 
 
-def site_mastodon_hashtags(settings: Mapping[str, Any]) -> tuple[str, ...]:
+def mastodon_hashtags(walls: Iterable[WallSpec]) -> tuple[str, ...]:
     """The Mastodon hashtags of every wall: each wall's own, else its #keywords (as the
     single-wall ``TWITSOCKET_MASTODON_HASHTAGS`` defaults)."""
     return tuple(dict.fromkeys(
-        tag for wall in site_walls(settings).values()
+        tag for wall in walls
         for tag in (wall.mastodon_hashtags
                     or [keyword for keyword in wall.track_keywords if keyword.startswith("#")])))
 
@@ -182,11 +236,19 @@ def _term_pattern(term: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w#@]){body}(?!\w)", re.IGNORECASE)
 
 
+#: Whether a post must be kept off a wall (its own bans and blocked words): built by the
+#: moderation layer (:func:`flask_twitsocket.moderation.wall_rules.screens`).
+Screen = Callable[[PostData], bool]
+
+
 class Router:
     """Which walls a post belongs to. Built once (patterns compiled) per set of walls."""
 
-    def __init__(self, walls: Mapping[str, WallSpec]) -> None:
+    def __init__(self, walls: Mapping[str, WallSpec],
+                 screens: Mapping[str, Screen] | None = None) -> None:
         self.walls = dict(walls)
+        #: The walls with bans or blocked words of their own, and their screens.
+        self.screens = dict(screens or {})
         self._keywords = {slug: [_term_pattern(k) for k in wall.track_keywords]
                           for slug, wall in walls.items()}
         self._hashtags = {slug: [_term_pattern("#" + tag.lstrip("#"))
@@ -198,14 +260,16 @@ class Router:
 
     @property
     def single(self) -> bool:
-        """Only the default wall: the site routes nothing (today's single-wall paths)."""
-        return len(self.walls) == 1
+        """Only the default wall, screening nothing: the site routes nothing (today's
+        single-wall paths)."""
+        return len(self.walls) == 1 and not self.screens
 
     def route(self, post: PostData) -> tuple[str, ...]:
         """The slugs of the walls ``post`` belongs to, in the site's order (maybe none)."""
         tagged = rule_tags(post)
         return tuple(slug for slug, wall in self.walls.items()
-                     if wall.catch_all or slug in tagged or self._matches(slug, wall, post))
+                     if (wall.catch_all or slug in tagged or self._matches(slug, wall, post))
+                     and not (slug in self.screens and self.screens[slug](post)))
 
     def _matches(self, slug: str, wall: WallSpec, post: PostData) -> bool:
         text = post.text

@@ -5,7 +5,8 @@
   an int is an HTTP status answered instead of streaming (429, 503…); a list of steps is
   streamed: ``("post", event)``, ``("raw", bytes)``, ``("keepalive",)``, ``("stall", s)``,
   ``("disconnect",)`` (drops the socket in the middle of a chunk), ``("error_object", obj)``.
-  When the script is exhausted a connection sends keep-alives until the client leaves.
+  When the script is exhausted a connection sends keep-alives until the client leaves,
+  and the posts handed to ``deliver`` meanwhile (on the open connection, as X does).
 * ``GET/POST /2/tweets/search/stream/rules`` — rules with ids and tags; a rule containing
   ``INVALID`` is rejected in an ``errors`` array, as X does.
 * ``POST /2/lists/<id>/members`` — OAuth 1.0a only; 429 with ``x-rate-limit-reset`` on the
@@ -23,6 +24,7 @@ Every request is recorded (method, path, query, headers without Authorization, b
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -70,6 +72,7 @@ class FakeX:
         self.list_capacity: int | None = None
         self.stopping = threading.Event()
         self._next_rule = 1000
+        self._live: queue.Queue[dict[str, Any]] = queue.Queue()
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -82,6 +85,11 @@ class FakeX:
             rule_id = str(self._next_rule)
             self.rules[rule_id] = {"id": rule_id, "value": value, "tag": tag}
         return rule_id
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        """Send ``event`` on the open stream (after its script), matched against the
+        rules as they are when it is sent."""
+        self._live.put(event)
 
     def with_matching_rules(self, event: dict[str, Any]) -> dict[str, Any]:
         """The event as X delivers it: with ``matching_rules`` (id and tag of each rule
@@ -237,8 +245,11 @@ class FakeX:
                     for step in entry:
                         if not self._play(step):
                             return
-                    while not fake.stopping.wait(0.2):
-                        self._chunk(b"\r\n")
+                    while not fake.stopping.is_set():
+                        try:
+                            self._play(("post", fake._live.get(timeout=0.2)))
+                        except queue.Empty:
+                            self._chunk(b"\r\n")
                 except OSError:
                     return
 

@@ -79,3 +79,120 @@ def test_the_console_hides_a_post_on_the_wall_it_switched_to(
     for each in (left, right, console):
         each.assert_clean()
     publisher.state.engine.dispose()
+
+
+def test_the_console_creates_edits_and_archives_a_wall(
+        wall_server, database_url, open_page, monkeypatch):
+    monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))
+    publisher = Publisher(database_url)  # the stream: it sees the console's walls
+    console = open_page(f"{wall_server.url}/twitsocket/moderate")
+    page = console.page
+    page.fill("input[name=password]", "demo")
+    page.click("form button[type=submit]")
+    page.wait_for_selector('[data-status][data-state="live"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector('[data-wall-item="room-b"]', timeout=TIMEOUT_MS)
+
+    page.fill("#wall-slug", "room-c")
+    page.fill("#wall-title", "Room C <Go>")
+    page.fill("#wall-keywords", "#golang, gopher")
+    page.select_option("#wall-layout", "spotlight")
+    page.click("[data-wall-save]")
+    page.wait_for_selector('[data-wall-item="room-c"]', timeout=TIMEOUT_MS)
+    assert page.text_content('[data-wall-item="room-c"] .name') == "Room C <Go>"
+    assert page.text_content("[data-wall-notice]") == "Created room-c."
+
+    page.fill("#wall-slug", "room-d")
+    page.fill("#wall-keywords", "machine learning")  # a phrase must be quoted: refused
+    page.click("[data-wall-save]")
+    page.wait_for_selector("[data-wall-notice].error", timeout=TIMEOUT_MS)
+    assert "'room-d'.track_keywords" in page.text_content("[data-wall-notice]")
+    assert page.locator('[data-wall-item="room-d"]').count() == 0
+
+    page.click('[data-wall-edit="room-c"]')
+    assert page.input_value("#wall-keywords") == "#golang, gopher"
+    assert page.input_value("#wall-layout") == "spotlight"
+    page.fill("#wall-keywords", "#golang, #gophercon")
+    page.click("[data-wall-save]")
+    page.wait_for_function("() => document.querySelector('[data-wall-item=\"room-c\"] .text')"
+                           ".textContent.includes('#gophercon')", timeout=TIMEOUT_MS)
+
+    publisher.state.refresh_walls(force=True)  # what the stream's chores do every 2 s
+    projector = open_page(f"{wall_server.url}/twitsocket/w/room-c/wall", viewport=HALF_HD)
+    projector.wait_for_state("live")
+    publisher.publish(x_post(1, text="Hello #gophercon"), x_post(2, text="#python only"))
+    projector.page.wait_for_function(f"() => ({SHOWN})() === '1'", timeout=TIMEOUT_MS)
+
+    page.click('[data-wall-archive="room-c"]')   # first click asks,
+    page.click('[data-wall-archive="room-c"]')   # the second archives
+    page.wait_for_selector('[data-wall-item="room-c"].archived', timeout=TIMEOUT_MS)
+    ended = projector.page.goto(f"{wall_server.url}/twitsocket/w/room-c/wall")
+    assert ended.status == 410
+    assert projector.page.text_content("[data-wall-ended]") == "This wall has ended."
+    page.wait_for_selector("[data-log] li:has-text('archive-wall')", timeout=TIMEOUT_MS)
+    entry = page.locator("[data-log] li", has_text="archive-wall")
+    assert entry.count() == 1 and entry.locator("button").count() == 0
+    for each in (console, projector):
+        each.assert_clean()
+    publisher.state.engine.dispose()
+
+
+@pytest.mark.parametrize("wall_env", [{"TWITSOCKET_WALLS": json.dumps(WALLS),
+                                       "TWITSOCKET_MODERATION": "pre"}])
+def test_the_console_shows_every_queue_together_or_one_walls(
+        wall_server, database_url, open_page, monkeypatch):
+    monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))
+    monkeypatch.setenv("TWITSOCKET_MODERATION", "pre")  # the publisher holds them too
+    publisher = Publisher(database_url)
+    publisher.publish(x_post(1, text="#python talk"), x_post(2, text="#rust talk"),
+                      x_post(3, text="#devconf26 lunch"))
+    console = open_page(f"{wall_server.url}/twitsocket/moderate")
+    page = console.page
+    page.fill("input[name=password]", "demo")
+    page.click("form button[type=submit]")
+    page.wait_for_selector('[data-status][data-state="live"]', timeout=TIMEOUT_MS)
+    queued = "() => [...document.querySelectorAll('[data-queue] li[data-key]')]" \
+             ".map(n => n.dataset.key).sort().join(',')"
+    page.wait_for_function(f"() => ({queued})() === 'x:1,x:2,x:3'", timeout=TIMEOUT_MS)
+    assert page.get_attribute('[data-queue] li[data-key="x:2"] [data-walls]',
+                              "data-walls") == "main room-b"
+    page.select_option("[data-wall-select]", "room-a")
+    page.wait_for_function(f"() => ({queued})() === 'x:1'", timeout=TIMEOUT_MS)
+    page.select_option("[data-wall-select]", "")
+    page.wait_for_function(f"() => ({queued})() === 'x:1,x:2,x:3'", timeout=TIMEOUT_MS)
+    console.assert_clean()
+    publisher.state.engine.dispose()
+
+
+def test_a_ban_made_with_a_wall_chosen_is_that_walls_own(
+        wall_server, database_url, open_page, monkeypatch):
+    monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))
+    publisher = Publisher(database_url)
+    publisher.publish(x_post(1, text="#python or #rust?", username="alice", user_id="5"))
+    left = open_page(f"{wall_server.url}/twitsocket/w/room-a/wall", viewport=HALF_HD)
+    right = open_page(f"{wall_server.url}/twitsocket/w/room-b/wall", viewport=HALF_HD)
+    for wall in (left, right):
+        wall.wait_for_state("live")
+        wall.page.wait_for_function(f"() => ({SHOWN})() === '1'", timeout=TIMEOUT_MS)
+    console = open_page(f"{wall_server.url}/twitsocket/moderate")
+    page = console.page
+    page.fill("input[name=password]", "demo")
+    page.click("form button[type=submit]")
+    page.wait_for_selector("[data-wall-switcher]:not([hidden])", timeout=TIMEOUT_MS)
+    page.select_option("[data-wall-select]", "room-b")
+    page.fill("#ban-entry", "@alice")
+    page.click("form[data-rule=ban] button")
+    right.page.wait_for_function(f"() => ({SHOWN})() === ''", timeout=TIMEOUT_MS)
+    publisher.state.refresh_walls(force=True)  # the stream's chore
+    publisher.publish(x_post(2, text="#rust again", username="alice", user_id="5"),
+                      x_post(3, text="#python too", username="alice", user_id="5"))
+    publisher.publish(x_post(4, text="#rust by bob", username="bob", user_id="6"))
+    left.page.wait_for_function(f"() => ({SHOWN})() === '1,3'", timeout=TIMEOUT_MS)
+    # one socket delivers in journal order: had room-b been sent 2, it would show it by 4
+    right.page.wait_for_function(f"() => ({SHOWN})() === '4'", timeout=TIMEOUT_MS)
+    page.reload()
+    page.wait_for_selector('[data-wall-item="room-b"] [data-wall-bans]', timeout=TIMEOUT_MS)
+    assert page.text_content('[data-wall-item="room-b"] [data-wall-bans]') == \
+        "Banned here: alice"
+    for each in (left, right, console):
+        each.assert_clean()
+    publisher.state.engine.dispose()

@@ -5,7 +5,7 @@ moderator check receives the wall (a room's volunteer moderates only that room).
 from __future__ import annotations
 
 import pytest
-from conftest import x_post
+from conftest import make_app, x_post
 from flask import Flask
 from moderation_helpers import MODERATED, PREFIX, Console, Listener, csrf_of, ingest
 
@@ -66,7 +66,7 @@ def test_hiding_on_one_wall_leaves_the_post_on_the_others(app, live_server):
     assert wall_ids(client, "room-a") == (["1"], 1)
 
     act_on(console, "hide", "x:2", wall="room-a", status=404)  # not on that wall
-    act_on(console, "ban", "alice", wall="room-a", status=400)  # bans are global here
+    act_on(console, "pin", "x:1", wall="room-a", status=400)  # pins are global here
     act_on(console, "hide", "x:1", wall="nowhere", status=404)
 
     act_on(console, "hide", "x:2")  # every wall
@@ -130,3 +130,81 @@ def test_the_console_follows_every_walls_posts_and_the_default_walls_count(app,
     # main's count only (0, 2, 3), never room-a's (1, 2) or room-b's (1)
     assert counts == sorted(counts) and counts[0] == 0 and 1 not in counts
     console.close()
+
+
+def test_the_queue_says_which_walls_each_held_post_is_for(database_url):
+    app = make_app(database_url, **MODERATED, TWITSOCKET_WALLS=WALLS,
+                   TWITSOCKET_MODERATION="pre")
+    state = app.extensions["twitsocket"]
+    if not database_url.startswith("sqlite"):
+        metadata.drop_all(state.engine)
+    state.create_tables()
+    ingest(app, x_post(1, text="#python and #rust"), x_post(2, text="#rust only"),
+           x_post(3, text="nothing tracked"))
+    console = Console(app.test_client()).open()
+    queue = {item["tweet"]["id"]: item["walls"] for item in console.state()["queue"]}
+    # every wall's queue together, each post with the walls it goes to once approved
+    assert queue == {"1": ["main", "room-a", "room-b"], "2": ["main", "room-b"],
+                     "3": ["main"]}
+    act_on(console, "approve", "x:2")
+    assert wall_ids(app.test_client(), "room-b") == (["2"], 1)
+    assert wall_ids(app.test_client(), "room-a") == ([], 0)
+    state.hub.stop()
+    state.engine.dispose()
+
+
+def test_a_ban_or_a_blocked_word_of_one_wall_keeps_posts_off_that_wall_only(app,
+                                                                           live_server):
+    ingest(app, x_post(1, text="#python and #rust", username="alice", user_id="1"),
+           x_post(2, text="#rust crabs", username="bob", user_id="2"))
+    client = app.test_client()
+    console = Console(client).open()
+    room_a = Listener(f"{live_server.ws_url}{PREFIX}/ws?wall=room-a")
+    assert room_a.next()["type"] == "count"
+
+    ban = act_on(console, "ban", "@Alice", wall="room-a")["entry"]
+    assert (ban["action"], ban["target"], ban["wall"]) == ("ban", "alice", "room-a")
+    assert new(room_a, "delete")["id"] == "1"
+    assert wall_ids(client, "room-a") == ([], 0)
+    assert wall_ids(client, "room-b") == (["2", "1"], 2)  # her post stays on room-b
+    act_on(console, "ban", "alice", wall="room-a", status=409)
+    ingest(app, x_post(3, text="more #python", username="alice", user_id="1"))
+    assert wall_ids(client, "room-a") == ([], 0)  # her new posts stay off room-a
+    assert wall_ids(client, "main")[0] == ["3", "2", "1"]
+
+    block = act_on(console, "block", "Crabs", wall="room-b")["entry"]
+    assert wall_ids(client, "room-b") == (["3", "1"], 2)
+    ingest(app, x_post(4, text="#rust CRABS again", username="carol", user_id="4"))
+    assert wall_ids(client, "room-b") == (["3", "1"], 2)
+    assert wall_ids(client, "main")[0] == ["4", "3", "2", "1"]
+    walls = {w["slug"]: w for w in client.get(
+        f"{PREFIX}/moderate/api/walls").get_json()["walls"]}
+    assert (walls["room-a"]["banned_users"], walls["room-b"]["blocked_words"]) == (
+        ["alice"], ["crabs"])
+
+    act_on(console, "undo", ban["id"])  # what the ban hid on room-a comes back
+    assert new(room_a, "tweet")["tweet"]["id"] == "1"
+    assert wall_ids(client, "room-a") == (["1"], 1)  # 3 was never linked while banned
+    ingest(app, x_post(5, text="#python after the ban", username="alice", user_id="1"))
+    assert wall_ids(client, "room-a") == (["5", "1"], 2)
+    act_on(console, "unblock", "crabs", wall="room-b")
+    assert wall_ids(client, "room-b") == (["5", "3", "2", "1"], 4)  # 4 was never linked
+    assert block["wall"] == "room-b"
+    room_a.close()
+
+
+def test_a_walls_own_bans_come_from_its_settings_too(database_url):
+    walls = {"room-a": {"track_keywords": ["#python"], "banned_users": ["x:bob"],
+                        "blocked_words": ["spoiler"]}}
+    app = make_app(database_url, TWITSOCKET_WALLS=walls)
+    state = app.extensions["twitsocket"]
+    if not database_url.startswith("sqlite"):
+        metadata.drop_all(state.engine)
+    state.create_tables()
+    ingest(app, x_post(1, text="#python by bob", username="bob", user_id="2"),
+           x_post(2, text="#python spoiler ahead"), x_post(3, text="#python fine"))
+    client = app.test_client()
+    assert wall_ids(client, "room-a") == (["3"], 1)
+    assert wall_ids(client, "main") == (["3", "2", "1"], 3)
+    state.hub.stop()
+    state.engine.dispose()

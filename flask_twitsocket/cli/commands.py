@@ -57,8 +57,9 @@ def stream(source_names: tuple[str, ...]) -> None:
     names = list(source_names) or configured(settings)
     if not names:
         raise click.ClickException(NOTHING_CONFIGURED)
+    state.refresh_walls(force=True)  # the console's walls too, when the table has them
     try:
-        sources = [source_class(name)(settings, stop) for name in names]
+        sources = [source_class(name)(settings, stop, state.walls) for name in names]
         for source in sources:
             source.check()
     except ConfigError as error:
@@ -69,9 +70,12 @@ def stream(source_names: tuple[str, ...]) -> None:
     if hidden:
         bus.notify(journal_id)
         log.info("Hid %d stored posts by users in TWITSOCKET_BANNED_USERS", hidden)
-    if len(state.walls) > 1:  # walls as data: what the archive's links refer to
-        live = state.store.record_walls(state.walls)
-        log.info("Walls: %s", ", ".join(live))
+    if len(state.config_walls) > 1 or len(state.walls) > 1:  # what the links refer to
+        state.store.record_walls(state.config_walls)
+        if state.refresh_walls(force=True):
+            for source in sources:  # not started yet: they just take the walls
+                source.walls_changed(state.walls)
+        log.info("Walls: %s", ", ".join(state.walls))
     ingestor = build_ingestor(state, bus)
     stop_on_signals(stop)
     log.info("Streaming from %s into %s (bus: %s)", ", ".join(names),
@@ -98,9 +102,17 @@ def _chores(state: TwitSocketState, runner: StreamRunner) -> Chores:
         users, posts = state.store.refresh_top(100)
         log.debug("Top lists refreshed: %d users, %d posts", users, posts)
 
+    def check_walls() -> None:
+        """Walls created, edited or archived in the console: the store routes new posts
+        by them (``refresh_walls``) and each source follows their tracking."""
+        if state.refresh_walls():
+            log.info("The walls changed: %s", ", ".join(state.walls))
+            for source in runner.sources:
+                source.walls_changed(state.walls)
+
     return Chores(runner.sources, lambda: runner.stats,
                   lambda reports, counters: save_status(state.engine, reports, counters),
-                  refresh_top, state.settings["TOP_INTERVAL"])
+                  refresh_top, state.settings["TOP_INTERVAL"], check_walls)
 
 
 def _summary(stats: IngestStats) -> str:

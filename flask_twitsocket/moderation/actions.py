@@ -27,8 +27,9 @@ from ..serialise import dumps, loads
 from ..store import PostStore, visibility
 from ..store import walls as on_walls
 from ..store.tables import Key, insert_ignore
-from ..walls import site_walls
+from . import wall_rules
 from .auto import enabled_rules
+from .errors import ModerationError
 from .folding import fold, phrase_pattern
 from .pending import (
     find_held,
@@ -55,18 +56,10 @@ CLEANERS: dict[str, Callable[[str], str]] = {
     "block": clean_phrase, "unblock": clean_phrase}
 
 #: What a moderator may do on one wall of several (the rest acts on every wall).
-WALL_ACTIONS = ("hide", "unhide")
+WALL_ACTIONS = ("hide", "unhide", *wall_rules.FIELDS)
 
 #: ``work(conn) -> (messages, visible posts delta, detail for the log)``
 Work = Callable[[Connection], tuple[list[Outgoing], int, dict[str, Any]]]
-
-
-class ModerationError(Exception):
-    """An action that cannot be done as asked; ``status`` is the HTTP status to answer."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def parse_key(target: str) -> Key:
@@ -124,11 +117,20 @@ class Moderation:
             raise ModerationError(404, f"no wall {wall!r}")
         if action not in WALL_ACTIONS:
             raise ModerationError(400, f"{action} acts on every wall (no wall=)")
+        if action in wall_rules.FIELDS:
+            target = wall_rules.clean_target(action, target)
+            if not target:
+                raise ModerationError(400, "a target is required")
         return self._record(who, action, target, self._on_wall(action, wall, target),
                             wall=wall)
 
-    @staticmethod
-    def _on_wall(action: str, wall: str, target: str) -> Work:
+    def _on_wall(self, action: str, wall: str, target: str) -> Work:
+        if action in wall_rules.FIELDS:  # a wall's own ban or blocked word
+            router = self.store.router
+            if router is None or wall not in router.walls:
+                raise ModerationError(404, f"no live wall {wall!r}")
+            spec = router.walls[wall]
+            return lambda conn: wall_rules.change_rule(conn, action, spec, target)
         key = parse_key(target)
 
         def work(conn: Connection) -> tuple[list[Outgoing], int, dict[str, Any]]:
@@ -141,6 +143,8 @@ class Moderation:
 
     def _record(self, who: str, action: str, target: str, work: Work,
                 undoes: int | None = None, wall: str | None = None) -> dict[str, Any]:
+        """Run ``work`` with its log entry in one transaction; the entry. (Also what
+        :mod:`.wall_admin` audits a wall's changes with.)"""
         entry: dict[str, Any] = {}
 
         def logged(conn: Connection) -> tuple[list[Outgoing], int]:
@@ -155,12 +159,15 @@ class Moderation:
             return [*messages, log_message(entry, undoes)], delta
 
         with self._lock:  # one moderator action at a time per worker: simple, and rare
-            journal_id = (self.store.change(logged) if wall is None
-                          else self.store.change_on_wall(wall, logged))
+            journal_id = (self.store.change_on_wall(wall, logged)
+                          if wall is not None and action in WALL_ACTIONS
+                          else self.store.change(logged))
         if journal_id is not None:
             self.notify(journal_id)
         log.info("Moderator %s: %s %s", who, action, target)
         return entry
+
+    logged_change = _record
 
     def undo(self, who: str, action_id: str) -> dict[str, Any]:
         try:
@@ -173,7 +180,10 @@ class Moderation:
             raise ModerationError(404, f"no action {action_id}")
         if done.undone_at is not None:
             raise ModerationError(409, f"action {action_id} was undone already")
-        inverse = self.INVERSE[done.action]
+        inverse = self.INVERSE.get(done.action)
+        if inverse is None:  # a wall created, edited or archived: edit it again instead
+            raise ModerationError(400, f"a {done.action} is not undone here; edit the "
+                                       "wall instead")
         if done.wall is not None:
             return self._record(who, inverse, done.target,
                                 self._on_wall(inverse, done.wall, done.target),
@@ -348,6 +358,9 @@ class Moderation:
             pins = visibility.pin_keys(conn)
             midnight = now().replace(hour=0, minute=0, second=0, microsecond=0)
             counts = rule_counts(conn, midnight)
+        if self.store.router is not None:  # several walls: where each held post would go
+            for item in queue:
+                item["walls"] = list(on_walls.walls_for(self.store.router, item["tweet"]))
         return {
             "auto_rules": list(enabled_rules(self.settings)), "rule_counts": counts,
             "mode": self.mode, "delay": self.settings["MODERATION_DELAY"],
@@ -355,9 +368,9 @@ class Moderation:
             "config": {"banned": list(self.settings["BANNED_USERS"]),
                        "trusted": list(self.settings["TRUSTED_USERS"])},
             "log": log_entries, "count": self.store.count(),
-            # several walls: the console's switcher (hide/unhide on one wall)
+            # several walls: the console's switcher (what acts on one wall, its queue)
             "walls": [{"slug": slug, "title": wall.title or slug}
-                      for slug, wall in site_walls(self.settings).items()
+                      for slug, wall in self.store.router.walls.items()
                       ] if self.store.router is not None else [],
         }
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..config import Settings
 from ..shapes import RawEvent
+from ..walls import WallSpec, site_walls
 
 CONNECTING = "connecting"
 STREAMING = "streaming"
@@ -102,11 +103,16 @@ class Source:
     #: The network of the posts it produces.
     network = "x"
 
-    def __init__(self, settings: Settings, stop: threading.Event) -> None:
+    def __init__(self, settings: Settings, stop: threading.Event,
+                 walls: Mapping[str, WallSpec] | None = None) -> None:
         self.settings = settings
         self.stop = stop
         self.log = logging.getLogger(f"flask_twitsocket.sources.{self.name}")
         self.status = SourceStatus(self.name, self.network)
+        #: The site's walls, whose tracking (all of it) this source follows: the config's
+        #: unless the stream passes the ones the console made too.
+        self.walls: dict[str, WallSpec] = dict(walls if walls is not None
+                                               else site_walls(settings))
 
     @classmethod
     def is_configured(cls, settings: Settings) -> bool:
@@ -120,6 +126,13 @@ class Source:
         """Yield raw events until ``self.stop`` is set; reconnect on transient failures
         inside, raise :class:`PermanentFailure` when retrying cannot help."""
         raise NotImplementedError
+
+    def walls_changed(self, walls: Mapping[str, WallSpec]) -> None:
+        """The site's walls changed in the console while the stream runs (called from the
+        stream's main loop: must not block it). This default only keeps them; a network
+        source follows the new tracking without dropping its connection where the
+        network allows it."""
+        self.walls = dict(walls)
 
     def position(self) -> tuple[str | None, float | None]:
         """Where the source would resume (its cursor, as text) and how far behind the

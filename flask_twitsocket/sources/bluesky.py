@@ -31,7 +31,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ from ..config import ConfigError
 from ..normalise.bluesky import POST, at_uri
 from ..normalise.storable import MAX_EVENT_CHARS
 from ..shapes import RawEvent
-from ..walls import site_tracking
+from ..walls import WallSpec, site_tracking, union
 from .base import Source
 from .jetstream_filter import JetstreamFilter, commit_of
 from .mastodon import USER_AGENT
@@ -117,14 +117,13 @@ class BlueskySource(Source):
     name = "bluesky"
     network = "bluesky"
 
-    def __init__(self, settings, stop: threading.Event) -> None:
-        super().__init__(settings, stop)
+    def __init__(self, settings, stop: threading.Event,
+                 walls: Mapping[str, WallSpec] | None = None) -> None:
+        super().__init__(settings, stop, walls)
         self.http = requests.Session()
         self.http.headers["User-Agent"] = USER_AGENT
         self.profiles = ProfileCache(self.http, settings["BLUESKY_APPVIEW_URL"], self.log)
-        self.accounts = [a.lstrip("@").lower() if not a.startswith("did:") else a
-                         for a in site_tracking(settings, "bluesky_accounts")]
-        self.dids = {a for a in self.accounts if a.startswith("did:")}
+        self._follow_walls()
         state = settings["BLUESKY_STATE_FILE"]
         self.state_file = Path(state) if state else None
         #: The newest ``time_us`` read: where a reconnect resumes.
@@ -138,9 +137,24 @@ class BlueskySource(Source):
         self.last_line = ""
         self.saved_at = 0.0
         self._load_state()
-        #: Every wall's keywords: Jetstream is filtered once for the union.
-        self.keywords = site_tracking(settings, "track_keywords")
         self.filter = JetstreamFilter(self.keywords, self.dids, self.known)
+
+    def _follow_walls(self) -> None:
+        """Every wall's accounts and keywords: Jetstream is filtered once for the union."""
+        self.accounts = [a.lstrip("@").lower() if not a.startswith("did:") else a
+                         for a in union(self.walls.values(), "bluesky_accounts")]
+        self.dids = {a for a in self.accounts if a.startswith("did:")}
+        self.keywords = union(self.walls.values(), "track_keywords")
+
+    def walls_changed(self, walls: Mapping[str, WallSpec]) -> None:
+        """Filter for the walls' new keywords and accounts from the next event on, on the
+        same connection: Jetstream sends every post and the filter is ours. New handles
+        are resolved to DIDs in the background."""
+        super().walls_changed(walls)
+        self._follow_walls()
+        self.filter = JetstreamFilter(self.keywords, self.dids, self.known)
+        threading.Thread(target=self._resolve_accounts, daemon=True,
+                         name="bluesky-accounts").start()
 
     @classmethod
     def is_configured(cls, settings) -> bool:

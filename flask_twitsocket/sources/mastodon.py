@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -31,7 +31,7 @@ import requests
 from ..backoff import Backoff
 from ..config import ConfigError, require
 from ..shapes import RawEvent
-from ..walls import site_mastodon_hashtags
+from ..walls import WallSpec, mastodon_hashtags
 from .base import PermanentFailure, Source
 
 #: HTTP statuses that no retry cures: a refused token, an instance (or hashtag API) gone.
@@ -73,10 +73,10 @@ MAX_CATCH_UP_PAGES = 25  # 1,000 posts: more than a wall shows after an outage
 USER_AGENT = "flask-twitsocket (+https://github.com/flask-twitsocket)"
 
 
-def hashtags(settings: Any) -> list[str]:
+def hashtags(walls: Mapping[str, WallSpec]) -> list[str]:
     """The configured hashtags, else the track keywords that are hashtags; no '#', no dupes.
     Of every wall of the site (one connection follows them all)."""
-    configured = site_mastodon_hashtags(settings)
+    configured = mastodon_hashtags(walls.values())
     tags: list[str] = []
     for tag in configured:
         clean = tag.strip().lstrip("#")
@@ -122,11 +122,12 @@ class MastodonSource(Source):
     name = "mastodon"
     network = "mastodon"
 
-    def __init__(self, settings, stop: threading.Event) -> None:
-        super().__init__(settings, stop)
+    def __init__(self, settings, stop: threading.Event,
+                 walls: Mapping[str, WallSpec] | None = None) -> None:
+        super().__init__(settings, stop, walls)
         self.base = settings["MASTODON_URL"] or ""
         self.token = settings["MASTODON_TOKEN"]
-        self.tags = hashtags(settings)
+        self.tags = hashtags(self.walls)
         self.http = requests.Session()
         self.http.headers["User-Agent"] = USER_AGENT
         if self.token:
@@ -138,7 +139,8 @@ class MastodonSource(Source):
         self._done = threading.Event()
         #: A permanent failure met by a hashtag's thread: ends the source.
         self._fatal: PermanentFailure | None = None
-        self._open: set[requests.Response] = set()
+        #: The open hashtag streams, each with its hashtag.
+        self._open: dict[requests.Response, str] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -151,6 +153,26 @@ class MastodonSource(Source):
             raise ConfigError("TWITSOCKET_MASTODON_HASHTAGS",
                               "no hashtag to follow: set it, or put #hashtags in "
                               "TWITSOCKET_TRACK_KEYWORDS")
+
+    def walls_changed(self, walls: Mapping[str, WallSpec]) -> None:
+        """Follow the walls' new hashtags. An SSE connection follows one hashtag, so a new
+        hashtag opens its own connection (caught up from its timeline) and a dropped one
+        closes its own; the other hashtags' connections stay open. Polling reads the new
+        list from its next round."""
+        super().walls_changed(walls)
+        tags = hashtags(self.walls)
+        if tags == self.tags:
+            return
+        self.log.info("The walls changed: following Mastodon hashtags %s",
+                      ", ".join(f"#{tag}" for tag in tags))
+        self.tags = tags
+        with self._lock:
+            for response, tag in list(self._open.items()):
+                if tag not in tags:
+                    response.close()  # its thread ends: the hashtag is no longer wanted
+
+    def _wanted(self, tag: str) -> bool:
+        return not self._stopping() and tag in self.tags
 
     def events(self) -> Iterator[RawEvent]:
         self._done.clear()
@@ -283,17 +305,19 @@ class MastodonSource(Source):
 
     def _stream_all(self) -> Iterator[RawEvent]:
         out: queue.Queue[RawEvent] = queue.Queue(maxsize=1000)
-        threads = [threading.Thread(target=self._follow, args=(tag, out), daemon=True,
-                                    name=f"mastodon-{tag}") for tag in self.tags]
-        for thread in threads:
-            thread.start()
+        threads: dict[str, threading.Thread] = {}
         try:
             while not self.stop.is_set() and self._fatal is None:
+                for tag in self.tags:  # one thread per wanted hashtag (the walls change)
+                    if tag not in threads or not threads[tag].is_alive():
+                        threads[tag] = threading.Thread(
+                            target=self._follow, args=(tag, out), daemon=True,
+                            name=f"mastodon-{tag}")
+                        threads[tag].start()
                 try:
                     yield out.get(timeout=0.5)
                 except queue.Empty:
-                    if not any(thread.is_alive() for thread in threads):
-                        break
+                    continue
         finally:
             self._done.set()
             with self._lock:
@@ -314,7 +338,7 @@ class MastodonSource(Source):
     def _follow(self, tag: str, out: queue.Queue) -> None:
         """One hashtag's stream, reconnected forever with back-off, caught up each time."""
         backoff = Backoff(1.0, 60.0)
-        while not self._stopping():
+        while self._wanted(tag):
             try:
                 self._discover()
                 self._stream_once(tag, out, backoff)
@@ -329,17 +353,17 @@ class MastodonSource(Source):
                 self._transient(f"Mastodon stream for #{tag} failed: HTTP {status}: "
                                 f"{mastodon_reason(error.response)}")
             except (requests.RequestException, ValueError, OSError) as error:
-                if self._stopping():
+                if not self._wanted(tag):
                     return
                 self._transient(f"Mastodon stream for #{tag} lost: {type(error).__name__}")
             except Exception:  # a bug must not silently end this hashtag's thread
-                if self._stopping():
+                if not self._wanted(tag):
                     return  # the response was closed under the reader: we are stopping
                 self.log.exception("Mastodon stream for #%s failed", tag)
             delay = backoff.next()
             self.log.info("Reconnecting to the #%s stream in %.1f s", tag,
                           delay * self.settings["BACKOFF_SCALE"])
-            if self._stopping() or not self.sleep(delay):
+            if not self._wanted(tag) or not self.sleep(delay):
                 return
 
     def _stream_once(self, tag: str, out: queue.Queue, backoff: Backoff) -> None:
@@ -347,7 +371,7 @@ class MastodonSource(Source):
         response = self.http.get(url, params={"tag": tag}, stream=True, timeout=(10, 60),
                                  headers={"Accept": "text/event-stream"})
         with self._lock:
-            self._open.add(response)
+            self._open[response] = tag
         try:
             response.raise_for_status()
             # The stream is open: whatever is posted from now on is buffered for us, so the
@@ -359,14 +383,14 @@ class MastodonSource(Source):
             self.status.streaming()
             backoff.reset()
             for name, data in sse_events(response.iter_content(chunk_size=None)):
-                if self._stopping():
+                if not self._wanted(tag):
                     return
                 event = self._sse_event(tag, name, data)
                 if event is not None and not self._put(out, event):
                     return
         finally:
             with self._lock:
-                self._open.discard(response)
+                self._open.pop(response, None)
             response.close()
 
     def _sse_event(self, tag: str, name: str, data: str) -> RawEvent | None:

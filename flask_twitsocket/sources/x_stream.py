@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
@@ -27,7 +27,7 @@ from tweepy import StreamRule
 from ..backoff import Backoff
 from ..config import Settings, require
 from ..shapes import RawEvent
-from ..walls import RULE_TAG_PREFIX, WallSpec, site_walls
+from ..walls import RULE_TAG_PREFIX, WallSpec
 from ..x_client import XClient, problem, quote_problem
 from .base import STREAMING, PermanentFailure, Source
 
@@ -51,31 +51,29 @@ class Disconnect(requests.ConnectionError):
     """X sent an error object (e.g. ``operational-disconnect``) instead of a post."""
 
 
-def rule_terms(settings: Settings, wall: WallSpec | None = None) -> list[str]:
-    """Keywords (phrases quoted, #hashtags as they are) and ``from:<id>`` for users (of
-    ``wall``, if given)."""
-    keywords = settings["TRACK_KEYWORDS"] if wall is None else wall.track_keywords
-    users = settings["TRACK_USERS"] if wall is None else wall.track_users
+def rule_terms(wall: WallSpec) -> list[str]:
+    """A wall's keywords (phrases quoted, #hashtags as they are) and ``from:<id>`` for its
+    users."""
     terms = []
-    for keyword in keywords:
+    for keyword in wall.track_keywords:
         keyword = keyword.strip()
         if " " in keyword and not (keyword.startswith('"') and keyword.endswith('"')):
             keyword = '"' + keyword.replace('"', "") + '"'
         terms.append(keyword)
-    terms += [f"from:{user}" for user in users]
+    terms += [f"from:{user}" for user in wall.track_users]
     return list(dict.fromkeys(term for term in terms if term))
 
 
-def tagged_rules(settings: Settings) -> list[tuple[str, str]]:
+def tagged_rules(walls: Mapping[str, WallSpec]) -> list[tuple[str, str]]:
     """The rules to have, ``(value, tag)``: on a single-wall site the tracked terms tagged
     ``twitsocket`` (as always); with several walls each wall's own rules tagged
     ``twitsocket:<slug>``, so the stream's ``matching_rules`` say which walls a post is
     for (:func:`flask_twitsocket.walls.rule_tags`)."""
-    walls = site_walls(settings)
     if len(walls) == 1:
-        return [(value, RULE_TAG) for value in pack_rules(rule_terms(settings))]
+        return [(value, RULE_TAG) for wall in walls.values()
+                for value in pack_rules(rule_terms(wall))]
     return [(value, RULE_TAG_PREFIX + slug) for slug, wall in walls.items()
-            for value in pack_rules(rule_terms(settings, wall))]
+            for value in pack_rules(rule_terms(wall))]
 
 
 def is_ours(tag: str | None) -> bool:
@@ -101,9 +99,12 @@ class XSource(Source):
     name = "x"
     network = "x"
 
-    def __init__(self, settings: Settings, stop: threading.Event) -> None:
-        super().__init__(settings, stop)
+    def __init__(self, settings: Settings, stop: threading.Event,
+                 walls: Mapping[str, WallSpec] | None = None) -> None:
+        super().__init__(settings, stop, walls)
         self.client = XClient.from_settings(settings)
+        #: One rules sync at a time (at connect, and on a wall change from the main loop).
+        self._sync_lock = threading.Lock()
 
     @classmethod
     def is_configured(cls, settings: Settings) -> bool:
@@ -114,23 +115,43 @@ class XSource(Source):
 
     # --- rules --------------------------------------------------------------------------
 
-    def sync_rules(self) -> None:
-        """Make our tagged rules equal the config; rules of other tools are left alone."""
-        wanted = tagged_rules(self.settings)
+    def walls_changed(self, walls: Mapping[str, WallSpec]) -> None:
+        """Re-sync the rules for the new walls in the background, WITHOUT reconnecting:
+        X applies rule changes to the open filtered stream. (A failure is logged; the next
+        change or reconnect syncs again.)"""
+        super().walls_changed(walls)
+        threading.Thread(target=self._resync, daemon=True, name="x-rules-sync").start()
+
+    def _resync(self) -> None:
+        try:
+            # its own client: the stream's session is being read by the stream thread
+            self.sync_rules(XClient.from_settings(self.settings))
+        except (tweepy.HTTPException, requests.RequestException) as error:
+            self.log.error("Could not re-sync the X stream rules for the walls' new "
+                           "tracking: %s: %s", type(error).__name__, error)
+
+    def sync_rules(self, client: XClient | None = None) -> None:
+        """Make our tagged rules equal the walls' tracking; rules of other tools are left
+        alone."""
+        with self._sync_lock:
+            self._sync_rules(client or self.client)
+
+    def _sync_rules(self, client: XClient) -> None:
+        wanted = tagged_rules(self.walls)
         if not wanted:
             self.log.warning("No TWITSOCKET_TRACK_KEYWORDS or TWITSOCKET_TRACK_USERS: the X "
                              "stream delivers only what other tools' rules match")
-        existing = [rule for rule in (self.client.get_rules().data or [])
+        existing = [rule for rule in (client.get_rules().data or [])
                     if is_ours(rule.tag)]
         stale = [rule.id for rule in existing if (rule.value, rule.tag) not in wanted]
         have = {(rule.value, rule.tag) for rule in existing}
         missing = [rule for rule in wanted if rule not in have]
         if stale:
-            self.client.delete_rules(stale)
+            client.delete_rules(stale)
             self.log.info("Deleted %d stale X stream rule(s)", len(stale))
         if missing:
             try:
-                errors = self.client.add_rules(
+                errors = client.add_rules(
                     [StreamRule(value, tag=tag) for value, tag in missing]).errors
             except tweepy.BadRequest as error:
                 errors = error.api_errors

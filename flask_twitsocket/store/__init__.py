@@ -27,8 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..messages import Outgoing, count_message, tweet_message
 from ..serialise import post_json
 from ..shapes import Deletion, Edit, Normalised, PostData
-from ..walls import DEFAULT_WALL, Router, WallSpec
-from . import top, visibility
+from ..walls import DEFAULT_WALL, Router, StoredWall, WallSpec
+from . import top, visibility, wall_table
 from . import walls as on_walls
 from .journal import Journal
 from .posts import delete_post, edit, insert_posts, insert_rows
@@ -165,10 +165,34 @@ class PostStore:
                                          [(wall, messages), *counts]) or None
 
     def record_walls(self, walls: Mapping[str, WallSpec]) -> list[str]:
-        """Write the site's walls to the walls table (the stream does at start): the
-        configured ones live, any other archived (its posts keep their links)."""
+        """Write the config's walls to the walls table (the stream does at start): see
+        :func:`.wall_table.record` (the console's walls are left as the console made them)."""
         with self.engine.begin() as conn:
-            return on_walls.record(conn, walls)
+            return wall_table.record(conn, walls)
+
+    def stored_walls(self, parse: Callable[[Any], dict[str, WallSpec]],
+                     known: tuple[Any, ...] | None = None,
+                     ) -> tuple[tuple[Any, ...], list[StoredWall] | None]:
+        """The walls table's fingerprint and, when it differs from ``known``, its rows."""
+        with self.engine.connect() as conn:
+            fingerprint = wall_table.version(conn)
+            if fingerprint == known:
+                return fingerprint, None
+            return fingerprint, wall_table.read(conn, parse)
+
+    def use_router(self, router: Router) -> None:
+        """Route by a new set of walls from now on (walls created, edited or archived in
+        the console). A site that goes from one wall to several links its stored posts to
+        the default wall first, which shows every post: it keeps showing the old ones."""
+        if router.single:
+            self.router = None
+            return
+        if self.router is None and router.walls[DEFAULT_WALL].catch_all:
+            with self.engine.begin() as conn:
+                linked = wall_table.link_everything(conn, DEFAULT_WALL)
+            if linked:
+                log.info("Linked %d stored posts to the default wall", linked)
+        self.router = router
 
     def wall_slugs(self) -> tuple[str, ...]:
         """The site's walls (just the default one on a single-wall site)."""
@@ -178,14 +202,14 @@ class PostStore:
                   ) -> list[dict[str, Any]]:
         """:meth:`recent` of one wall (None: the default wall; a single-wall site's is
         every post)."""
-        if self.router is None:
+        if self._everything_of(wall):
             return self.recent(limit, since_seq)
         with self.engine.connect() as conn:
             return on_walls.recent(conn, wall or DEFAULT_WALL, limit, since_seq)
 
     def count_on(self, wall: str | None) -> int:
         """:meth:`count` of one wall (None: the default wall)."""
-        if self.router is None:
+        if self._everything_of(wall):
             return self.count()
         wall = wall or DEFAULT_WALL
         with self.engine.connect() as conn:
@@ -211,7 +235,15 @@ class PostStore:
         """Whether ``wall`` shows every post (a single-wall site, or a default wall without
         tracking of its own): its top lists are the cached ones, not an aggregation of the
         whole archive per request."""
-        return self.router is None or self.router.walls[wall or DEFAULT_WALL].catch_all
+        if self.router is None:
+            return (wall or DEFAULT_WALL) == DEFAULT_WALL
+        known = self.router.walls.get(wall or DEFAULT_WALL)
+        return known is not None and known.catch_all
+
+    def _everything_of(self, wall: str | None) -> bool:
+        """Whether ``wall``'s posts are all the posts, read without links: the default
+        wall of a site with one wall (an archived wall's posts stay linked to it)."""
+        return self.router is None and (wall or DEFAULT_WALL) == DEFAULT_WALL
 
     def journal_entries_with_walls_after(self, last_id: int, limit: int = 100,
                                          ) -> list[tuple[int, str, str, str | None]]:

@@ -10,7 +10,7 @@ subscribers and never to another wall's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import groupby
 from types import SimpleNamespace
 from typing import Any
@@ -18,16 +18,15 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select, update
 
 from ..messages import Outgoing, count_message, delete_message, tweet_message
-from ..models import PostWall, Wall
-from ..serialise import dumps, loads, post_json
+from ..models import PostWall
+from ..serialise import loads, post_json
 from ..shapes import Author, PostData
-from ..walls import Router, WallSpec
+from ..walls import Router
 from .fast import driver_insert
 from .journal import Journal
-from .tables import POSTS, insert_ignore, now
+from .tables import POSTS
 
 POST_WALLS = PostWall.__table__
-WALLS = Wall.__table__
 _LINK_NAMES = ("wall", "seq", "hidden")
 
 
@@ -58,6 +57,11 @@ def _link(conn: Connection, stored: Sequence[dict[str, Any]],
     if rows:
         driver_insert(conn, POST_WALLS, _LINK_NAMES, rows)
     return routes
+
+
+def walls_for(router: Router, post: dict[str, Any]) -> tuple[str, ...]:
+    """The walls a post (as JSON: a held post in the queue) goes to once it is shown."""
+    return router.route(_as_post_data(post))
 
 
 def _as_post_data(post: dict[str, Any]) -> PostData:
@@ -229,18 +233,3 @@ def top_posts(conn: Connection, wall: str, limit: int) -> list[dict[str, Any]]:
              .where(_shown(), POSTS.c.is_retweet.is_(False), POSTS.c.retweet_count > 0)
              .order_by(POSTS.c.retweet_count.desc(), POSTS.c.seq.desc()).limit(limit))
     return [post_json(row) for row in conn.execute(query)]
-
-
-def record(conn: Connection, walls: Mapping[str, WallSpec]) -> list[str]:
-    """The walls table made to match the configured walls (their settings as JSON, live);
-    walls no longer configured are archived, not deleted. The live slugs."""
-    stamp = now()
-    for slug, wall in walls.items():
-        values = {"title": wall.title, "spec": dumps(wall.to_json()), "archived": False,
-                  "updated_at": stamp}
-        if not conn.execute(update(WALLS).where(WALLS.c.slug == slug).values(values)).rowcount:
-            conn.execute(insert_ignore(conn, WALLS).values(slug=slug, **values))
-    conn.execute(update(WALLS).where(WALLS.c.slug.not_in(list(walls)),
-                                     WALLS.c.archived.is_(False))
-                 .values(archived=True, updated_at=stamp))
-    return list(walls)

@@ -20,6 +20,7 @@ from . import (
     security_headers,
     templating,
     wall,
+    wall_admin,
     walls,
     websocket,
 )
@@ -41,6 +42,7 @@ def create_blueprint() -> Blueprint:
     media.register(blueprint)
     websocket.register(blueprint)
     moderation.register(blueprint)
+    wall_admin.register(blueprint)
     events.register(blueprint)
     wall.register(blueprint)
     walls.register(blueprint)

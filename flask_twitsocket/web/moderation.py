@@ -43,6 +43,7 @@ from flask import (
 )
 from werkzeug.security import check_password_hash
 
+from ..config_table import MODERATION_MODES, WALL_LAYOUTS
 from ..moderation.actions import ModerationError
 from ..state import current_state
 from .client_address import client_address
@@ -108,7 +109,7 @@ def _csrf_ok() -> bool:
     return isinstance(expected, str) and hmac.compare_digest(sent.encode(), expected.encode())
 
 
-def _refuse(status: int, message: str) -> Response:
+def refuse(status: int, message: str) -> Response:
     response = jsonify({"error": message})
     response.status_code = status
     if status == 401:
@@ -116,7 +117,7 @@ def _refuse(status: int, message: str) -> Response:
     return response
 
 
-def _secure(response: Response) -> Response:
+def secure(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
@@ -130,7 +131,7 @@ def _page(template: str, status: int, **context: Any) -> Response:
     response = make_response(render_template(
         template, csrf_token=csrf_token(), mode=state.settings["MODERATION"],
         has_password=bool(state.settings["MODERATOR_PASSWORD"]), **context), status)
-    return _secure(response)
+    return secure(response)
 
 
 def _login_page(status: int, error: str | None = None) -> Response:
@@ -144,7 +145,8 @@ def console() -> Response:
         return _login_page(401 if has_password else 403)
     # a path: the console picks ws:// or wss:// from its own page's scheme
     ws_path = urlsplit(url_for("twitsocket.moderate_ws")).path
-    return _page("twitsocket/moderate.html", 200, moderator=who, error=None, ws_path=ws_path)
+    return _page("twitsocket/moderate.html", 200, moderator=who, error=None, ws_path=ws_path,
+                 wall_layouts=WALL_LAYOUTS, moderation_modes=MODERATION_MODES)
 
 
 def _limiter() -> LoginLimiter:
@@ -173,7 +175,7 @@ def login() -> Response:
     token = sessions().open("moderator", _password_proof(password), address)
     session[CSRF_KEY] = secrets.token_urlsafe(32)  # a new token for the new login
     log.info("console login from %s%s", address, "" if served_over_https() else " (http)")
-    response = _secure(redirect(url_for("twitsocket.moderate"), 303))
+    response = secure(redirect(url_for("twitsocket.moderate"), 303))
     set_cookie(response, token)
     return response
 
@@ -182,13 +184,13 @@ def logout() -> Response:
     sessions().end(cookie_token())
     session.pop(CSRF_KEY, None)
     log.info("console logout from %s", client_address())
-    response = _secure(redirect(url_for("twitsocket.moderate"), 303))
+    response = secure(redirect(url_for("twitsocket.moderate"), 303))
     clear_cookie(response)
     return response
 
 
 def state_json() -> Response:
-    return _secure(jsonify(current_state().moderation.snapshot()))
+    return secure(jsonify(current_state().moderation.snapshot()))
 
 
 def action(name: str) -> Response:
@@ -197,20 +199,22 @@ def action(name: str) -> Response:
     if target is None:
         target = request.form.get("target", "")
     if not isinstance(target, str):
-        return _refuse(400, "target must be a string")
+        return refuse(400, "target must be a string")
     wall = (payload or {}).get("wall") if isinstance(payload, dict) else None
     wall = wall if wall is not None else request.form.get("wall")
     if wall is not None and not isinstance(wall, str):
-        return _refuse(400, "wall must be a string")
+        return refuse(400, "wall must be a string")
     wall = wall or None
     moderator = current_moderator(wall) if wall else current_moderator() or "?"
     if moderator is None:
-        return _refuse(403, f"moderating the wall {wall!r} is not open to this request")
+        return refuse(403, f"moderating the wall {wall!r} is not open to this request")
     try:
         entry = current_state().moderation.act(moderator, name, target, wall)
     except ModerationError as error:
-        return _refuse(error.status, str(error))
-    return _secure(jsonify({"ok": True, "entry": entry}))
+        return refuse(error.status, str(error))
+    if entry.get("wall"):  # a wall's own ban or blocked word (or its undo): route by it now
+        current_state().refresh_walls(force=True)
+    return secure(jsonify({"ok": True, "entry": entry}))
 
 
 def moderator_feed(ws) -> None:
@@ -235,13 +239,13 @@ def register(blueprint: Blueprint) -> None:
         if state.settings["MODERATION"] == "off":
             abort(404)
         if not origin_allowed(()):  # this site only: ALLOWED_ORIGINS is for walls
-            return _refuse(403, "cross-site request refused")
+            return refuse(403, "cross-site request refused")
         if endpoint not in OPEN_ENDPOINTS and current_moderator() is None:
             if state.settings["MODERATOR_PASSWORD"]:
-                return _refuse(401, "log in to moderate")
-            return _refuse(403, "moderation is not open to this request")
+                return refuse(401, "log in to moderate")
+            return refuse(403, "moderation is not open to this request")
         if request.method == "POST" and not _csrf_ok():
-            return _refuse(403, "missing or wrong CSRF token; reload the console")
+            return refuse(403, "missing or wrong CSRF token; reload the console")
         return None
 
     blueprint.add_url_rule("/moderate", "moderate", console)

@@ -26,9 +26,10 @@ from ..config_table import WALL_LAYOUTS
 from ..i18n import gettext
 from ..sources import configured
 from ..state import current_state
+from ..walls import WallSpec
 from .identity import identity, one_of
 from .params import lenient_int
-from .walls import wall_settings, wall_slug
+from .walls import PAGE_CSP, wall_settings, wall_slug
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; "
        "connect-src 'self' ws: wss:")
@@ -68,8 +69,10 @@ def wall(slug: str | None = None) -> Response:
     """The projector page: of the default wall, or (``<prefix>/w/<slug>/wall``) of one wall
     of the site, with that wall's own identity over the site's."""
     state = current_state()
-    settings = state.settings
-    settings = wall_settings(settings, state.walls[wall_slug(slug)])
+    ended = state.archived_walls.get(slug or "")
+    if ended is not None:
+        return ended_page(ended)
+    settings = wall_settings(state.settings, state.walls[wall_slug(slug)])
     theme = _choice("theme", THEMES, "auto")
     layout = _choice("layout", WALL_LAYOUTS, settings["WALL_LAYOUT"])
     transparent = layout == "ticker" and request.args.get("background") == "transparent"
@@ -81,6 +84,14 @@ def wall(slug: str | None = None) -> Response:
         show_alt=request.args.get("alt") == "1"))
     response.headers.setdefault("Content-Security-Policy",
                                 content_security_policy(settings, event.logo_url))
+    return response
+
+
+def ended_page(ended: WallSpec) -> Response:
+    """An archived wall's projector: it says the wall ended (410 Gone), without a socket."""
+    response = make_response(render_template(
+        "twitsocket/wall_ended.html", title=ended.title or ended.slug), 410)
+    response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
     return response
 
 

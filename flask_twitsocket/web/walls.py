@@ -30,8 +30,12 @@ def wall_slug(raw: str | None) -> str:
 
 
 def requested_wall() -> str:
-    """The request's ``?wall=`` (default: the default wall), checked."""
-    return wall_slug(request.args.get("wall"))
+    """The request's ``?wall=`` (default: the default wall), checked: a live wall, or an
+    archived one (its posts stay readable; nothing new reaches it)."""
+    slug = request.args.get("wall")
+    if slug and slug in current_state().archived_walls:
+        return slug
+    return wall_slug(slug)
 
 
 def wall_settings(settings: Mapping[str, Any], wall: WallSpec) -> dict[str, Any]:

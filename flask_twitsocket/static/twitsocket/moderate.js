@@ -233,16 +233,20 @@
     var waiting = 0;
     renderRuleTools();
     var filter = $("[data-queue-filter]").value;
+    /* several walls: "All walls" shows every wall's queue together; a chosen wall, the
+       posts that would go to it (an item not yet placed stays until the state says) */
+    var wall = $("[data-wall-select]") ? $("[data-wall-select]").value : "";
     state.queue.forEach(function (item) { if (item.state !== "vetoed") { waiting += 1; } });
     reconcile($("[data-queue]"), state.queue.filter(function (item) {
-      return !filter || (item.rule || "mode") === filter;
+      return (!filter || (item.rule || "mode") === filter)
+        && (!wall || !Array.isArray(item.walls) || item.walls.indexOf(wall) >= 0);
     }).map(function (item) {
       var post = item.tweet;
       var key = keyOf(post);
       return {
         key: key,
         signature: JSON.stringify([item.state, item.release_at || null, item.reason || null,
-                                   shown(post)]),
+                                   item.walls || null, shown(post)]),
         build: function () {
           var when = null;
           if (item.state === "vetoed") {
@@ -256,6 +260,11 @@
           }
           var li = postCard(post, when);
           li.classList.add(item.state === "vetoed" ? "is-vetoed" : "is-waiting");
+          if (Array.isArray(item.walls)) {
+            var walls = li.appendChild(el("p", "walls", item.walls.length
+              ? "for " + item.walls.join(", ") : "for no wall"));
+            walls.setAttribute("data-walls", item.walls.join(" "));
+          }
           li.appendChild(actions(item.state === "vetoed" ? [button("Approve after all", "approve", key)] : [
             button(item.rule ? "Release" : "Approve", "approve", key, "go"),
             button("Veto", "veto", key, "danger"),
@@ -305,7 +314,11 @@
       li.appendChild(el("span", "who", entry.moderator));
       li.appendChild(el("strong", "what", entry.action));
       li.appendChild(el("span", "target", entry.target));
-      if (!entry.undone_at) { li.appendChild(button("Undo", "undo", entry.id, "quiet")); }
+      if (entry.wall) { li.appendChild(el("span", "wall", entry.wall)); }
+      /* a wall created, edited or archived is changed again in the Walls tab, not undone */
+      if (!entry.undone_at && !/-wall$/.test(entry.action)) {
+        li.appendChild(button("Undo", "undo", entry.id, "quiet"));
+      }
       list.appendChild(li);
     });
     if (!state.log.length) { list.appendChild(el("li", "empty", "No actions yet.")); }
@@ -315,18 +328,23 @@
     if (typeof count === "number") { $("[data-count]").textContent = String(count); }
   }
 
-  /* several walls: the switcher lists them once; hide/unhide then name the chosen wall */
-  var WALL_ACTIONS = { hide: true, unhide: true };
+  /* several walls: hide/unhide, bans and blocked words name the chosen wall (its own) */
+  var WALL_ACTIONS = { hide: true, unhide: true, ban: true, unban: true, block: true, unblock: true };
   function renderWalls() {
     var select = $("[data-wall-select]");
     var walls = Array.isArray(state.walls) ? state.walls : [];
-    if (!select || !walls.length || select.options.length > 1) { return; }
+    if (!select) { return; }
+    var listed = Array.prototype.slice.call(select.options, 1).map(function (o) { return o.value; });
+    if (listed.join(" ") === walls.map(function (w) { return String(w.slug); }).join(" ")) { return; }
+    var chosen = select.value;
+    while (select.options.length > 1) { select.remove(1); }
     walls.forEach(function (wall) {
       var option = el("option", null, String(wall.title || wall.slug));
       option.value = String(wall.slug);
       select.appendChild(option);
     });
-    $("[data-wall-switcher]").hidden = false;
+    select.value = listed.indexOf(chosen) >= 0 || walls.some(function (w) { return w.slug === chosen; }) ? chosen : "";
+    $("[data-wall-switcher]").hidden = !walls.length;
   }
 
   function chosenWall(action) {
@@ -390,6 +408,7 @@
         return item.pending_id !== message.item.pending_id;
       }));
       renderQueue();
+      if ((state.walls || []).length) { refreshSoon(); }  /* learn its walls */
       return;
     }
     refreshSoon();   /* delete, pin, unpin, released, vetoed, log: re-read the state */
@@ -459,6 +478,7 @@
   }
 
   $("[data-queue-filter]").addEventListener("change", renderQueue);
+  if ($("[data-wall-select]")) { $("[data-wall-select]").addEventListener("change", renderQueue); }
 
   document.addEventListener("click", function (event) {
     var target = event.target.closest ? event.target.closest("button[data-action]") : null;
