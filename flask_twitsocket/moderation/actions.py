@@ -27,7 +27,6 @@ from ..serialise import dumps, loads
 from ..store import PostStore, visibility
 from ..store import walls as on_walls
 from ..store.tables import Key, insert_ignore
-from . import wall_rules
 from .auto import enabled_rules
 from .errors import ModerationError
 from .folding import fold, phrase_pattern
@@ -44,6 +43,9 @@ from .pending import (
     veto_matching,
 )
 from .rules import BanList, clean_ban, clean_phrase
+from .wall_rules import FIELDS as WALL_RULE_FIELDS
+from .wall_rules import change_rule as change_wall_rule
+from .wall_rules import clean_target as clean_wall_target
 
 log = logging.getLogger("flask_twitsocket.moderation")
 
@@ -56,7 +58,7 @@ CLEANERS: dict[str, Callable[[str], str]] = {
     "block": clean_phrase, "unblock": clean_phrase}
 
 #: What a moderator may do on one wall of several (the rest acts on every wall).
-WALL_ACTIONS = ("hide", "unhide", *wall_rules.FIELDS)
+WALL_ACTIONS = ("hide", "unhide", *WALL_RULE_FIELDS)
 
 #: ``work(conn) -> (messages, visible posts delta, detail for the log)``
 Work = Callable[[Connection], tuple[list[Outgoing], int, dict[str, Any]]]
@@ -117,20 +119,20 @@ class Moderation:
             raise ModerationError(404, f"no wall {wall!r}")
         if action not in WALL_ACTIONS:
             raise ModerationError(400, f"{action} acts on every wall (no wall=)")
-        if action in wall_rules.FIELDS:
-            target = wall_rules.clean_target(action, target)
+        if action in WALL_RULE_FIELDS:
+            target = clean_wall_target(action, target)
             if not target:
                 raise ModerationError(400, "a target is required")
         return self._record(who, action, target, self._on_wall(action, wall, target),
                             wall=wall)
 
     def _on_wall(self, action: str, wall: str, target: str) -> Work:
-        if action in wall_rules.FIELDS:  # a wall's own ban or blocked word
+        if action in WALL_RULE_FIELDS:  # a wall's own ban or blocked word
             router = self.store.router
             if router is None or wall not in router.walls:
                 raise ModerationError(404, f"no live wall {wall!r}")
             spec = router.walls[wall]
-            return lambda conn: wall_rules.change_rule(conn, action, spec, target)
+            return lambda conn: change_wall_rule(conn, action, spec, target)
         key = parse_key(target)
 
         def work(conn: Connection) -> tuple[list[Outgoing], int, dict[str, Any]]:
