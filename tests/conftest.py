@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from fake_jetstream import FakeJetstream
+from fake_mastodon import FakeMastodon
 from flask import Flask
 from werkzeug.serving import make_server
 
@@ -78,6 +79,14 @@ def postgres_url() -> str:
     if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"):
         return TEST_DATABASE_URL
     return "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def mastodon() -> Iterator[FakeMastodon]:
+    """A fake Mastodon instance on 127.0.0.1 (REST and the streaming API's SSE)."""
+    fake = FakeMastodon()
+    yield fake
+    fake.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ client (requests + SSE parser), the normaliser, the sanitiser and the store.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +28,6 @@ HOSTILE = (
     '<iframe src="https://evil.example/"></iframe><style>body{display:none}</style>'
     '<a href="/relative">rel</a> <b onload="alert(5)">bold</b> #<span>devconf26</span></p>'
 )
-
-
-@pytest.fixture
-def mastodon() -> Iterator[FakeMastodon]:
-    fake = FakeMastodon()
-    yield fake
-    fake.close()
 
 
 def stream_env(fake: FakeMastodon, tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import fresh_app, wait_until
-from fake_jetstream import FakeAppView, FakeJetstream
-from fake_mastodon import FakeMastodon
+from fake_jetstream import FakeAppView
 from test_bluesky_source import ALICE, KEYNOTE
 
 from flask_twitsocket.shapes import RawEvent
@@ -23,20 +22,6 @@ from flask_twitsocket.sources.mastodon import MastodonSource
 from flask_twitsocket.walls import WallSpec
 
 LONG = 30.0
-
-
-@pytest.fixture
-def mastodon() -> Iterator[FakeMastodon]:
-    fake = FakeMastodon()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
-def jetstream() -> Iterator[FakeJetstream]:
-    fake = FakeJetstream()
-    yield fake
-    fake.close()
 
 
 @pytest.fixture
