@@ -128,7 +128,8 @@ def kill_postgres_listeners(postgres_url: str) -> int:
     with psycopg.connect(libpq_url(postgres_url), autocommit=True) as conn:
         rows = conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE application_name LIKE 'twitsocket-listen-%%'").fetchall()
+            "WHERE application_name LIKE 'twitsocket-listen-%%' "
+            "AND datname = current_database()").fetchall()
     return len(rows)
 
 
