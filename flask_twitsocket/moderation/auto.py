@@ -13,9 +13,10 @@ up, so a held post does not make its author's next one wait longer.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -85,7 +86,9 @@ class Flood:
     def check(self, network: str, author_id: str) -> str | None:
         now = self.clock()
         start = now - self.minutes * 60
-        times = self.recent.setdefault((network, author_id), deque())
+        times = self.recent.get((network, author_id))
+        if times is None:
+            times = self.recent[network, author_id] = deque()
         while times and times[0] < start:
             times.popleft()
         if len(times) >= self.posts:
@@ -101,15 +104,40 @@ class Flood:
             del self.recent[key]
 
 
-def blocked_domain(post: PostData, domains: frozenset[str]) -> str | None:
-    """The first link of the post to a blocked domain (or a subdomain of one)."""
-    for entity in post.entities:
-        host = (urlsplit(str(entity.get("url") or "")).hostname or "").lower()
-        suffix = host
-        while suffix:
-            if suffix in domains:
-                return host
-            suffix = suffix.partition(".")[2]
+class BlockedDomains:
+    """``TWITSOCKET_BLOCKED_DOMAINS``: links to these domains (or their subdomains)."""
+
+    def __init__(self, domains: Iterable[str]) -> None:
+        self.domains = frozenset(domain.lower().lstrip(".") for domain in domains)
+        #: a link's text that names no blocked domain anywhere is not parsed: one C scan
+        self.named = re.compile("|".join(map(re.escape, sorted(self.domains))),
+                                re.IGNORECASE) if self.domains else None
+
+    def __bool__(self) -> bool:
+        return bool(self.domains)
+
+    def find(self, post: PostData) -> str | None:
+        """The host of the post's first link to a blocked domain, or None."""
+        named = self.named
+        if named is None:
+            return None
+        for entity in post.entities:
+            url = entity.get("url")
+            if url and named.search(str(url)):
+                host = blocked_host(str(url), self.domains)
+                if host:
+                    return host
+        return None
+
+
+def blocked_host(url: str, domains: frozenset[str]) -> str | None:
+    """The host of ``url`` when it is one of ``domains`` or a subdomain of one."""
+    host = (urlsplit(url).hostname or "").lower()
+    suffix = host
+    while suffix:
+        if suffix in domains:
+            return host
+        suffix = suffix.partition(".")[2]
     return None
 
 
@@ -124,8 +152,7 @@ class AutoRules:
                       if "flood" in self.enabled else None)
         self.min_age_days = settings["MIN_ACCOUNT_AGE_DAYS"] or 7
         self.languages = frozenset(tag.lower() for tag in settings["LANGUAGES"])
-        self.domains = frozenset(domain.lower().lstrip(".")
-                                 for domain in settings["BLOCKED_DOMAINS"])
+        self.domains = BlockedDomains(settings["BLOCKED_DOMAINS"])
         self.bio_tags = tuple(tag.casefold() for tag in settings["CONSENT_BIO_TAGS"])
 
     def __bool__(self) -> bool:
@@ -161,7 +188,7 @@ class AutoRules:
             if word:
                 return Verdict("profanity", f"profanity: '{word}'")
         if self.domains and "links" in enabled:
-            domain = blocked_domain(post, self.domains)
+            domain = self.domains.find(post)
             if domain:
                 return Verdict("links", f"link: {domain}")
         if self.languages and "languages" in enabled and post.lang \
