@@ -63,6 +63,12 @@ class Verdict:
         return self.rule == "consent"
 
 
+def blocked_word_verdict(word: str) -> Verdict:
+    """The console's blocked words are part of the profanity rule: a post with one waits
+    in the queue like a post with a listed word, named as the organisers' own."""
+    return Verdict("profanity", f"blocked word: '{word}'")
+
+
 def enabled_rules(settings: Any) -> tuple[str, ...]:
     """``TWITSOCKET_AUTO_MODERATION`` when given, else the defaults plus every rule
     whose own setting is given (``TWITSOCKET_FLOOD_POSTS`` turns flood control on)."""

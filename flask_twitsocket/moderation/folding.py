@@ -110,10 +110,3 @@ def _folded_run_words(match: re.Match[str]) -> str:
 @lru_cache(maxsize=1 << 16)
 def _run_words(run: str) -> str:
     return _NOT_WORD.sub(" ", _fold_run(run).lower())
-
-
-def phrase_pattern(phrase: str) -> re.Pattern[str]:
-    """Whole words only, to search a :func:`fold`-ed text: "ass" blocks "Ass!", "#ass"
-    and "аss" (Cyrillic а), not "class"."""
-    words = [re.escape(word) for word in fold(phrase).split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")

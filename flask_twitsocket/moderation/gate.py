@@ -1,9 +1,10 @@
 """The stream process's moderation: screen new posts, hold them back, release them.
 
 :class:`Gate` runs between the normaliser and the store. It drops posts by banned authors
-(configuration and console bans alike: one :class:`~.rules.Rules`) or with a blocked word,
-and, in the ``delay`` and ``pre`` trust modes, holds posts back (:mod:`.pending`) instead
-of storing them. With moderation ``off`` it applies the configuration's bans only, and
+(configuration and console bans alike: one :class:`~.rules.Rules`), holds posts with a
+blocked word or caught by an automatic rule (:mod:`.auto`) for a moderator, and, in the
+``delay`` and ``pre`` trust modes, holds posts back (:mod:`.pending`) instead of storing
+them. With moderation ``off`` it applies the configuration's bans only, and
 reads no table.
 
 The stream process also runs the ``delay`` release timer (:meth:`Gate.release_due`, called
@@ -28,9 +29,10 @@ from ..serialise import loads
 from ..shapes import Edit, PostData
 from ..store import PostStore, post_row
 from .actions import Moderation, ModerationError
-from .auto import AutoRules, Verdict
+from .auto import AutoRules, Verdict, blocked_word_verdict, post_texts
 from .pending import (
     due_posts,
+    hold_for_words,
     hold_rows,
     now,
     queue_messages,
@@ -103,11 +105,14 @@ class Gate:
         rejected: dict[str, int] = {}
         for post in posts:
             facts = Facts.of(post)
-            reason = rules.rejects(facts)
-            if reason:
-                rejected[reason] = rejected.get(reason, 0) + 1
-                log.info("Dropped a post by @%s (%s): %s", post.author.username,
-                         post.network, "banned author" if reason == "ban" else "blocked word")
+            if rules.banned(facts):
+                rejected["ban"] = rejected.get("ban", 0) + 1
+                log.info("Dropped a post by @%s (%s): banned author", post.author.username,
+                         post.network)
+                continue
+            word = rules.blocked_word(post_texts(post)) if rules.words else None
+            if word:
+                held.append((post, blocked_word_verdict(word)))
                 continue
             trusted = rules.trusts(facts)
             verdict = self._verdict(post, trusted)
@@ -188,12 +193,15 @@ class Gate:
             due, self._waiting = due_posts(conn)
             if not due:
                 return [], 0
-            # a rule made while it waited (a ban, a blocked word) still applies
-            allowed = [row for row in due
-                       if not rules.rejects(Facts.of(loads(row.row)))]
-            vetoed = set_vetoed(conn, [row.id for row in due if row not in allowed])
+            # a rule made while it waited still applies: a ban vetoes the post, a blocked
+            # word holds it for a moderator (as it would a new post)
+            why = {row.id: rules.rejects(Facts.of(loads(row.row))) for row in due}
+            allowed = [row for row in due if why[row.id] is None]
+            vetoed = set_vetoed(conn, [row.id for row in due if why[row.id] == "ban"])
             messages, stored = release_held(conn, allowed)
             messages += queue_messages(conn, vetoed, "vetoed")
+            messages += hold_for_words(conn, [row for row in due if why[row.id] == "word"],
+                                       rules)
             return messages, len(stored)
 
         return self.store.change(work)

@@ -20,6 +20,7 @@ from ..serialise import dumps, iso, loads, post_json
 from ..store import visibility
 from ..store.fast import driver_insert
 from ..store.tables import Key, insert_ignore
+from .auto import Verdict, blocked_word_verdict
 from .rules import Facts, Rules
 
 PENDING = PendingPost.__table__
@@ -181,13 +182,39 @@ def queue_json(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
 
 
 def veto_matching(conn: Connection, kind: str, value: str) -> list[int]:
-    """Held-back posts that a new ban or blocked word now forbids are vetoed too."""
+    """Held-back posts that a new ban now forbids are vetoed too."""
     waiting = conn.execute(select(PENDING.c.id, PENDING.c.row).where(
         PENDING.c.state == "waiting")).all()
     rules = Rules()
     rules.add(kind, value)
     return set_vetoed(conn, [row.id for row in waiting
                              if rules.rejects(Facts.of(loads(row.row)))])
+
+
+def hold_matching(conn: Connection, phrase: str) -> list[Outgoing]:
+    """Posts waiting for the trust mode (``delay``'s timer, ``pre``) with a newly blocked
+    word now wait for a moderator, with the word as the reason."""
+    waiting = conn.execute(select(PENDING).where(PENDING.c.state == "waiting",
+                                                 PENDING.c.rule.is_(None))).all()
+    rules = Rules()
+    rules.add("word", phrase)
+    return hold_for_words(conn, waiting, rules)
+
+
+def hold_for_words(conn: Connection, rows: Sequence[Any], rules: Rules) -> list[Outgoing]:
+    """Hold the queued ``rows`` that have one of ``rules``' blocked words for a moderator
+    (no release time, the profanity rule's reason), logged as the rule's decision."""
+    why: dict[int, tuple[Key, Verdict]] = {}
+    for row in rows:
+        word = rules.blocked_word([loads(row.row).get("text") or ""])
+        if word:
+            why[row.id] = ((row.network, row.post_id), blocked_word_verdict(word))
+    for pending_id, (_, verdict) in why.items():
+        conn.execute(update(PENDING).where(PENDING.c.id == pending_id).values(
+            rule=verdict.rule, reason=verdict.reason, release_at=None))
+    logged = log_rule_holds(conn, {key: (verdict.rule, verdict.reason)
+                                   for key, verdict in why.values()}, now())
+    return queue_messages(conn, why, "held") + logged
 
 
 def set_vetoed(conn: Connection, ids: Sequence[int]) -> list[int]:
