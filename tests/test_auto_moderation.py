@@ -201,6 +201,14 @@ def test_mastodon_bots_and_consent_flags(app, console):
     assert stats.opted_out == 2 and stats.stored == 2  # bots: off until configured
     assert sorted(api_ids(console.client)) == ["1", "4"]
     assert held(console) == {}  # opted out: not even in the queue
+    # counted among today's counts per rule, though nothing of the posts is kept: not in
+    # the log either (which names the posts the rules held)
+    state_now = console.state()
+    assert state_now["rule_counts"] == {"consent": 2}
+    assert not [entry for entry in state_now["log"] if "2" in entry["target"]
+                or "3" in entry["target"]]
+    build_ingestor(state).ingest([RawEvent("mastodon", json.dumps(toot("5", noindex=True)))])
+    assert console.state()["rule_counts"] == {"consent": 3}
 
 
 def test_the_wall_links_to_how_to_opt_out_in_the_viewers_language(app):

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from ..config_table import AUTO_RULES
 from ..messages import Outgoing
 from ..models import ModerationAction, ModerationRule
 from ..serialise import loads
@@ -31,6 +32,7 @@ from ..store import PostStore, post_row
 from .actions import Moderation, ModerationError
 from .auto import AutoRules, Verdict, blocked_word_verdict, post_texts
 from .pending import (
+    count_drops,
     due_posts,
     hold_for_words,
     hold_rows,
@@ -157,10 +159,14 @@ class Gate:
             except ModerationError:  # not stored, or hidden already
                 continue
 
-    def hold(self, posts: Sequence[Held]) -> int | None:
+    def hold(self, posts: Sequence[Held], dropped: Mapping[str, int] | None = None,
+             ) -> int | None:
         """Queue posts (once each; not if stored or tombstoned); returns the journal id.
-        What a rule held waits for a moderator, and the log records the rule's decision."""
-        if not posts:
+        What a rule held waits for a moderator, and the log records the rule's decision;
+        what a rule dropped (``dropped``, by reason, as :meth:`screen` counts) is added to
+        the day's count per rule, in the same transaction."""
+        drops = {rule: count for rule, count in (dropped or {}).items() if rule in AUTO_RULES}
+        if not posts and not drops:
             return None
         stamp = now()
         release_at = stamp + timedelta(seconds=self.delay) if self.mode == "delay" else None
@@ -173,6 +179,7 @@ class Gate:
                for post, verdict in posts if verdict is not None}
 
         def work(conn: Connection) -> tuple[list[Outgoing], int]:
+            count_drops(conn, drops, stamp)
             messages = hold_rows(conn, rows, stamp, release_at, why) if rows else []
             if sensitive:
                 messages += hold_rows(conn, sensitive, stamp, None, why)

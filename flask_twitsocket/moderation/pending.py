@@ -13,9 +13,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..messages import Outgoing, log_message, queue_message, released_message
-from ..models import ModerationAction, PendingPost
+from ..models import ModerationAction, PendingPost, RuleCount
 from ..serialise import dumps, iso, loads, post_json
 from ..store import visibility
 from ..store.fast import driver_insert
@@ -25,6 +26,7 @@ from .rules import Facts, Rules
 
 PENDING = PendingPost.__table__
 LOG = ModerationAction.__table__
+COUNTS = RuleCount.__table__
 #: Who the action log names for an automatic rule's decision (``rule:flood``, …).
 RULE_PREFIX = "rule:"
 #: The action-log columns a rule's decision fills.
@@ -99,11 +101,30 @@ def log_rule_holds(conn: Connection, why: dict[Key, tuple[str, str]], stamp: dat
 
 
 def rule_counts(conn: Connection, since: datetime) -> dict[str, int]:
-    """How many posts each automatic rule held since ``since`` (the console: today)."""
+    """How many posts each automatic rule held (the action log) or dropped (counted by
+    :func:`count_drops`) since ``since``, midnight UTC (the console: today)."""
     rows = conn.execute(select(LOG.c.moderator, func.count()).where(
         LOG.c.action == "hold", LOG.c.moderator.startswith(RULE_PREFIX),
         LOG.c.created_at >= since).group_by(LOG.c.moderator))
-    return {moderator[len(RULE_PREFIX):]: count for moderator, count in rows}
+    counts = {moderator[len(RULE_PREFIX):]: count for moderator, count in rows}
+    for rule, count in conn.execute(select(COUNTS.c.rule, COUNTS.c.count).where(
+            COUNTS.c.day == since.date())):
+        counts[rule] = counts.get(rule, 0) + count
+    return counts
+
+
+def count_drops(conn: Connection, dropped: dict[str, int], stamp: datetime) -> None:
+    """Add the posts the rules dropped (consent: never stored, not even their ids) to the
+    day's count per rule."""
+    if not dropped:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(COUNTS)
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=[COUNTS.c.day, COUNTS.c.rule],
+        set_={"count": COUNTS.c.count + statement.excluded["count"]}),
+        [{"day": stamp.date(), "rule": rule, "count": count}
+         for rule, count in dropped.items()])
 
 
 def queue_messages(conn: Connection, pending_ids: Iterable[int], event: str,
