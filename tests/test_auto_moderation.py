@@ -118,15 +118,21 @@ def test_undoing_a_rules_hold_releases_the_post(app, console):
     console.act("hold", "x:2", status=404)  # the rules' own action, not a moderator's
 
 
-def test_a_raid_of_50_near_identical_posts_puts_one_up_and_holds_49(app, console):
+def raid(count: int = 50) -> list[dict[str, Any]]:
+    """``count`` near-identical posts from as many accounts, ``raider0``'s first."""
     base = "Everyone should check out cheap-pills dot example for the best deals today"
     events = []
-    for n in range(50):
+    for n in range(count):
         # small edits: a mention, a link, case, one word changed every fifth post
         text = base if n % 5 else base.replace("best", "greatest")
         events.append(x_post(1000 + n, text=f"@speaker{n} {text.upper() if n % 2 else text} "
                              f"https://t.co/{n:04x} #devconf26", user_id=str(7000 + n),
                              username=f"raider{n}"))
+    return events
+
+
+def test_a_raid_of_50_near_identical_posts_puts_one_up_and_holds_49(app, console):
+    events = raid()
     stats = ingest(app, *events)
     assert stats.stored == 1 and stats.held == 49, stats
     assert api_ids(console.client) == ["1000"]
@@ -156,6 +162,28 @@ def test_flood_control_holds_an_authors_posts_beyond_the_limit(app, console):
                           for n in range(1, 6)], x_post(9, text="someone else", user_id="2"))
     assert stats.stored == 4 and stats.held == 2
     assert {item["reason"] for item in held(console).values()} == {"flood: 4 posts in 5 min"}
+
+
+def test_a_restarted_stream_remembers_the_raid_and_the_flood(app, console, run_cli,
+                                                             tmp_path):
+    """The stream process stops mid-raid (and mid-flood) and starts again: the rules
+    recall the posts that went up within their windows, so the rest is still held."""
+    from conftest import write_jsonl
+
+    events = raid()
+    flood = [x_post(n, text=f"post number {n} about talk {n}", user_id="1", username="chatty")
+             for n in range(1, 5)]
+    env = {"TWITSOCKET_REPLAY_RATE": "10000", "TWITSOCKET_AUTO_MODERATION": "raids,flood",
+           "TWITSOCKET_FLOOD_POSTS": "3", "TWITSOCKET_FLOOD_MINUTES": "5"}
+    for part, recording in enumerate(([events[0], *flood[:3]], [*events[1:], flood[3]])):
+        result = run_cli("stream", "--source", "replay", env={
+            **env, "TWITSOCKET_REPLAY_FILE": str(write_jsonl(tmp_path / f"{part}.jsonl",
+                                                              recording))})
+        assert result.returncode == 0, result.stderr
+    assert sorted(api_ids(console.client)) == ["1", "1000", "2", "3"]
+    reasons = {key: item["reason"] for key, item in held(console).items()}
+    assert reasons.pop("4") == "flood: 4 posts in 5 min"
+    assert len(reasons) == 49 and set(reasons.values()) == {"duplicate of @raider0's post"}
 
 
 def aged(post: dict[str, Any], days: int) -> dict[str, Any]:

@@ -7,8 +7,10 @@ releases it — except ``consent``: a post by an author who asked not to be show
 logged-out public is dropped, never stored (not even in the queue).
 
 All state (the flood counters, the raid window) lives in the stream process's memory:
-the rules cost no database query per post. Flood and raids count only posts that went
-up, so a held post does not make its author's next one wait longer.
+the rules cost no database query per post. It starts from the posts stored within the
+windows (:meth:`AutoRules.recall`, one query before the first batch), so a restart
+mid-raid does not forget the raid. Flood and raids count only posts that went up, so a
+held post does not make its author's next one wait longer.
 """
 
 from __future__ import annotations
@@ -104,6 +106,15 @@ class Flood:
             self._prune(start)
         return None
 
+    def remember(self, network: str, author_id: str, age_seconds: float) -> None:
+        """Count a post that went up ``age_seconds`` ago (the stream's start: the recent
+        stored posts, oldest first), as :meth:`check` would have."""
+        if age_seconds <= self.minutes * 60:
+            times = self.recent.get((network, author_id))
+            if times is None:
+                times = self.recent[network, author_id] = deque()
+            times.append(self.clock() - age_seconds)
+
     def _prune(self, start: float) -> None:
         for key in [key for key, times in self.recent.items() if not times
                     or times[-1] < start]:
@@ -163,6 +174,27 @@ class AutoRules:
 
     def __bool__(self) -> bool:
         return bool(self.enabled)
+
+    @property
+    def memory_seconds(self) -> float:
+        """How far back the flood and raid rules remember posts (0: they are off)."""
+        return max(self.flood.minutes * 60 if self.flood is not None else 0,
+                   self.raids.window_seconds if self.raids is not None else 0)
+
+    def recall(self, rows: Iterable[Any], now: datetime) -> None:
+        """Remember the posts that went up recently (``rows``, oldest first: network,
+        author_id, author_username, text, is_retweet, stored_at), as :meth:`check` would
+        have: a stream process restarted mid-raid or mid-flood does not start from
+        nothing and let the next 49 copies through."""
+        for row in rows:
+            stored_at = row.stored_at if row.stored_at.tzinfo is not None \
+                else row.stored_at.replace(tzinfo=timezone.utc)
+            age = max((now - stored_at).total_seconds(), 0.0)
+            if self.flood is not None:
+                self.flood.remember(row.network, row.author_id, age)
+            if self.raids is not None and not row.is_retweet:
+                self.raids.remember(f"{row.network}:{row.author_id}", row.author_username,
+                                    row.text or "", age)
 
     def consent(self, post: PostData) -> Verdict | None:
         """Whether the author asked not to be shown (network flag or a bio tag)."""

@@ -29,6 +29,7 @@ from ..models import ModerationAction, ModerationRule
 from ..serialise import loads
 from ..shapes import Edit, PostData
 from ..store import PostStore, post_row
+from ..store.visibility import recent_posts
 from .actions import Moderation, ModerationError
 from .auto import AutoRules, Verdict, blocked_word_verdict, post_texts
 from .pending import (
@@ -41,6 +42,7 @@ from .pending import (
     release_held,
     set_vetoed,
 )
+from .raids import WINDOW_POSTS
 from .rules import Facts, Rules
 
 log = logging.getLogger("flask_twitsocket.moderation")
@@ -50,6 +52,8 @@ Held = tuple[PostData, "Verdict | None"]
 
 RULES = ModerationRule.__table__
 LOG = ModerationAction.__table__
+#: At most this many recent posts are recalled at start (the raid window's size).
+RECALL_POSTS = WINDOW_POSTS
 #: How often the stream process looks for delayed posts that are due.
 RELEASE_CHECK_SECONDS = 0.25
 
@@ -77,6 +81,8 @@ class Gate:
         self._rules = Rules.configured(settings)
         #: The automatic rules, with their in-memory state (flood counts, raid window).
         self.auto = AutoRules(settings)
+        #: whether the flood and raid rules have recalled the recent stored posts
+        self._recalled = False
         self._rules_version: int | None = -1
         self._next_check = 0.0
         self._waiting = True  # unknown until the first check: look once
@@ -99,6 +105,8 @@ class Gate:
         """Split new posts into ``(store now, hold back, rejected counts by reason)``;
         a held post comes with the automatic rule's verdict, or None (the trust mode)."""
         rules = self.rules
+        if not self._recalled:
+            self._recall()
         holding = self.mode in ("delay", "pre")
         if not holding and not rules.screening and not self.auto and not self.hold_sensitive:
             return list(posts), [], {}  # nothing to look at per post
@@ -130,6 +138,22 @@ class Gate:
             else:
                 direct.append(post)
         return direct, held, rejected
+
+    def _recall(self) -> None:
+        """Before the first batch: the flood and raid rules remember the posts that went
+        up within their windows (a restarted stream process goes on where it stopped).
+        Not with moderation off: those rules hold nothing then."""
+        self._recalled = True
+        seconds = self.auto.memory_seconds
+        if self.mode == "off" or not seconds:
+            return
+        stamp = now()
+        with self.store.engine.connect() as conn:
+            rows = recent_posts(conn, stamp - timedelta(seconds=seconds), RECALL_POSTS)
+        self.auto.recall(rows, stamp)
+        if rows:
+            log.info("Automatic moderation recalled %d recent posts (flood and raids)",
+                     len(rows))
 
     def _verdict(self, post: PostData, trusted: bool) -> Verdict | None:
         """The automatic rules' say: consent always; the holding rules only while a
