@@ -145,6 +145,23 @@ def test_a_raid_of_50_near_identical_posts_puts_one_up_and_holds_49(app, console
     assert len(held(console)) == 49
 
 
+def test_consoles_re_read_the_queue_when_a_batch_holds_many(app, console, live_server):
+    """A raid holds hundreds of posts a batch: the consoles are told once to re-read the
+    queue, not sent every post; a smaller batch's posts come one message each."""
+    moderator = Listener(f"{live_server.ws_url}{PREFIX}/moderate/ws",
+                         additional_headers={"Cookie": console.session_cookie()})
+    moderator.next()
+    ingest(app, *raid(60))
+    queued = moderator.wait_for(lambda m: m["type"] == "mod:queue")
+    assert queued["event"] == "held" and queued["item"] is None
+    assert len(console.state()["queue"]) == 59
+    ingest(app, x_post(1, text="what a shit show", user_id="1"))
+    queued = moderator.wait_for(lambda m: m["type"] == "mod:queue" and m["item"])
+    assert queued["event"] == "held" and queued["item"]["reason"] == "profanity: 'shit'"
+    assert [m["item"] for m in moderator.messages if m["type"] == "mod:queue"][0] is None
+    moderator.close()
+
+
 def test_different_posts_on_the_same_topic_are_no_raid(app, console):
     texts = ["Loving the database internals talk at #devconf26 so far",
              "The keynote about open source funding was excellent, thanks #devconf26",

@@ -29,6 +29,8 @@ LOG = ModerationAction.__table__
 COUNTS = RuleCount.__table__
 #: Who the action log names for an automatic rule's decision (``rule:flood``, …).
 RULE_PREFIX = "rule:"
+#: Held posts announced one by one to the consoles, at most, per batch (beyond: "re-read").
+QUEUE_MESSAGES = 50
 #: The action-log columns a rule's decision fills.
 LOG_NAMES = ("moderator", "action", "target", "detail", "created_at")
 
@@ -158,10 +160,13 @@ def hold_rows(conn: Connection, rows: dict[Key, dict[str, Any]], received_at: da
         return []
     inserted = conn.execute(insert_ignore(conn, PENDING).returning(
         PENDING.c.id, PENDING.c.network, PENDING.c.post_id), list(values.values())).all()
-    # the messages from the rows at hand, not read back: a raid holds thousands
+    # the messages from the rows at hand, not read back; a raid holds hundreds a batch:
+    # then one message without an item makes open consoles re-read the queue, rather
+    # than hundreds of posts sent to every console (and built, in the ingest path)
     messages = [queue_message("held", pending_json(
         _Row({**values[(item.network, item.post_id)], "id": item.id}),
-        rows[(item.network, item.post_id)])) for item in inserted]
+        rows[(item.network, item.post_id)])) for item in inserted
+    ] if len(inserted) <= QUEUE_MESSAGES else [queue_message("held", None)]
     queued = {(item.network, item.post_id) for item in inserted}
     # the rules' decisions on the posts queued now (not on a re-delivery of one queued,
     # stored or tombstoned already)
