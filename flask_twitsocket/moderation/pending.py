@@ -20,7 +20,7 @@ from ..models import ModerationAction, PendingPost, RuleCount
 from ..serialise import dumps, iso, loads, post_json
 from ..store import visibility
 from ..store.fast import driver_insert
-from ..store.tables import Key, insert_ignore
+from ..store.tables import Key, key_clause
 from .auto import Verdict, blocked_word_verdict
 from .rules import Facts, Rules
 
@@ -31,6 +31,9 @@ COUNTS = RuleCount.__table__
 RULE_PREFIX = "rule:"
 #: Held posts announced one by one to the consoles, at most, per batch (beyond: "re-read").
 QUEUE_MESSAGES = 50
+#: The queue's columns a held post fills.
+PENDING_NAMES = ("network", "post_id", "state", "row", "received_at", "release_at", "rule",
+                 "reason")
 #: The action-log columns a rule's decision fills.
 LOG_NAMES = ("moderator", "action", "target", "detail", "created_at")
 
@@ -145,7 +148,9 @@ def hold_rows(conn: Connection, rows: dict[Key, dict[str, Any]], received_at: da
     names the automatic rule and reason of those a rule held: they wait for a moderator
     (no ``release_at``) and the action log records the rule's decision
     (:func:`log_rule_holds`)."""
-    known = visibility.known(conn, rows)
+    known = visibility.known(conn, rows) | {
+        (row.network, row.post_id) for row in conn.execute(select(
+            PENDING.c.network, PENDING.c.post_id).where(key_clause(PENDING, rows)))}
     why = why or {}
     values = {}
     for key, row in rows.items():
@@ -158,20 +163,29 @@ def hold_rows(conn: Connection, rows: dict[Key, dict[str, Any]], received_at: da
                        "rule": rule, "reason": reason}
     if not values:
         return []
-    inserted = conn.execute(insert_ignore(conn, PENDING).returning(
-        PENDING.c.id, PENDING.c.network, PENDING.c.post_id), list(values.values())).all()
-    # the messages from the rows at hand, not read back; a raid holds hundreds a batch:
-    # then one message without an item makes open consoles re-read the queue, rather
-    # than hundreds of posts sent to every console (and built, in the ingest path)
-    messages = [queue_message("held", pending_json(
-        _Row({**values[(item.network, item.post_id)], "id": item.id}),
-        rows[(item.network, item.post_id)])) for item in inserted
-    ] if len(inserted) <= QUEUE_MESSAGES else [queue_message("held", None)]
-    queued = {(item.network, item.post_id) for item in inserted}
+    # through the driver (the stream process is the one writer of holds, and the queued
+    # ones were left out above): SQLAlchemy's INSERT … RETURNING of a raid's hundreds of
+    # rows a batch cost more than the rest of holding them
+    driver_insert(conn, PENDING, PENDING_NAMES,
+                  [[value[name] for name in PENDING_NAMES] for value in values.values()],
+                  ignore=True)
+    if len(values) <= QUEUE_MESSAGES:
+        # the messages from the rows at hand, not read back, but for their ids
+        ids = {(item.network, item.post_id): item.id for item in conn.execute(select(
+            PENDING.c.id, PENDING.c.network, PENDING.c.post_id).where(
+                key_clause(PENDING, values)))}
+        messages = [queue_message("held", pending_json(
+            _Row({**value, "id": ids[key]}), rows[key])) for key, value in values.items()
+            if key in ids]
+    else:
+        # a raid holds hundreds a batch: one message without an item makes open consoles
+        # re-read the queue, rather than hundreds of posts built in the ingest path and
+        # sent to every console
+        messages = [queue_message("held", None)]
     # the rules' decisions on the posts queued now (not on a re-delivery of one queued,
     # stored or tombstoned already)
     return messages + log_rule_holds(
-        conn, {key: reason for key, reason in why.items() if key in queued}, received_at)
+        conn, {key: reason for key, reason in why.items() if key in values}, received_at)
 
 
 def release_held(conn: Connection, pending: Sequence[Any],
