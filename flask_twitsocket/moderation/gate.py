@@ -188,8 +188,10 @@ class Gate:
         """Queue posts (once each; not if stored or tombstoned); returns the journal id.
         What a rule held waits for a moderator, and the log records the rule's decision;
         what a rule dropped (``dropped``, by reason, as :meth:`screen` counts) is added to
-        the day's count per rule, in the same transaction."""
-        drops = {rule: count for rule, count in (dropped or {}).items() if rule in AUTO_RULES}
+        the day's count per rule, in the same transaction (not with moderation off: no
+        console shows them, and the gate writes no table of moderation's then)."""
+        drops = {rule: count for rule, count in (dropped or {}).items()
+                 if rule in AUTO_RULES and self.mode != "off"}
         if not posts and not drops:
             return None
         stamp = now()
