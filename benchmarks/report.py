@@ -74,7 +74,7 @@ def auto_moderation_section(data: dict[str, Any]) -> list[str]:
         "(`benchmarks.bench_auto_moderation`; machine load average at the start: "
         f"{data['machine']['loadavg_at_start'][0]}). *distinct*: every text given words of "
         "its own, so almost nothing is held (the rules' own cost; the generator's texts "
-        "still share their templates, which crowds the raid rule's buckets); *raid*: the "
+        "still share their templates, so the raid rule compares some candidates); *raid*: the "
         "recording's templates said by many accounts, most held by the raid rule (written "
         "to the queue and the log instead of the posts table).",
         "",

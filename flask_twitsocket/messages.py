@@ -65,8 +65,9 @@ def unpin_message(network: str, post_id: str) -> str:
 # --- for moderators only ---------------------------------------------------------------------
 
 
-def queue_message(event: str, item: dict[str, Any]) -> Outgoing:
-    """The held-back queue changed: ``event`` (held, vetoed) for ``item`` (a queue entry)."""
+def queue_message(event: str, item: dict[str, Any] | None) -> Outgoing:
+    """The held-back queue changed: ``event`` (held, vetoed) for ``item`` (a queue entry;
+    None: many entries, re-read the queue)."""
     return QUEUE_KIND, dumps({"type": QUEUE_KIND, "event": event, "item": item})
 
 

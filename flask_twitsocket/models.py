@@ -25,11 +25,12 @@ tables without touching the host's.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -206,6 +207,18 @@ class ModerationAction(Base):
     undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     #: The wall the action was for, on a site with several; NULL: every wall.
     wall: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class RuleCount(Base):
+    """How many posts an automatic rule dropped on a day (UTC): consent's drops are kept
+    nowhere (not even their ids: only what keeps them off the wall), yet the console
+    shows today's count per rule. Held posts are counted from the action log."""
+
+    __tablename__ = "twitsocket_rule_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class ListMember(Base):

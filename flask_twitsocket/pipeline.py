@@ -179,7 +179,7 @@ class Ingestor:
         items = [item for item in items if id(item) not in drop
                  and (not isinstance(item, PostData) or id(item) in keep)]
         self.gate.hide_edited(policed)
-        return items, self.gate.hold(held)
+        return items, self.gate.hold(held, rejected)
 
     @staticmethod
     def _count(stats: IngestStats, result: ApplyResult) -> None:

@@ -118,15 +118,21 @@ def test_undoing_a_rules_hold_releases_the_post(app, console):
     console.act("hold", "x:2", status=404)  # the rules' own action, not a moderator's
 
 
-def test_a_raid_of_50_near_identical_posts_puts_one_up_and_holds_49(app, console):
+def raid(count: int = 50) -> list[dict[str, Any]]:
+    """``count`` near-identical posts from as many accounts, ``raider0``'s first."""
     base = "Everyone should check out cheap-pills dot example for the best deals today"
     events = []
-    for n in range(50):
+    for n in range(count):
         # small edits: a mention, a link, case, one word changed every fifth post
         text = base if n % 5 else base.replace("best", "greatest")
         events.append(x_post(1000 + n, text=f"@speaker{n} {text.upper() if n % 2 else text} "
                              f"https://t.co/{n:04x} #devconf26", user_id=str(7000 + n),
                              username=f"raider{n}"))
+    return events
+
+
+def test_a_raid_of_50_near_identical_posts_puts_one_up_and_holds_49(app, console):
+    events = raid()
     stats = ingest(app, *events)
     assert stats.stored == 1 and stats.held == 49, stats
     assert api_ids(console.client) == ["1000"]
@@ -137,6 +143,23 @@ def test_a_raid_of_50_near_identical_posts_puts_one_up_and_holds_49(app, console
     assert ingest(app, *events).held == 49
     assert console.state()["rule_counts"] == {"raids": 49}
     assert len(held(console)) == 49
+
+
+def test_consoles_re_read_the_queue_when_a_batch_holds_many(app, console, live_server):
+    """A raid holds hundreds of posts a batch: the consoles are told once to re-read the
+    queue, not sent every post; a smaller batch's posts come one message each."""
+    moderator = Listener(f"{live_server.ws_url}{PREFIX}/moderate/ws",
+                         additional_headers={"Cookie": console.session_cookie()})
+    moderator.next()
+    ingest(app, *raid(60))
+    queued = moderator.wait_for(lambda m: m["type"] == "mod:queue")
+    assert queued["event"] == "held" and queued["item"] is None
+    assert len(console.state()["queue"]) == 59
+    ingest(app, x_post(1, text="what a shit show", user_id="1"))
+    queued = moderator.wait_for(lambda m: m["type"] == "mod:queue" and m["item"])
+    assert queued["event"] == "held" and queued["item"]["reason"] == "profanity: 'shit'"
+    assert [m["item"] for m in moderator.messages if m["type"] == "mod:queue"][0] is None
+    moderator.close()
 
 
 def test_different_posts_on_the_same_topic_are_no_raid(app, console):
@@ -156,6 +179,28 @@ def test_flood_control_holds_an_authors_posts_beyond_the_limit(app, console):
                           for n in range(1, 6)], x_post(9, text="someone else", user_id="2"))
     assert stats.stored == 4 and stats.held == 2
     assert {item["reason"] for item in held(console).values()} == {"flood: 4 posts in 5 min"}
+
+
+def test_a_restarted_stream_remembers_the_raid_and_the_flood(app, console, run_cli,
+                                                             tmp_path):
+    """The stream process stops mid-raid (and mid-flood) and starts again: the rules
+    recall the posts that went up within their windows, so the rest is still held."""
+    from conftest import write_jsonl
+
+    events = raid()
+    flood = [x_post(n, text=f"post number {n} about talk {n}", user_id="1", username="chatty")
+             for n in range(1, 5)]
+    env = {"TWITSOCKET_REPLAY_RATE": "10000", "TWITSOCKET_AUTO_MODERATION": "raids,flood",
+           "TWITSOCKET_FLOOD_POSTS": "3", "TWITSOCKET_FLOOD_MINUTES": "5"}
+    for part, recording in enumerate(([events[0], *flood[:3]], [*events[1:], flood[3]])):
+        result = run_cli("stream", "--source", "replay", env={
+            **env, "TWITSOCKET_REPLAY_FILE": str(write_jsonl(tmp_path / f"{part}.jsonl",
+                                                              recording))})
+        assert result.returncode == 0, result.stderr
+    assert sorted(api_ids(console.client)) == ["1", "1000", "2", "3"]
+    reasons = {key: item["reason"] for key, item in held(console).items()}
+    assert reasons.pop("4") == "flood: 4 posts in 5 min"
+    assert len(reasons) == 49 and set(reasons.values()) == {"duplicate of @raider0's post"}
 
 
 def aged(post: dict[str, Any], days: int) -> dict[str, Any]:
@@ -201,6 +246,14 @@ def test_mastodon_bots_and_consent_flags(app, console):
     assert stats.opted_out == 2 and stats.stored == 2  # bots: off until configured
     assert sorted(api_ids(console.client)) == ["1", "4"]
     assert held(console) == {}  # opted out: not even in the queue
+    # counted among today's counts per rule, though nothing of the posts is kept: not in
+    # the log either (which names the posts the rules held)
+    state_now = console.state()
+    assert state_now["rule_counts"] == {"consent": 2}
+    assert not [entry for entry in state_now["log"] if "2" in entry["target"]
+                or "3" in entry["target"]]
+    build_ingestor(state).ingest([RawEvent("mastodon", json.dumps(toot("5", noindex=True)))])
+    assert console.state()["rule_counts"] == {"consent": 3}
 
 
 def test_the_wall_links_to_how_to_opt_out_in_the_viewers_language(app):

@@ -204,7 +204,7 @@ def test_every_action_is_logged_and_undoable(app, console):
 # --- rules ------------------------------------------------------------------------------
 
 
-def test_a_blocked_word_hides_matching_posts_and_drops_new_ones(app, console):
+def test_a_blocked_word_hides_matching_posts_and_holds_new_ones(app, console):
     ingest(app, x_post(1, text="Great talk"), x_post(2, text="Buy SPAM now!"),
            x_post(3, text="spammer alert"), x_post(4, text="#spam everywhere"),
            x_post(5, text="buy   now, friends"))
@@ -212,12 +212,42 @@ def test_a_blocked_word_hides_matching_posts_and_drops_new_ones(app, console):
     assert sorted(api_ids(console.client)) == ["1", "3", "5"]  # whole words only
     console.act("block", "buy now")  # a phrase; any spacing
     assert sorted(api_ids(console.client)) == ["1", "3"]
-    stats = ingest(app, x_post(6, text="more spam!"), x_post(7, text="no problem"))
-    assert stats.blocked == 1
+    # new posts with a blocked word (as the profanity rule reads words: leetspeak too)
+    # wait in the queue with the word as the reason, and the log has the rule's decision
+    stats = ingest(app, x_post(6, text="more sp4m!"), x_post(7, text="no problem"))
+    assert stats.held == 1 and stats.blocked == 0 and stats.stored == 1
     assert sorted(api_ids(console.client)) == ["1", "3", "7"]
-    assert console.state()["rules"]["word"] == ["spam", "buy now"]
+    state = console.state()
+    assert [(item["tweet"]["id"], item["rule"], item["reason"]) for item in state["queue"]
+            ] == [("6", "profanity", "blocked word: 'spam'")]
+    assert (state["log"][0]["moderator"], state["log"][0]["action"],
+            state["log"][0]["target"]) == ("rule:profanity", "hold", "x:6")
+    assert state["rule_counts"] == {"profanity": 1}
+    assert state["rules"]["word"] == ["spam", "buy now"]
+    console.act("approve", "x:6")  # one action releases it
+    assert sorted(api_ids(console.client)) == ["1", "3", "6", "7"]
+    assert console.state()["log"][0]["action"] == "approve"
     console.act("unblock", "SPAM")  # brings back what the rule hid, not more
-    assert sorted(api_ids(console.client)) == ["1", "2", "3", "4", "7"]
+    assert sorted(api_ids(console.client)) == ["1", "2", "3", "4", "6", "7"]
+
+
+@pytest.mark.parametrize("app_config", [dict(MODERATED, TWITSOCKET_MODERATION="delay",
+                                              TWITSOCKET_MODERATION_DELAY=3600)])
+def test_a_new_blocked_word_holds_queued_posts_for_a_moderator(app, console):
+    """A post waiting for delay mode's timer that has a word blocked meanwhile is not
+    released when its time comes: it waits for a moderator, with the word as reason."""
+    ingest(app, x_post(1, text="cheap spam here"), x_post(2, text="fine"))
+    assert {item["tweet"]["id"]: item["rule"] for item in console.state()["queue"]
+            } == {"1": None, "2": None}
+    console.act("block", "spam")
+    queue = {item["tweet"]["id"]: item for item in console.state()["queue"]}
+    assert (queue["1"]["state"], queue["1"]["rule"], queue["1"]["reason"],
+            queue["1"]["release_at"]) == ("waiting", "profanity", "blocked word: 'spam'", None)
+    assert queue["2"]["rule"] is None and queue["2"]["release_at"] is not None
+    assert console.state()["log"][0]["moderator"] == "moderator"  # the block, after the
+    assert console.state()["log"][1]["moderator"] == "rule:profanity"  # rule's decision
+    console.act("approve", "x:1")
+    assert api_ids(console.client) == ["1"]
 
 
 def test_an_edit_that_brings_in_a_blocked_word_hides_the_post(app, console):

@@ -29,9 +29,9 @@ from ..store import walls as on_walls
 from ..store.tables import Key, insert_ignore
 from .auto import enabled_rules
 from .errors import ModerationError
-from .folding import fold, phrase_pattern
 from .pending import (
     find_held,
+    hold_matching,
     log_json,
     now,
     queue_json,
@@ -42,7 +42,7 @@ from .pending import (
     unset_vetoed,
     veto_matching,
 )
-from .rules import BanList, clean_ban, clean_phrase
+from .rules import BanList, Rules, clean_ban, clean_phrase
 from .wall_rules import FIELDS as WALL_RULE_FIELDS
 from .wall_rules import change_rule as change_wall_rule
 from .wall_rules import clean_target as clean_wall_target
@@ -270,8 +270,11 @@ class Moderation:
             if hide is None:
                 return [], 0, {}
             messages, hidden = visibility.hide(conn, hide(conn))
-            vetoed = veto_matching(conn, kind, value)
+            # queued posts: a ban vetoes them, a blocked word holds them for a moderator
+            vetoed = veto_matching(conn, kind, value) if kind == "ban" else []
             messages += queue_messages(conn, vetoed, "vetoed")
+            if kind == "word":
+                messages += hold_matching(conn, value)
             return messages, -len(hidden), {"posts": hidden, "vetoed": vetoed}
 
         return work
@@ -305,9 +308,10 @@ class Moderation:
 
     def _block(self, target: str) -> Work:
         phrase = clean_phrase(target)
-        pattern = phrase_pattern(phrase)
+        rules = Rules()
+        rules.add("word", phrase)
         return self._rule_added("word", phrase, lambda conn: [
-            key for key, text in visibility.visible_texts(conn) if pattern.search(fold(text))])
+            key for key, text in visibility.visible_texts(conn) if rules.blocked_word([text])])
 
     def _unblock(self, target: str) -> Work:
         return self._rule_removed("word", clean_phrase(target), "block")

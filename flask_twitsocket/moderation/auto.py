@@ -7,15 +7,18 @@ releases it — except ``consent``: a post by an author who asked not to be show
 logged-out public is dropped, never stored (not even in the queue).
 
 All state (the flood counters, the raid window) lives in the stream process's memory:
-the rules cost no database query per post. Flood and raids count only posts that went
-up, so a held post does not make its author's next one wait longer.
+the rules cost no database query per post. It starts from the posts stored within the
+windows (:meth:`AutoRules.recall`, one query before the first batch), so a restart
+mid-raid does not forget the raid. Flood and raids count only posts that went up, so a
+held post does not make its author's next one wait longer.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -62,6 +65,12 @@ class Verdict:
         return self.rule == "consent"
 
 
+def blocked_word_verdict(word: str) -> Verdict:
+    """The console's blocked words are part of the profanity rule: a post with one waits
+    in the queue like a post with a listed word, named as the organisers' own."""
+    return Verdict("profanity", f"blocked word: '{word}'")
+
+
 def enabled_rules(settings: Any) -> tuple[str, ...]:
     """``TWITSOCKET_AUTO_MODERATION`` when given, else the defaults plus every rule
     whose own setting is given (``TWITSOCKET_FLOOD_POSTS`` turns flood control on)."""
@@ -85,7 +94,9 @@ class Flood:
     def check(self, network: str, author_id: str) -> str | None:
         now = self.clock()
         start = now - self.minutes * 60
-        times = self.recent.setdefault((network, author_id), deque())
+        times = self.recent.get((network, author_id))
+        if times is None:
+            times = self.recent[network, author_id] = deque()
         while times and times[0] < start:
             times.popleft()
         if len(times) >= self.posts:
@@ -95,21 +106,55 @@ class Flood:
             self._prune(start)
         return None
 
+    def remember(self, network: str, author_id: str, age_seconds: float) -> None:
+        """Count a post that went up ``age_seconds`` ago (the stream's start: the recent
+        stored posts, oldest first), as :meth:`check` would have."""
+        if age_seconds <= self.minutes * 60:
+            times = self.recent.get((network, author_id))
+            if times is None:
+                times = self.recent[network, author_id] = deque()
+            times.append(self.clock() - age_seconds)
+
     def _prune(self, start: float) -> None:
         for key in [key for key, times in self.recent.items() if not times
                     or times[-1] < start]:
             del self.recent[key]
 
 
-def blocked_domain(post: PostData, domains: frozenset[str]) -> str | None:
-    """The first link of the post to a blocked domain (or a subdomain of one)."""
-    for entity in post.entities:
-        host = (urlsplit(str(entity.get("url") or "")).hostname or "").lower()
-        suffix = host
-        while suffix:
-            if suffix in domains:
-                return host
-            suffix = suffix.partition(".")[2]
+class BlockedDomains:
+    """``TWITSOCKET_BLOCKED_DOMAINS``: links to these domains (or their subdomains)."""
+
+    def __init__(self, domains: Iterable[str]) -> None:
+        self.domains = frozenset(domain.lower().lstrip(".") for domain in domains)
+        #: a link's text that names no blocked domain anywhere is not parsed: one C scan
+        self.named = re.compile("|".join(map(re.escape, sorted(self.domains))),
+                                re.IGNORECASE) if self.domains else None
+
+    def __bool__(self) -> bool:
+        return bool(self.domains)
+
+    def find(self, post: PostData) -> str | None:
+        """The host of the post's first link to a blocked domain, or None."""
+        named = self.named
+        if named is None:
+            return None
+        for entity in post.entities:
+            url = entity.get("url")
+            if url and named.search(str(url)):
+                host = blocked_host(str(url), self.domains)
+                if host:
+                    return host
+        return None
+
+
+def blocked_host(url: str, domains: frozenset[str]) -> str | None:
+    """The host of ``url`` when it is one of ``domains`` or a subdomain of one."""
+    host = (urlsplit(url).hostname or "").lower()
+    suffix = host
+    while suffix:
+        if suffix in domains:
+            return host
+        suffix = suffix.partition(".")[2]
     return None
 
 
@@ -124,12 +169,32 @@ class AutoRules:
                       if "flood" in self.enabled else None)
         self.min_age_days = settings["MIN_ACCOUNT_AGE_DAYS"] or 7
         self.languages = frozenset(tag.lower() for tag in settings["LANGUAGES"])
-        self.domains = frozenset(domain.lower().lstrip(".")
-                                 for domain in settings["BLOCKED_DOMAINS"])
+        self.domains = BlockedDomains(settings["BLOCKED_DOMAINS"])
         self.bio_tags = tuple(tag.casefold() for tag in settings["CONSENT_BIO_TAGS"])
 
     def __bool__(self) -> bool:
         return bool(self.enabled)
+
+    @property
+    def memory_seconds(self) -> float:
+        """How far back the flood and raid rules remember posts (0: they are off)."""
+        return max(self.flood.minutes * 60 if self.flood is not None else 0,
+                   self.raids.window_seconds if self.raids is not None else 0)
+
+    def recall(self, rows: Iterable[Any], now: datetime) -> None:
+        """Remember the posts that went up recently (``rows``, oldest first: network,
+        author_id, author_username, text, is_retweet, stored_at), as :meth:`check` would
+        have: a stream process restarted mid-raid or mid-flood does not start from
+        nothing and let the next 49 copies through."""
+        for row in rows:
+            stored_at = row.stored_at if row.stored_at.tzinfo is not None \
+                else row.stored_at.replace(tzinfo=timezone.utc)
+            age = max((now - stored_at).total_seconds(), 0.0)
+            if self.flood is not None:
+                self.flood.remember(row.network, row.author_id, age)
+            if self.raids is not None and not row.is_retweet:
+                self.raids.remember(f"{row.network}:{row.author_id}", row.author_username,
+                                    row.text or "", age)
 
     def consent(self, post: PostData) -> Verdict | None:
         """Whether the author asked not to be shown (network flag or a bio tag)."""
@@ -161,7 +226,7 @@ class AutoRules:
             if word:
                 return Verdict("profanity", f"profanity: '{word}'")
         if self.domains and "links" in enabled:
-            domain = blocked_domain(post, self.domains)
+            domain = self.domains.find(post)
             if domain:
                 return Verdict("links", f"link: {domain}")
         if self.languages and "languages" in enabled and post.lang \

@@ -1,9 +1,10 @@
 """The stream process's moderation: screen new posts, hold them back, release them.
 
 :class:`Gate` runs between the normaliser and the store. It drops posts by banned authors
-(configuration and console bans alike: one :class:`~.rules.Rules`) or with a blocked word,
-and, in the ``delay`` and ``pre`` trust modes, holds posts back (:mod:`.pending`) instead
-of storing them. With moderation ``off`` it applies the configuration's bans only, and
+(configuration and console bans alike: one :class:`~.rules.Rules`), holds posts with a
+blocked word or caught by an automatic rule (:mod:`.auto`) for a moderator, and, in the
+``delay`` and ``pre`` trust modes, holds posts back (:mod:`.pending`) instead of storing
+them. With moderation ``off`` it applies the configuration's bans only, and
 reads no table.
 
 The stream process also runs the ``delay`` release timer (:meth:`Gate.release_due`, called
@@ -16,27 +17,32 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from ..config_table import AUTO_RULES
 from ..messages import Outgoing
 from ..models import ModerationAction, ModerationRule
 from ..serialise import loads
 from ..shapes import Edit, PostData
 from ..store import PostStore, post_row
+from ..store.visibility import recent_posts
 from .actions import Moderation, ModerationError
-from .auto import AutoRules, Verdict
+from .auto import AutoRules, Verdict, blocked_word_verdict, post_texts
 from .pending import (
+    count_drops,
     due_posts,
+    hold_for_words,
     hold_rows,
     now,
     queue_messages,
     release_held,
     set_vetoed,
 )
+from .raids import WINDOW_POSTS
 from .rules import Facts, Rules
 
 log = logging.getLogger("flask_twitsocket.moderation")
@@ -46,6 +52,8 @@ Held = tuple[PostData, "Verdict | None"]
 
 RULES = ModerationRule.__table__
 LOG = ModerationAction.__table__
+#: At most this many recent posts are recalled at start (the raid window's size).
+RECALL_POSTS = WINDOW_POSTS
 #: How often the stream process looks for delayed posts that are due.
 RELEASE_CHECK_SECONDS = 0.25
 
@@ -73,6 +81,8 @@ class Gate:
         self._rules = Rules.configured(settings)
         #: The automatic rules, with their in-memory state (flood counts, raid window).
         self.auto = AutoRules(settings)
+        #: whether the flood and raid rules have recalled the recent stored posts
+        self._recalled = False
         self._rules_version: int | None = -1
         self._next_check = 0.0
         self._waiting = True  # unknown until the first check: look once
@@ -95,6 +105,8 @@ class Gate:
         """Split new posts into ``(store now, hold back, rejected counts by reason)``;
         a held post comes with the automatic rule's verdict, or None (the trust mode)."""
         rules = self.rules
+        if not self._recalled:
+            self._recall()
         holding = self.mode in ("delay", "pre")
         if not holding and not rules.screening and not self.auto and not self.hold_sensitive:
             return list(posts), [], {}  # nothing to look at per post
@@ -103,11 +115,14 @@ class Gate:
         rejected: dict[str, int] = {}
         for post in posts:
             facts = Facts.of(post)
-            reason = rules.rejects(facts)
-            if reason:
-                rejected[reason] = rejected.get(reason, 0) + 1
-                log.info("Dropped a post by @%s (%s): %s", post.author.username,
-                         post.network, "banned author" if reason == "ban" else "blocked word")
+            if rules.banned(facts):
+                rejected["ban"] = rejected.get("ban", 0) + 1
+                log.info("Dropped a post by @%s (%s): banned author", post.author.username,
+                         post.network)
+                continue
+            word = rules.blocked_word(post_texts(post)) if rules.words else None
+            if word:
+                held.append((post, blocked_word_verdict(word)))
                 continue
             trusted = rules.trusts(facts)
             verdict = self._verdict(post, trusted)
@@ -123,6 +138,22 @@ class Gate:
             else:
                 direct.append(post)
         return direct, held, rejected
+
+    def _recall(self) -> None:
+        """Before the first batch: the flood and raid rules remember the posts that went
+        up within their windows (a restarted stream process goes on where it stopped).
+        Not with moderation off: those rules hold nothing then."""
+        self._recalled = True
+        seconds = self.auto.memory_seconds
+        if self.mode == "off" or not seconds:
+            return
+        stamp = now()
+        with self.store.engine.connect() as conn:
+            rows = recent_posts(conn, stamp - timedelta(seconds=seconds), RECALL_POSTS)
+        self.auto.recall(rows, stamp)
+        if rows:
+            log.info("Automatic moderation recalled %d recent posts (flood and raids)",
+                     len(rows))
 
     def _verdict(self, post: PostData, trusted: bool) -> Verdict | None:
         """The automatic rules' say: consent always; the holding rules only while a
@@ -152,10 +183,16 @@ class Gate:
             except ModerationError:  # not stored, or hidden already
                 continue
 
-    def hold(self, posts: Sequence[Held]) -> int | None:
+    def hold(self, posts: Sequence[Held], dropped: Mapping[str, int] | None = None,
+             ) -> int | None:
         """Queue posts (once each; not if stored or tombstoned); returns the journal id.
-        What a rule held waits for a moderator, and the log records the rule's decision."""
-        if not posts:
+        What a rule held waits for a moderator, and the log records the rule's decision;
+        what a rule dropped (``dropped``, by reason, as :meth:`screen` counts) is added to
+        the day's count per rule, in the same transaction (not with moderation off: no
+        console shows them, and the gate writes no table of moderation's then)."""
+        drops = {rule: count for rule, count in (dropped or {}).items()
+                 if rule in AUTO_RULES and self.mode != "off"}
+        if not posts and not drops:
             return None
         stamp = now()
         release_at = stamp + timedelta(seconds=self.delay) if self.mode == "delay" else None
@@ -168,6 +205,7 @@ class Gate:
                for post, verdict in posts if verdict is not None}
 
         def work(conn: Connection) -> tuple[list[Outgoing], int]:
+            count_drops(conn, drops, stamp)
             messages = hold_rows(conn, rows, stamp, release_at, why) if rows else []
             if sensitive:
                 messages += hold_rows(conn, sensitive, stamp, None, why)
@@ -188,12 +226,15 @@ class Gate:
             due, self._waiting = due_posts(conn)
             if not due:
                 return [], 0
-            # a rule made while it waited (a ban, a blocked word) still applies
-            allowed = [row for row in due
-                       if not rules.rejects(Facts.of(loads(row.row)))]
-            vetoed = set_vetoed(conn, [row.id for row in due if row not in allowed])
+            # a rule made while it waited still applies: a ban vetoes the post, a blocked
+            # word holds it for a moderator (as it would a new post)
+            why = {row.id: rules.rejects(Facts.of(loads(row.row))) for row in due}
+            allowed = [row for row in due if why[row.id] is None]
+            vetoed = set_vetoed(conn, [row.id for row in due if why[row.id] == "ban"])
             messages, stored = release_held(conn, allowed)
             messages += queue_messages(conn, vetoed, "vetoed")
+            messages += hold_for_words(conn, [row for row in due if why[row.id] == "word"],
+                                       rules)
             return messages, len(stored)
 
         return self.store.change(work)

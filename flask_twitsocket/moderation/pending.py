@@ -13,18 +13,29 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..messages import Outgoing, log_message, queue_message, released_message
-from ..models import ModerationAction, PendingPost
+from ..models import ModerationAction, PendingPost, RuleCount
 from ..serialise import dumps, iso, loads, post_json
 from ..store import visibility
-from ..store.tables import Key, insert_ignore
+from ..store.fast import driver_insert
+from ..store.tables import Key, key_clause
+from .auto import Verdict, blocked_word_verdict
 from .rules import Facts, Rules
 
 PENDING = PendingPost.__table__
 LOG = ModerationAction.__table__
+COUNTS = RuleCount.__table__
 #: Who the action log names for an automatic rule's decision (``rule:flood``, …).
 RULE_PREFIX = "rule:"
+#: Held posts announced one by one to the consoles, at most, per batch (beyond: "re-read").
+QUEUE_MESSAGES = 50
+#: The queue's columns a held post fills.
+PENDING_NAMES = ("network", "post_id", "state", "row", "received_at", "release_at", "rule",
+                 "reason")
+#: The action-log columns a rule's decision fills.
+LOG_NAMES = ("moderator", "action", "target", "detail", "created_at")
 
 
 def now() -> datetime:
@@ -80,22 +91,45 @@ def log_rule_holds(conn: Connection, why: dict[Key, tuple[str, str]], stamp: dat
     releases the post."""
     if not why:
         return []
-    values = [{"moderator": f"{RULE_PREFIX}{rule}", "action": "hold",
-               "target": f"{network}:{post_id}"[:512], "detail": dumps({"reason": reason}),
-               "created_at": stamp, "undoes": None, "undone_at": None}
+    values = [(f"{RULE_PREFIX}{rule}", "hold", f"{network}:{post_id}"[:512],
+               dumps({"reason": reason}), stamp)
               for (network, post_id), (rule, reason) in why.items()]
-    ids = [row.id for row in conn.execute(LOG.insert().returning(LOG.c.id), values)]
+    # through the driver: a raid holds thousands, and SQLAlchemy's INSERT … RETURNING of
+    # many rows cost more than the rest of holding them
+    driver_insert(conn, LOG, LOG_NAMES, values)
+    last = conn.execute(select(func.max(LOG.c.id))).scalar_one()
     # one log message for the batch, the latest entry: it makes open consoles re-read
     # their log (a raid of thousands is not thousands of messages to every console)
-    return [log_message(log_json(_Row({**values[-1], "id": max(ids)})), None)]
+    entry = dict(zip(LOG_NAMES, values[-1], strict=True))
+    return [log_message(log_json(_Row({**entry, "id": last, "undoes": None,
+                                       "undone_at": None})), None)]
 
 
 def rule_counts(conn: Connection, since: datetime) -> dict[str, int]:
-    """How many posts each automatic rule held since ``since`` (the console: today)."""
+    """How many posts each automatic rule held (the action log) or dropped (counted by
+    :func:`count_drops`) since ``since``, midnight UTC (the console: today)."""
     rows = conn.execute(select(LOG.c.moderator, func.count()).where(
         LOG.c.action == "hold", LOG.c.moderator.startswith(RULE_PREFIX),
         LOG.c.created_at >= since).group_by(LOG.c.moderator))
-    return {moderator[len(RULE_PREFIX):]: count for moderator, count in rows}
+    counts = {moderator[len(RULE_PREFIX):]: count for moderator, count in rows}
+    for rule, count in conn.execute(select(COUNTS.c.rule, COUNTS.c.count).where(
+            COUNTS.c.day == since.date())):
+        counts[rule] = counts.get(rule, 0) + count
+    return counts
+
+
+def count_drops(conn: Connection, dropped: dict[str, int], stamp: datetime) -> None:
+    """Add the posts the rules dropped (consent: never stored, not even their ids) to the
+    day's count per rule."""
+    if not dropped:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(COUNTS)
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=[COUNTS.c.day, COUNTS.c.rule],
+        set_={"count": COUNTS.c.count + statement.excluded["count"]}),
+        [{"day": stamp.date(), "rule": rule, "count": count}
+         for rule, count in dropped.items()])
 
 
 def queue_messages(conn: Connection, pending_ids: Iterable[int], event: str,
@@ -114,7 +148,9 @@ def hold_rows(conn: Connection, rows: dict[Key, dict[str, Any]], received_at: da
     names the automatic rule and reason of those a rule held: they wait for a moderator
     (no ``release_at``) and the action log records the rule's decision
     (:func:`log_rule_holds`)."""
-    known = visibility.known(conn, rows)
+    known = visibility.known(conn, rows) | {
+        (row.network, row.post_id) for row in conn.execute(select(
+            PENDING.c.network, PENDING.c.post_id).where(key_clause(PENDING, rows)))}
     why = why or {}
     values = {}
     for key, row in rows.items():
@@ -127,17 +163,29 @@ def hold_rows(conn: Connection, rows: dict[Key, dict[str, Any]], received_at: da
                        "rule": rule, "reason": reason}
     if not values:
         return []
-    inserted = conn.execute(insert_ignore(conn, PENDING).returning(
-        PENDING.c.id, PENDING.c.network, PENDING.c.post_id), list(values.values())).all()
-    # the messages from the rows at hand, not read back: a raid holds thousands
-    messages = [queue_message("held", pending_json(
-        _Row({**values[(item.network, item.post_id)], "id": item.id}),
-        rows[(item.network, item.post_id)])) for item in inserted]
-    queued = {(item.network, item.post_id) for item in inserted}
+    # through the driver (the stream process is the one writer of holds, and the queued
+    # ones were left out above): SQLAlchemy's INSERT … RETURNING of a raid's hundreds of
+    # rows a batch cost more than the rest of holding them
+    driver_insert(conn, PENDING, PENDING_NAMES,
+                  [[value[name] for name in PENDING_NAMES] for value in values.values()],
+                  ignore=True)
+    if len(values) <= QUEUE_MESSAGES:
+        # the messages from the rows at hand, not read back, but for their ids
+        ids = {(item.network, item.post_id): item.id for item in conn.execute(select(
+            PENDING.c.id, PENDING.c.network, PENDING.c.post_id).where(
+                key_clause(PENDING, values)))}
+        messages = [queue_message("held", pending_json(
+            _Row({**value, "id": ids[key]}), rows[key])) for key, value in values.items()
+            if key in ids]
+    else:
+        # a raid holds hundreds a batch: one message without an item makes open consoles
+        # re-read the queue, rather than hundreds of posts built in the ingest path and
+        # sent to every console
+        messages = [queue_message("held", None)]
     # the rules' decisions on the posts queued now (not on a re-delivery of one queued,
     # stored or tombstoned already)
     return messages + log_rule_holds(
-        conn, {key: reason for key, reason in why.items() if key in queued}, received_at)
+        conn, {key: reason for key, reason in why.items() if key in values}, received_at)
 
 
 def release_held(conn: Connection, pending: Sequence[Any],
@@ -174,13 +222,39 @@ def queue_json(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
 
 
 def veto_matching(conn: Connection, kind: str, value: str) -> list[int]:
-    """Held-back posts that a new ban or blocked word now forbids are vetoed too."""
+    """Held-back posts that a new ban now forbids are vetoed too."""
     waiting = conn.execute(select(PENDING.c.id, PENDING.c.row).where(
         PENDING.c.state == "waiting")).all()
     rules = Rules()
     rules.add(kind, value)
     return set_vetoed(conn, [row.id for row in waiting
                              if rules.rejects(Facts.of(loads(row.row)))])
+
+
+def hold_matching(conn: Connection, phrase: str) -> list[Outgoing]:
+    """Posts waiting for the trust mode (``delay``'s timer, ``pre``) with a newly blocked
+    word now wait for a moderator, with the word as the reason."""
+    waiting = conn.execute(select(PENDING).where(PENDING.c.state == "waiting",
+                                                 PENDING.c.rule.is_(None))).all()
+    rules = Rules()
+    rules.add("word", phrase)
+    return hold_for_words(conn, waiting, rules)
+
+
+def hold_for_words(conn: Connection, rows: Sequence[Any], rules: Rules) -> list[Outgoing]:
+    """Hold the queued ``rows`` that have one of ``rules``' blocked words for a moderator
+    (no release time, the profanity rule's reason), logged as the rule's decision."""
+    why: dict[int, tuple[Key, Verdict]] = {}
+    for row in rows:
+        word = rules.blocked_word([loads(row.row).get("text") or ""])
+        if word:
+            why[row.id] = ((row.network, row.post_id), blocked_word_verdict(word))
+    for pending_id, (_, verdict) in why.items():
+        conn.execute(update(PENDING).where(PENDING.c.id == pending_id).values(
+            rule=verdict.rule, reason=verdict.reason, release_at=None))
+    logged = log_rule_holds(conn, {key: (verdict.rule, verdict.reason)
+                                   for key, verdict in why.values()}, now())
+    return queue_messages(conn, why, "held") + logged
 
 
 def set_vetoed(conn: Connection, ids: Sequence[int]) -> list[int]:

@@ -2,9 +2,17 @@
 
 Why words, not substrings: "Scunthorpe", "Essex", "cocktail", German "Klasse" or French
 "bassin" contain English swear words; a list entry only matches a whole word (or, for a
-phrase, consecutive whole words) of the text. Why a set look-up per word rather than one
-big regular expression: a thousand alternatives cost far more per post than a handful of
-set look-ups, and this runs in the ingest path.
+phrase, consecutive whole words) of the text. Why a look-up per word rather than one big
+regular expression: a thousand alternatives cost far more per post than a dict look-up
+per word, and this runs in the ingest path, where a raid's posts arrive fastest.
+
+How a post is read, cheapest first: its words (:func:`~.folding.words`, split once per
+text for every rule), then each word's *role* in the list — listed, a phrase's first
+word, a phrase's second word, or none — from a dict that remembers every word it has met
+(a wall's words repeat), joined into one short string: a listed word is an "L" in it, a
+phrase's first two words are "F" then "S", a regular expression's work on ~30
+characters. Only a post where that finds something is read again word by word, for the
+reason's exact wording.
 
 What is compared is the :func:`~.folding.fold`-ed text (look-alike letters from Unicode's
 confusables table, accents, zero-width characters, case), and for every word also its
@@ -21,7 +29,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from .folding import fold
+from .folding import words
 
 WORDLISTS = Path(__file__).parent / "wordlists"
 #: The vendored lists, by language tag.
@@ -33,11 +41,15 @@ EVERYWHERE = "en"
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
                       "8": "b", "@": "a", "$": "s", "!": "i", "|": "l"})
 _LEET_CHARS = frozenset("0134578@$!|")
-#: A word of the folded text: letters and digits, plus the signs leetspeak uses inside a
-#: word ("a$$", "sh!t"); a leading "@" (a mention) or "#" is not part of it.
-_WORD = re.compile(r"[\w@$!|]+")
 _RUNS = re.compile(r"(.)\1+")
 _LONG_RUNS = re.compile(r"(.)\1{2,}")
+#: A word's role in a list (:meth:`WordList.role`): listed, a phrase's first word, its
+#: second, both of those, or none.
+LISTED, FIRST, SECOND, FIRST_AND_SECOND, NONE = "L", "F", "S", "B", "."
+#: A phrase's first word right before a second word, in a string of roles.
+_PHRASE_START = re.compile("[FB][SB]")
+#: Words whose role a list remembers, at most (then it starts again).
+ROLES_KEPT = 1 << 16
 
 
 def read_list(language: str) -> list[str]:
@@ -47,10 +59,11 @@ def read_list(language: str) -> list[str]:
 
 
 @lru_cache(maxsize=1 << 16)
-def _forms(word: str) -> frozenset[str]:
+def _forms(word: str) -> tuple[str, ...]:
     """The readings of one word: as written, leetspeak read as letters, repeated
     letters squeezed to two ("asssss") and to one ("fuuuck"). Cached: the words of a
-    wall's posts repeat (its hashtags, its speakers), and this is most of the rule's cost."""
+    wall's posts repeat (its hashtags, its speakers). A tuple, not a set: the cache's
+    tuples of strings are left alone by the garbage collector."""
     word = word.strip("@$!|_")
     forms = {word}
     if _LEET_CHARS.intersection(word) and not word.isdigit():
@@ -59,13 +72,21 @@ def _forms(word: str) -> frozenset[str]:
         if _RUNS.search(form):
             forms.add(_LONG_RUNS.sub(r"\1\1", form))
             forms.add(_RUNS.sub(r"\1", form))
-    return frozenset(forms)
+    return tuple(forms)
 
 
-def words_of(text: str) -> list[str]:
-    """The folded words of ``text`` (each a word as written; see :func:`_forms`); an
-    underscore separates words, as in handles ("shit_happens")."""
-    return _WORD.findall(fold(text).replace("_", " "))
+class _Roles(dict[str, str]):
+    """word -> its role in one :class:`WordList`, worked out on first sight."""
+
+    def __init__(self, wordlist: WordList) -> None:
+        super().__init__()
+        self.wordlist = wordlist
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= ROLES_KEPT:
+            self.clear()
+        role = self[word] = self.wordlist.role(_forms(word))
+        return role
 
 
 class WordList:
@@ -74,48 +95,74 @@ class WordList:
     def __init__(self, entries: Iterable[str] = ()) -> None:
         self.words: set[str] = set()
         self.phrases: dict[str, set[tuple[str, ...]]] = {}  # first word -> phrases
+        self.firsts: set[str] = set()  # the phrases' first words
         self.seconds: set[str] = set()  # their second words
-        self.longest = 1
         #: the entry as listed, by its folded words: the reason names "coño", not "cono"
         self.listed: dict[str, str] = {}
+        self.roles = _Roles(self)
         for entry in entries:
             self.add(entry)
 
     def add(self, entry: str) -> None:
-        words = tuple(words_of(entry))
-        self.listed.setdefault(" ".join(words), entry.strip().lower())
-        if len(words) == 1:
-            self.words.add(words[0])
-        elif words:
-            self.phrases.setdefault(words[0], set()).add(words)
-            self.seconds.add(words[1])
-            self.longest = max(self.longest, len(words))
+        found = words(entry)
+        if not found:
+            return
+        self.listed.setdefault(" ".join(found), entry.strip().lower())
+        if len(found) == 1:
+            self.words.add(found[0])
+        else:
+            self.phrases.setdefault(found[0], set()).add(found)
+            self.firsts.add(found[0])
+            self.seconds.add(found[1])
+        self.roles.clear()
+
+    @classmethod
+    def merged(cls, *lists: WordList) -> WordList:
+        """One list with the entries of ``lists`` (the first one's wording wins)."""
+        merged = cls()
+        for wordlist in lists:
+            merged.words |= wordlist.words
+            for first, phrases in wordlist.phrases.items():
+                merged.phrases.setdefault(first, set()).update(phrases)
+            merged.firsts |= wordlist.firsts
+            merged.seconds |= wordlist.seconds
+            for key, entry in wordlist.listed.items():
+                merged.listed.setdefault(key, entry)
+        return merged
 
     def __bool__(self) -> bool:
         return bool(self.words or self.phrases)
 
-    def find(self, words: list[str]) -> str | None:
-        """The first entry among ``words`` (folded words of a text), or None."""
-        readings = list(map(_forms, words))
+    def role(self, forms: tuple[str, ...]) -> str:
+        """The role in this list of a word that reads as ``forms``."""
+        if not self.words.isdisjoint(forms):
+            return LISTED
+        first = not self.firsts.isdisjoint(forms)
+        second = not self.seconds.isdisjoint(forms)
+        return FIRST_AND_SECOND if first and second else FIRST if first else \
+            SECOND if second else NONE
+
+    def find(self, found: tuple[str, ...]) -> str | None:
+        """The first entry among ``found`` (folded words of a text), or None."""
+        roles = "".join(map(self.roles.__getitem__, found))
+        if LISTED not in roles and not _PHRASE_START.search(roles):
+            return None  # the usual case, decided in C
+        readings = list(map(_forms, found))
         listed, phrases = self.words, self.phrases
-        every = frozenset().union(*readings)
-        if every.isdisjoint(listed) and (every.isdisjoint(phrases.keys())
-                                         or every.isdisjoint(self.seconds)):
-            return None  # the usual case, decided in C: no word, no phrase's first two
         for index, forms in enumerate(readings):
-            if not forms.isdisjoint(listed):
-                word = min(forms & listed)
+            if not listed.isdisjoint(forms):
+                word = min(listed.intersection(forms))
                 return self.listed.get(word, word)
-            if phrases:
-                for form in forms:
-                    for phrase in phrases.get(form, ()):
-                        if self._phrase_at(readings, index, phrase):
-                            joined = " ".join(phrase)
-                            return self.listed.get(joined, joined)
+            for form in forms:
+                for phrase in phrases.get(form, ()):
+                    if self._phrase_at(readings, index, phrase):
+                        joined = " ".join(phrase)
+                        return self.listed.get(joined, joined)
         return None
 
     @staticmethod
-    def _phrase_at(readings: list[set[str]], index: int, phrase: tuple[str, ...]) -> bool:
+    def _phrase_at(readings: list[tuple[str, ...]], index: int,
+                   phrase: tuple[str, ...]) -> bool:
         if index + len(phrase) > len(readings):
             return False
         return all(word in readings[index + offset] for offset, word in enumerate(phrase))
@@ -126,21 +173,16 @@ class Profanity:
 
     def __init__(self, languages: Iterable[str] = LANGUAGES,
                  extra: Iterable[str] = ()) -> None:
-        self.by_language = {language: WordList(read_list(language))
-                            for language in languages}
-        everywhere = self.by_language.get(EVERYWHERE, WordList())
+        own = {language: WordList(read_list(language)) for language in languages}
+        everywhere = own.pop(EVERYWHERE, WordList())
         for word in extra:
             everywhere.add(word)
-        self.by_language[EVERYWHERE] = everywhere
+        #: per language tag, its list and the English one merged: a post is read once
+        self.by_language = {language: WordList.merged(everywhere, wordlist)
+                            for language, wordlist in own.items()}
+        self.everywhere = everywhere
         #: an untagged post is read with every list
-        self.untagged = WordList()
-        for wordlist in self.by_language.values():
-            self.untagged.words |= wordlist.words
-            self.untagged.listed.update(wordlist.listed)
-            for first, phrases in wordlist.phrases.items():
-                self.untagged.phrases.setdefault(first, set()).update(phrases)
-            self.untagged.seconds |= wordlist.seconds
-            self.untagged.longest = max(self.untagged.longest, wordlist.longest)
+        self.untagged = WordList.merged(everywhere, *own.values())
         #: short texts — names and handles, which every post of an author repeats — are
         #: read once (a post's own text is usually new, and read each time)
         self._find_cached = lru_cache(maxsize=1 << 14)(self._find)
@@ -157,14 +199,6 @@ class Profanity:
     def _find(self, text: str, lang: str | None) -> str | None:
         if not text:
             return None
-        words = words_of(text)
-        for wordlist in [self.untagged] if lang is None else self._lists(lang):
-            found = wordlist.find(words)
-            if found:
-                return found
-        return None
-
-    def _lists(self, lang: str) -> list[WordList]:
-        own = self.by_language.get(lang)
-        everywhere = self.by_language[EVERYWHERE]
-        return [everywhere] if own is None or own is everywhere else [everywhere, own]
+        wordlist = self.untagged if lang is None else \
+            self.by_language.get(lang, self.everywhere)
+        return wordlist.find(words(text))

@@ -6,19 +6,21 @@ One mechanism for every ban: ``TWITSOCKET_BANNED_USERS`` and the console's bans 
 Entries are usernames or numeric ids, compared without case and without a leading ``@``.
 An entry may be qualified by network (``x:someone``, ``mastodon:@user@instance``,
 ``bluesky:handle``); an unqualified entry applies to every network. A ban also covers
-reposts OF the banned author's posts, not only posts BY them. Blocked words are whole
-words or phrases of the folded text (:mod:`.folding`).
+reposts OF the banned author's posts, not only posts BY them. Blocked words (the
+console's) are read as the profanity rule reads its lists (:class:`~.profanity.WordList`:
+whole words or phrases of the folded text, leetspeak, repeated letters); a post with one
+is held for a moderator like a post with a listed word.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..shapes import PostData
-from .folding import fold, phrase_pattern
+from .folding import words
+from .profanity import WordList
 
 NETWORKS = ("x", "mastodon", "bluesky")
 
@@ -104,7 +106,7 @@ class Rules:
 
     bans: BanList = field(default_factory=BanList)
     trusted: BanList = field(default_factory=BanList)
-    words: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    words: WordList = field(default_factory=WordList)
 
     @classmethod
     def configured(cls, settings: Any) -> Rules:
@@ -118,22 +120,34 @@ class Rules:
         elif kind == "trust":
             self.trusted.add(value)
         elif kind == "word":
-            self.words[value] = phrase_pattern(value)
+            self.words.add(value)
 
     @property
     def screening(self) -> bool:
         """Whether any post could be rejected (else screening is skipped)."""
         return bool(self.bans or self.words)
 
+    def banned(self, facts: Facts) -> bool:
+        """Whether the author (or the reposted author) is banned."""
+        return self.bans.bans(facts.network, facts.username, facts.author_id,
+                              facts.retweet_of_author)
+
     def rejects(self, facts: Facts) -> str | None:
-        """Why the post must not be shown (``ban`` or ``word``), or None."""
-        if self.bans.bans(facts.network, facts.username, facts.author_id,
-                          facts.retweet_of_author):
+        """Why the post must not be shown as it is (``ban`` or ``word``), or None."""
+        if self.banned(facts):
             return "ban"
-        if self.words:
-            text = fold(facts.text)  # what a reader sees: see folding.fold
-            if any(pattern.search(text) for pattern in self.words.values()):
-                return "word"
+        if self.blocked_word([facts.text]):
+            return "word"
+        return None
+
+    def blocked_word(self, texts: Iterable[str]) -> str | None:
+        """The first blocked word or phrase (as the console lists it) in ``texts``."""
+        if not self.words:
+            return None
+        for text in texts:
+            found = self.words.find(words(text))
+            if found:
+                return found
         return None
 
     def trusts(self, facts: Facts) -> bool:

@@ -29,7 +29,6 @@ from ..store import walls as on_walls
 from ..store.tables import Key
 from ..walls import FROM_CONSOLE, Screen, WallSpec
 from .errors import ModerationError
-from .folding import fold, phrase_pattern
 from .rules import BanList, Facts, Rules, clean_ban, clean_phrase
 
 LOG = ModerationAction.__table__
@@ -96,8 +95,9 @@ def _current(conn: Connection, wall: WallSpec) -> WallSpec:
 def _matching(conn: Connection, name: str, value: str) -> list[Key]:
     if name == "banned_users":
         return visibility.visible_keys(conn, visibility.by_authors([BanList.parse(value)]))
-    pattern = phrase_pattern(value)
-    return [key for key, text in visibility.visible_texts(conn) if pattern.search(fold(text))]
+    rules = Rules()   # matched as the site's blocked words are (leetspeak, look-alikes)
+    rules.add("word", value)
+    return [key for key, text in visibility.visible_texts(conn) if rules.blocked_word([text])]
 
 
 def _hidden_by(conn: Connection, action: str, wall: str, value: str) -> list[Key]:

@@ -11,6 +11,7 @@ by ``since_id`` like any new post. Each function runs in the caller's transactio
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
@@ -203,6 +204,21 @@ def visible_texts(conn: Connection) -> Iterator[tuple[Key, str]]:
         POSTS.c.hidden.is_(False)).execution_options(yield_per=1000)
     for row in conn.execute(query):
         yield (row.network, row.post_id), row.text or ""
+
+
+def recent_posts(conn: Connection, since: datetime, limit: int) -> list[Any]:
+    """The posts that went up since ``since`` (the newest ``limit`` at most), oldest
+    first, with what the stream's flood and raid rules remember of a post. By ``seq``
+    (the primary key; a released post gets a new one), not ``stored_at`` (no index)."""
+    rows = conn.execute(select(
+        POSTS.c.network, POSTS.c.author_id, POSTS.c.author_username, POSTS.c.text,
+        POSTS.c.is_retweet, POSTS.c.stored_at).order_by(POSTS.c.seq.desc()).limit(limit)).all()
+    return [row for row in reversed(rows) if as_utc(row.stored_at) >= since]
+
+
+def as_utc(stamp: datetime) -> datetime:
+    """A stored time, aware (SQLite hands back naive UTC)."""
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=timezone.utc)
 
 
 def pinned_query() -> Any:
