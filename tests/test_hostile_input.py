@@ -107,15 +107,21 @@ def shown(app) -> list[str]:
     return sorted(post["id"] for post in body["tweets"])
 
 
-def test_a_blocked_word_in_disguise_is_still_blocked(moderated):
+def test_a_blocked_word_in_disguise_is_still_held(moderated):
+    """A word blocked in the console holds a post as the profanity rule does (it waits in
+    the queue with the word as the reason), however the word is disguised."""
     console = Console(moderated.test_client()).open()
     console.act("block", "scam")
     posts = [x_post(i, text=text) for i, text in enumerate(DISGUISED.values(), start=1)]
     innocent = [x_post(10, text="scampi for lunch"), x_post(11, text="ｓｃａｍｐｉ again"),
                 x_post(12, text="a sc\u200bampi night"), x_post(13, text="Escambia county")]
     stats = ingest(moderated, *posts, *innocent)
-    assert stats.blocked == len(DISGUISED), stats
+    assert (stats.held, stats.blocked) == (len(DISGUISED), 0), stats
     assert shown(moderated) == ["10", "11", "12", "13"]
+    queue = console.state()["queue"]
+    assert sorted(item["tweet"]["id"] for item in queue) == [
+        str(i) for i in range(1, len(DISGUISED) + 1)]
+    assert {item["reason"] for item in queue} == {"blocked word: 'scam'"}
 
 
 def test_blocking_a_word_hides_stored_posts_in_disguise(moderated):
