@@ -24,6 +24,16 @@ def wall_env() -> dict[str, str]:
     return {"TWITSOCKET_WALLS": json.dumps(WALLS), "TWITSOCKET_WALL_MIN_DWELL": "1"}
 
 
+def projectors_showing_post_1(wall_server, open_page):
+    """Room A's and room B's projectors side by side, live, each showing post 1."""
+    left = open_page(f"{wall_server.url}/twitsocket/w/room-a/wall", viewport=HALF_HD)
+    right = open_page(f"{wall_server.url}/twitsocket/w/room-b/wall", viewport=HALF_HD)
+    for wall in (left, right):
+        wall.wait_for_state("live")
+        wall.page.wait_for_function(f"() => ({SHOWN})() === '1'", timeout=TIMEOUT_MS)
+    return left, right
+
+
 def test_two_projectors_of_different_walls_each_show_only_their_posts(
         wall_server, database_url, open_page, monkeypatch, artefact):
     monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))  # the publisher routes too
@@ -58,11 +68,7 @@ def test_the_console_hides_a_post_on_the_wall_it_switched_to(
     monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))
     publisher = Publisher(database_url)
     publisher.publish(x_post(1, text="#python or #rust?"))
-    left = open_page(f"{wall_server.url}/twitsocket/w/room-a/wall", viewport=HALF_HD)
-    right = open_page(f"{wall_server.url}/twitsocket/w/room-b/wall", viewport=HALF_HD)
-    for wall in (left, right):
-        wall.wait_for_state("live")
-        wall.page.wait_for_function(f"() => ({SHOWN})() === '1'", timeout=TIMEOUT_MS)
+    left, right = projectors_showing_post_1(wall_server, open_page)
     console = open_page(f"{wall_server.url}/twitsocket/moderate")
     page = console.page
     page.fill("input[name=password]", "demo")  # the demo site's console password
@@ -168,11 +174,7 @@ def test_a_ban_made_with_a_wall_chosen_is_that_walls_own(
     monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))
     publisher = Publisher(database_url)
     publisher.publish(x_post(1, text="#python or #rust?", username="alice", user_id="5"))
-    left = open_page(f"{wall_server.url}/twitsocket/w/room-a/wall", viewport=HALF_HD)
-    right = open_page(f"{wall_server.url}/twitsocket/w/room-b/wall", viewport=HALF_HD)
-    for wall in (left, right):
-        wall.wait_for_state("live")
-        wall.page.wait_for_function(f"() => ({SHOWN})() === '1'", timeout=TIMEOUT_MS)
+    left, right = projectors_showing_post_1(wall_server, open_page)
     console = open_page(f"{wall_server.url}/twitsocket/moderate")
     page = console.page
     page.fill("input[name=password]", "demo")
