@@ -28,7 +28,7 @@ from ..messages import Outgoing
 from ..models import ModerationAction, ModerationRule
 from ..serialise import loads
 from ..shapes import Edit, PostData
-from ..store import PostStore, post_row
+from ..store import Change, PostStore, post_row
 from ..store.visibility import recent_posts
 from .actions import Moderation, ModerationError
 from .auto import AutoRules, Verdict, blocked_word_verdict, post_texts
@@ -183,13 +183,15 @@ class Gate:
             except ModerationError:  # not stored, or hidden already
                 continue
 
-    def hold(self, posts: Sequence[Held], dropped: Mapping[str, int] | None = None,
-             ) -> int | None:
-        """Queue posts (once each; not if stored or tombstoned); returns the journal id.
-        What a rule held waits for a moderator, and the log records the rule's decision;
-        what a rule dropped (``dropped``, by reason, as :meth:`screen` counts) is added to
-        the day's count per rule, in the same transaction (not with moderation off: no
-        console shows them, and the gate writes no table of moderation's then)."""
+    def holding(self, posts: Sequence[Held], dropped: Mapping[str, int] | None = None,
+                ) -> Change | None:
+        """The change that queues posts (once each; not if stored or tombstoned), for the
+        store to run in the transaction that stores the rest of their batch
+        (:meth:`PostStore.apply`), or None when there is nothing to write. What a rule
+        held waits for a moderator, and the log records the rule's decision; what a rule
+        dropped (``dropped``, by reason, as :meth:`screen` counts) is added to the day's
+        count per rule (not with moderation off: no console shows them, and the gate
+        writes no table of moderation's then)."""
         drops = {rule: count for rule, count in (dropped or {}).items()
                  if rule in AUTO_RULES and self.mode != "off"}
         if not posts and not drops:
@@ -203,6 +205,7 @@ class Gate:
                      if waits and _sensitive(post)}
         why = {(post.network, post.post_id): (verdict.rule, verdict.reason)
                for post, verdict in posts if verdict is not None}
+        self._waiting = self._waiting or release_at is not None
 
         def work(conn: Connection) -> tuple[list[Outgoing], int]:
             count_drops(conn, drops, stamp)
@@ -211,9 +214,7 @@ class Gate:
                 messages += hold_rows(conn, sensitive, stamp, None, why)
             return messages, 0
 
-        journal_id = self.store.change(work)
-        self._waiting = self._waiting or release_at is not None
-        return journal_id
+        return work
 
     def release_due(self) -> int | None:
         """Release delayed posts whose time has come (at most every 0.25 s); journal id."""
