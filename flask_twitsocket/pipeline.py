@@ -23,7 +23,7 @@ from .normalise import normalise
 from .normalise.storable import MAX_EVENT_CHARS, raw_json
 from .serialise import dumps, loads
 from .shapes import Edit, MalformedEvent, Normalised, PostData, RawEvent
-from .store import ApplyResult, PostStore, is_connection_error
+from .store import ApplyResult, Change, PostStore, is_connection_error
 
 __all__ = ["Ingestor", "IngestStats", "RawEvent", "parse"]
 
@@ -149,20 +149,21 @@ class Ingestor:
                 continue
             if item is not None:
                 items.append(item)
-        items, held_id = self._moderate(items, stats)
-        if not items:
-            if held_id is not None:
-                self.bus.notify(held_id)
+        items, holding = self._moderate(items, stats)
+        if not items and holding is None:
             return stats
-        result = self.store.apply(items)
+        # the held posts are queued in the transaction that stores the rest: one commit
+        result = self.store.apply(items, holding)
         self._count(stats, result)
-        if result.stored or result.edited or result.deleted or held_id is not None:
-            self.bus.notify(max(result.journal_id or 0, held_id or 0))
+        if result.journal_id is not None:
+            self.bus.notify(result.journal_id)
         return stats
 
     def _moderate(self, items: list[Normalised], stats: IngestStats,
-                  ) -> tuple[list[Normalised], int | None]:
-        """The gate's say on new posts and edits; deletions go on to the store."""
+                  ) -> tuple[list[Normalised], Change | None]:
+        """The gate's say on new posts and edits; deletions go on to the store. Returns
+        the items to store and the change that holds the rest (for the same
+        transaction)."""
         posts = [item for item in items if isinstance(item, PostData)]
         # an edit that brings in a blocked word (or a banned author's text) is not shown:
         # the post is hidden instead, its earlier text with it
@@ -179,7 +180,7 @@ class Ingestor:
         items = [item for item in items if id(item) not in drop
                  and (not isinstance(item, PostData) or id(item) in keep)]
         self.gate.hide_edited(policed)
-        return items, self.gate.hold(held, rejected)
+        return items, self.gate.holding(held, rejected)
 
     @staticmethod
     def _count(stats: IngestStats, result: ApplyResult) -> None:

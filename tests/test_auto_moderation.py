@@ -162,6 +162,22 @@ def test_consoles_re_read_the_queue_when_a_batch_holds_many(app, console, live_s
     moderator.close()
 
 
+def test_an_author_repeating_a_text_is_no_raid_and_copies_by_others_are_held(app, console):
+    """The same words from the same account go up (flood control's business, off here);
+    the same words pasted by others, exactly or with a word changed, wait — naming the
+    author, whose repeat was the latest post with those words."""
+    text = "Join the giveaway at the booth before noon and win a signed copy #devconf26"
+    stats = ingest(app, x_post(1, text=text, user_id="1", username="alice"),
+                   x_post(2, text=f"@bob {text}", user_id="1", username="alice"),
+                   x_post(3, text=text.upper(), user_id="2", username="bob"),
+                   x_post(4, text=text.replace("signed", "free"), user_id="3",
+                          username="carol"))
+    assert stats.stored == 2 and stats.held == 2, stats
+    assert api_ids(console.client) == ["2", "1"]
+    assert {post_id: item["reason"] for post_id, item in held(console).items()} == {
+        "3": "duplicate of @alice's post", "4": "duplicate of @alice's post"}
+
+
 def test_different_posts_on_the_same_topic_are_no_raid(app, console):
     texts = ["Loving the database internals talk at #devconf26 so far",
              "The keynote about open source funding was excellent, thanks #devconf26",

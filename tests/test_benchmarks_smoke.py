@@ -50,6 +50,7 @@ def test_auto_moderation_measures_rules_on_and_off(results_dir: Path) -> None:
     assert distinct["off"]["stored"] == raid["off"]["stored"] == 300
     assert raid["on"]["stored"] < raid["off"]["stored"]  # the raid rule held the copies
     assert distinct["ratio"] > 0 and raid["ratio"] > 0
+    assert distinct["cpu_ratio"] > 0 and raid["cpu_ratio"] > 0
 
 
 @pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,

@@ -19,7 +19,7 @@ from ..messages import Outgoing, log_message, queue_message, released_message
 from ..models import ModerationAction, PendingPost, RuleCount
 from ..serialise import dumps, iso, loads, post_json
 from ..store import visibility
-from ..store.fast import driver_insert
+from ..store.fast import driver_insert, keys_in
 from ..store.tables import Key, key_clause
 from .auto import Verdict, blocked_word_verdict
 from .rules import Facts, Rules
@@ -148,9 +148,7 @@ def hold_rows(conn: Connection, rows: dict[Key, dict[str, Any]], received_at: da
     names the automatic rule and reason of those a rule held: they wait for a moderator
     (no ``release_at``) and the action log records the rule's decision
     (:func:`log_rule_holds`)."""
-    known = visibility.known(conn, rows) | {
-        (row.network, row.post_id) for row in conn.execute(select(
-            PENDING.c.network, PENDING.c.post_id).where(key_clause(PENDING, rows)))}
+    known = visibility.known(conn, rows) | keys_in(conn, PENDING, rows)
     why = why or {}
     values = {}
     for key, row in rows.items():

@@ -34,7 +34,7 @@ from .journal import Journal
 from .posts import delete_post, edit, insert_posts, insert_rows
 from .tables import POSTS, is_connection_error, post_row
 
-__all__ = ["ApplyResult", "PostStore", "is_connection_error", "post_row"]
+__all__ = ["ApplyResult", "Change", "PostStore", "is_connection_error", "post_row"]
 
 log = logging.getLogger("flask_twitsocket.store")
 
@@ -49,6 +49,12 @@ COUNT_RESYNC_SECONDS = 10.0
 #: needs and which is the biggest.
 _POST_BY_SEQ = select(*(column for column in POSTS.c if column.name != "raw")).where(
     POSTS.c.seq == bindparam("seq"), POSTS.c.hidden.is_(False))
+
+
+#: A change to the tables, run in a writer's transaction (:meth:`PostStore.change`): it
+#: returns the messages to journal and how many posts it made visible (or, negative,
+#: invisible).
+Change = Callable[[Connection], tuple[list[Outgoing], int]]
 
 
 @dataclass
@@ -83,8 +89,14 @@ class PostStore:
 
     # --- writing ------------------------------------------------------------------------
 
-    def apply(self, items: Sequence[Normalised]) -> ApplyResult:
-        """Store a batch of normalised events atomically and journal what changed."""
+    def apply(self, items: Sequence[Normalised], also: Change | None = None,
+              ) -> ApplyResult:
+        """Store a batch of normalised events atomically and journal what changed.
+
+        ``also``: a change as :meth:`change` runs it, made first in the same transaction
+        and journaled with the batch — the posts moderation holds back from this batch
+        (the queue and the action log): one commit per batch, not two. A raid holds most
+        of every batch, and a commit is a disk flush (and a round trip on PostgreSQL)."""
         result = ApplyResult()
         posts = [item for item in items if isinstance(item, PostData)]
         if not self.keep_raw:
@@ -92,6 +104,7 @@ class PostStore:
                 post.raw_text = "{}"
         with self.engine.begin() as conn:
             self.journal.lock(conn)
+            changed, change_delta = also(conn) if also is not None else ([], 0)
             messages: list[Outgoing] = []
             if posts:
                 stored = insert_posts(conn, posts)
@@ -109,13 +122,19 @@ class PostStore:
                     if message:
                         result.deleted += 1
                         messages.append(("delete", message))
-            if messages and self.router is not None:
-                result.journal_id = on_walls.write_routed(
-                    conn, self.journal, self.router, posts, result.stored, messages)
-            elif messages:
-                delta = len(result.stored) - result.deleted
-                messages.append(("count", count_message(self._count_after_write(conn, delta))))
-                result.journal_id = self.journal.write(conn, messages)
+            if self.router is not None:
+                ids = [self._write_everywhere(conn, changed, change_delta)
+                       if changed or change_delta else None]
+                if messages:
+                    ids.append(on_walls.write_routed(conn, self.journal, self.router, posts,
+                                                     result.stored, messages))
+                result.journal_id = max(filter(None, ids), default=None)
+            elif messages or changed or change_delta:
+                if messages or change_delta:
+                    delta = len(result.stored) - result.deleted + change_delta
+                    messages.append(("count",
+                                     count_message(self._count_after_write(conn, delta))))
+                result.journal_id = self.journal.write(conn, [*changed, *messages])
         return result
 
     @staticmethod
@@ -123,8 +142,7 @@ class PostStore:
         """Insert prepared rows (see :func:`.posts.insert_rows`)."""
         return insert_rows(conn, rows)
 
-    def change(self, work: Callable[[Connection], tuple[list[Outgoing], int]],
-               ) -> int | None:
+    def change(self, work: Change) -> int | None:
         """Run a change (a moderator's action) in one transaction with its journal entries.
 
         ``work(conn)`` changes the tables through :mod:`.visibility` (and its caller's own
@@ -132,15 +150,7 @@ class PostStore:
         (positive) or invisible (negative); a ``count`` message is added when that is not
         zero. Returns the newest journal id (the bus hint), or None if nothing was written.
         """
-        with self.engine.begin() as conn:
-            self.journal.lock(conn)
-            messages, delta = work(conn)
-            if self.router is not None:
-                return self._write_everywhere(conn, messages, delta)
-            if delta:
-                messages = [*messages,
-                            ("count", count_message(self._count_after_write(conn, delta)))]
-            return self.journal.write(conn, messages) if messages else None
+        return self.apply((), work).journal_id
 
     def _write_everywhere(self, conn: Connection, messages: list[Outgoing], delta: int,
                           ) -> int | None:
@@ -152,9 +162,7 @@ class PostStore:
             conn, [slug for slug in self.router.walls if slug in changed]) if delta else []
         return on_walls.write_groups(conn, self.journal, [*groups, *counts]) or None
 
-    def change_on_wall(self, wall: str,
-                       work: Callable[[Connection], tuple[list[Outgoing], int]],
-                       ) -> int | None:
+    def change_on_wall(self, wall: str, work: Change) -> int | None:
         """:meth:`change` for one wall of a site with several: the messages go to that
         wall only, with its count."""
         with self.engine.begin() as conn:

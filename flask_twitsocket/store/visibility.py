@@ -25,6 +25,7 @@ from ..messages import (
     update_message,
 )
 from ..serialise import dumps, loads, post_json
+from .fast import keys_in
 from .posts import insert_rows
 from .tables import PINS, POSTS, TOMBSTONES, TOP_POSTS, Key, insert_ignore, key_clause, now
 from .walls import move_links
@@ -114,9 +115,7 @@ def untombstone(conn: Connection, keys: Sequence[Key], reason: str) -> None:
 def known(conn: Connection, keys: Iterable[Key]) -> set[Key]:
     """Which of ``keys`` are stored or tombstoned (a held post must be neither)."""
     keys = list(keys)
-    return {(row.network, row.post_id) for table in (POSTS, TOMBSTONES)
-            for row in conn.execute(select(table.c.network, table.c.post_id)
-                                    .where(key_clause(table, keys)))}
+    return keys_in(conn, POSTS, keys) | keys_in(conn, TOMBSTONES, keys)
 
 
 def release(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[list[Outgoing],
