@@ -39,15 +39,23 @@ test: $(STAMP) browser nginx docs
 	  echo "PostgreSQL is not reachable: skipped the PostgreSQL round (CI runs it)"; \
 	fi
 
+## Installs Debian packages $(2) unless the commands $(1) are all there: as root with
+## apt-get, saying why ($(3)); otherwise it says what is skipped without them ($(4)).
+define debian
+	@for tool in $(1); do command -v $$tool >/dev/null 2>&1 || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's $(2) $(3)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+	  else \
+	    echo "$(2): not installed: $(4) (apt-get install $(2))"; \
+	  fi; \
+	fi
+endef
+
 ## Debian's Chromium for the browser tests (Playwright cannot download its own here).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium for the browser tests..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "chromium is not installed: browser tests will be skipped (apt-get install chromium)"; \
-	  fi; }
+	$(call debian,chromium,chromium,for the browser tests,browser tests will be skipped)
 
 ## The benchmarks (about 20 minutes): results in benchmarks/results/*.json, summary
 ## in docs/performance.md. Needs Node.js + npm (load generator), Chromium, hey and nginx
@@ -61,26 +69,12 @@ bench: $(STAMP) browser bench-tools
 ## Debian's nginx for tests/test_media_nginx.py (the shipped nginx site file, run for real);
 ## without it those tests are skipped with the reason.
 nginx:
-	@command -v nginx >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's nginx for the media proxy tests..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
-	  else \
-	    echo "nginx is not installed: the nginx tests will be skipped (apt-get install nginx)"; \
-	  fi; }
+	$(call debian,nginx,nginx,for the media proxy tests,the nginx tests will be skipped)
 
 ## Debian's hey (HTTP load generator) and nginx (the static-file baseline and the proxy in
 ## front of ours) for benchmarks/bench_media.py, which starts its own nginx on free ports.
 bench-tools:
-	@command -v hey >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's hey and nginx for the media benchmark..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      hey nginx >/dev/null; \
-	  else \
-	    echo "hey or nginx is not installed: the media benchmark needs hey, and leaves" \
-	         "out its nginx rows without nginx (apt-get install hey nginx)"; \
-	  fi; }
+	$(call debian,hey nginx,hey nginx,for the media benchmark,the media benchmark needs hey and leaves out its nginx rows without nginx)
 
 ## The documentation site in docs/_build/html (Sphinx, MyST, the Pallets theme): warnings,
 ## missing references and broken links between pages are errors. No network needed.
