@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
+from ws_client import open_wall
 
 from flask_twitsocket.pipeline import IngestStats, RawEvent
 from flask_twitsocket.state import build_ingestor
@@ -90,7 +91,7 @@ class Listener:
     """A websocket client that keeps every message it receives (bounded waits only)."""
 
     def __init__(self, url: str, **options: Any) -> None:
-        self.ws: ClientConnection = connect(url, open_timeout=10, **options).__enter__()
+        self.ws: ClientConnection = open_wall(url, **options)
         self.messages: list[dict[str, Any]] = []
 
     def next(self, timeout: float = 15.0) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 from conftest import ROOT, free_port, fresh_app, wait_until
 from websockets.exceptions import ConnectionClosedError
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
+from ws_client import open_wall
 
 from demo_app.__main__ import THREADS, WALL_SLOTS, web_server_command
 
@@ -49,7 +50,7 @@ def wall(url: str, address: str) -> ClientConnection | None:
     """A wall opened from ``address`` (any 127.x.y.z is this machine), or None if refused."""
     host, port = url.split(":")
     sock = socket.create_connection((host, int(port)), timeout=10, source_address=(address, 0))
-    ws = connect(f"ws://{url}/twitsocket/ws", open_timeout=10, sock=sock)
+    ws = open_wall(f"ws://{url}/twitsocket/ws", sock=sock)
     try:
         ws.recv(timeout=10)  # the opening count: admitted
     except ConnectionClosedError as refused:

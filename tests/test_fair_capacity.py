@@ -11,6 +11,7 @@ import pytest
 from conftest import wait_until
 from websockets.exceptions import ConnectionClosedError
 from websockets.sync.client import ClientConnection, connect
+from ws_client import open_wall
 
 ALICE, BOB = "203.0.113.5", "198.51.100.7"
 
@@ -22,8 +23,8 @@ def app_config() -> dict[str, Any]:
 
 def wall(live_server, forwarded_for: str) -> ClientConnection:
     """A wall as the shipped nginx passes it on (it appends the client's address)."""
-    ws = connect(f"{live_server.ws_url}/twitsocket/ws", open_timeout=10,
-                 additional_headers={"X-Forwarded-For": forwarded_for})
+    ws = open_wall(f"{live_server.ws_url}/twitsocket/ws",
+                   additional_headers={"X-Forwarded-For": forwarded_for})
     ws.recv(timeout=10)  # the opening count: admitted
     return ws
 

@@ -15,7 +15,7 @@ import time
 
 import pytest
 from conftest import wait_until, x_post
-from websockets.sync.client import connect
+from ws_client import open_wall
 
 from flask_twitsocket.pipeline import Ingestor, RawEvent
 from flask_twitsocket.state import build_ingestor
@@ -54,7 +54,7 @@ class TimedWall:
     """A reading wall noting when each post arrived."""
 
     def __init__(self, url: str) -> None:
-        self.ws = connect(url, open_timeout=10, max_size=None)
+        self.ws = open_wall(url, max_size=None)
         self.arrived: dict[str, float] = {}
         self.order: list[str] = []
         self.thread = threading.Thread(target=self._record, daemon=True)
@@ -131,7 +131,7 @@ def masked_pong() -> bytes:
 
 @pytest.mark.parametrize("app_config", [FAST_PINGS])
 def test_unsolicited_pongs_do_not_keep_a_client_that_ignores_pings(live_server):
-    answering = connect(f"{live_server.ws_url}/twitsocket/ws", open_timeout=10)  # answers
+    answering = open_wall(f"{live_server.ws_url}/twitsocket/ws")  # answers
     answering.recv(timeout=5)  # the opening count
     liar = raw_websocket(live_server.port, receive_buffer=65536)
     wait_until(lambda: clients(live_server) == 2, message="both clients connected")
