@@ -8,7 +8,7 @@ the bus and every worker to every browser, never re-encoded per client.
 For every wall: ``tweet`` (a new or newly shown post), ``update`` (an edit), ``delete``
 (gone at the source or hidden), ``count`` (visible posts), ``pin`` / ``unpin``.
 For moderators' consoles only: ``mod:queue`` (the held-back queue changed) and ``mod:log``
-(an action was taken or undone).
+(an action was taken or undone), ``mod:counts`` (today's counts per automatic rule).
 
 The journal groups runs of messages into entries (:func:`journal_entries`): one row for a
 burst of posts, its messages joined by newlines (JSON text never contains a raw newline).
@@ -26,6 +26,7 @@ from .serialise import dumps, loads
 MODERATOR_KIND_PREFIX = "mod"
 QUEUE_KIND = "mod:queue"
 LOG_KIND = "mod:log"
+COUNTS_KIND = "mod:counts"
 #: At most this many messages share one journal entry: a reader's memory stays bounded
 #: (an entry is ~1 KB a post) while a burst still costs a handful of rows, not one a post.
 MESSAGES_PER_ENTRY = 64
@@ -80,6 +81,13 @@ def released_message(pending_id: int) -> Outgoing:
 def log_message(entry: dict[str, Any], undoes: int | None) -> Outgoing:
     """A moderator's action (an entry of the action log), or its undoing."""
     return LOG_KIND, dumps({"type": LOG_KIND, "entry": entry, "undoes": undoes})
+
+
+def rule_counts_message(counts: dict[str, int]) -> Outgoing:
+    """Today's posts per automatic rule (held, or dropped for consent), when a batch
+    dropped some: a consent drop leaves nothing in the queue or the log that a console
+    could count it from, so the totals are sent."""
+    return COUNTS_KIND, dumps({"type": COUNTS_KIND, "counts": counts})
 
 
 # --- reading a message back ------------------------------------------------------------------

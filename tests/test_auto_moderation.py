@@ -272,6 +272,27 @@ def test_mastodon_bots_and_consent_flags(app, console):
     assert console.state()["rule_counts"] == {"consent": 3}
 
 
+def test_open_consoles_see_consent_counts_live(app, console, live_server):
+    """A consent drop leaves no queue item or log entry to count: an open console is sent
+    the day's new totals with the batch that dropped the posts."""
+    moderator = Listener(f"{live_server.ws_url}{PREFIX}/moderate/ws",
+                         additional_headers={"Cookie": console.session_cookie()})
+    moderator.next()
+    ingest(app, x_post(1, text="hello #devconf26", user_id="1"),
+           x_post(2, text="what a shit show", user_id="2"))
+    moderator.wait_for(lambda m: m["type"] == "mod:queue")  # profanity: a queue item
+    opted_out = {"id": "9", "created_at": "2026-11-28T10:00:00Z", "content": "<p>Hi</p>",
+                 "url": "https://m.example/@a/9", "account": {
+                     "id": "9", "acct": "nine@m.example", "username": "nine", "noindex": True}}
+    for _ in range(2):
+        build_ingestor(app.extensions["twitsocket"]).ingest(
+            [RawEvent("mastodon", json.dumps(opted_out))])
+    moderator.wait_for(lambda m: m["type"] == "mod:counts" and m["counts"].get("consent") == 2)
+    counts = [m["counts"] for m in moderator.messages if m["type"] == "mod:counts"]
+    assert counts == [{"profanity": 1, "consent": 1}, {"profanity": 1, "consent": 2}]
+    moderator.close()
+
+
 def test_the_wall_links_to_how_to_opt_out_in_the_viewers_language(app):
     client = app.test_client()
     wall = client.get(f"{PREFIX}/wall").text

@@ -76,5 +76,12 @@ def test_console_filters_held_posts_by_reason_and_releases_one_to_a_wall(
     console.page.select_option("[data-queue-filter]", "")
     queue_item(console, "x:3")
     assert "3" not in wall.ids()  # the raid copy still waits
+    # an opted-out author's post leaves nothing in the queue: the count still goes up live
+    ingest(stream_app, {"id": "9", "created_at": "2026-11-28T10:00:00Z",
+                        "content": "<p>Hi #devconf26</p>", "url": "https://m.example/@a/9",
+                        "account": {"id": "9", "acct": "nine@m.example", "username": "nine",
+                                    "noindex": True}}, network="mastodon")
+    console.page.wait_for_selector('[data-rule-counts] li[data-rule="consent"]'
+                                   ':text("consent: 1 today")', timeout=TIMEOUT_MS)
     console.assert_clean()
     wall.assert_clean()

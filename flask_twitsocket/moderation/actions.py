@@ -30,6 +30,7 @@ from ..store.tables import Key, insert_ignore
 from .auto import enabled_rules
 from .errors import ModerationError
 from .pending import (
+    day_start,
     find_held,
     hold_matching,
     log_json,
@@ -362,8 +363,7 @@ class Moderation:
             log_entries = [log_json(row) for row in conn.execute(
                 select(LOG).order_by(LOG.c.id.desc()).limit(limit))]
             pins = visibility.pin_keys(conn)
-            midnight = now().replace(hour=0, minute=0, second=0, microsecond=0)
-            counts = rule_counts(conn, midnight)
+            counts = rule_counts(conn, day_start(now()))
         if self.store.router is not None:  # several walls: where each held post would go
             for item in queue:
                 item["walls"] = list(on_walls.walls_for(self.store.router, item["tweet"]))

@@ -211,8 +211,9 @@ class Gate:
         self._waiting = self._waiting or release_at is not None
 
         def work(conn: Connection) -> tuple[list[Outgoing], int]:
-            count_drops(conn, drops, stamp)
-            messages = hold_rows(conn, rows, stamp, release_at, why) if rows else []
+            messages = count_drops(conn, drops, stamp)
+            if rows:
+                messages += hold_rows(conn, rows, stamp, release_at, why)
             if sensitive:
                 messages += hold_rows(conn, sensitive, stamp, None, why)
             return messages, 0

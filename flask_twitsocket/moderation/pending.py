@@ -15,7 +15,13 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..messages import Outgoing, log_message, queue_message, released_message
+from ..messages import (
+    Outgoing,
+    log_message,
+    queue_message,
+    released_message,
+    rule_counts_message,
+)
 from ..models import ModerationAction, PendingPost, RuleCount
 from ..serialise import dumps, iso, loads, post_json
 from ..store import visibility
@@ -105,6 +111,11 @@ def log_rule_holds(conn: Connection, why: dict[Key, tuple[str, str]], stamp: dat
                                        "undone_at": None})), None)]
 
 
+def day_start(stamp: datetime) -> datetime:
+    """Midnight (UTC) of ``stamp``'s day: where the console's "today" begins."""
+    return stamp.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def rule_counts(conn: Connection, since: datetime) -> dict[str, int]:
     """How many posts each automatic rule held (the action log) or dropped (counted by
     :func:`count_drops`) since ``since``, midnight UTC (the console: today)."""
@@ -118,11 +129,12 @@ def rule_counts(conn: Connection, since: datetime) -> dict[str, int]:
     return counts
 
 
-def count_drops(conn: Connection, dropped: dict[str, int], stamp: datetime) -> None:
+def count_drops(conn: Connection, dropped: dict[str, int], stamp: datetime,
+                ) -> list[Outgoing]:
     """Add the posts the rules dropped (consent: never stored, not even their ids) to the
-    day's count per rule."""
+    day's count per rule; the message telling open consoles the day's new totals."""
     if not dropped:
-        return
+        return []
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(COUNTS)
     conn.execute(statement.on_conflict_do_update(
@@ -130,6 +142,7 @@ def count_drops(conn: Connection, dropped: dict[str, int], stamp: datetime) -> N
         set_={"count": COUNTS.c.count + statement.excluded["count"]}),
         [{"day": stamp.date(), "rule": rule, "count": count}
          for rule, count in dropped.items()])
+    return [rule_counts_message(rule_counts(conn, day_start(stamp)))]
 
 
 def queue_messages(conn: Connection, pending_ids: Iterable[int], event: str,

@@ -399,6 +399,11 @@
       renderPosts();
       return;
     }
+    if (message.type === "mod:counts" && message.counts) {
+      state.rule_counts = message.counts;   /* consent's drops: nothing else to count */
+      renderRuleTools();
+      return;
+    }
     if (message.type === "mod:queue" && message.event === "held" && message.item) {
       if (message.item.rule) {
         state.rule_counts = state.rule_counts || {};
