@@ -173,6 +173,16 @@ def recent(conn: Connection, wall: str, limit: int, since_seq: int | None = None
     return [post_json(row) for row in conn.execute(query)]
 
 
+def shown_of(conn: Connection, wall: str, seqs: Sequence[int]) -> set[int]:
+    """Those of ``seqs`` that ``wall`` shows now (the post visible, linked to the wall and
+    not hidden there): one indexed ``IN`` query, the caller bounds ``seqs``."""
+    if not seqs:
+        return set()
+    query = (select(POST_WALLS.c.seq).select_from(_on_wall(wall))
+             .where(_shown(), POST_WALLS.c.seq.in_(list(seqs))))
+    return set(conn.execute(query).scalars())
+
+
 def move_links(conn: Connection, old_seq: int, new_seq: int) -> None:
     """A post shown again gets a fresh seq: its walls (and where it is hidden) follow.
     (PostgreSQL's ``ON UPDATE CASCADE`` did it already; SQLite enforces no foreign key.)"""
