@@ -103,6 +103,9 @@ def test_a_post_hidden_on_one_wall_is_gone_there_only(app):
     shown = [seqs["1"], seqs["2"]]
     assert gone_on(client, "room-a", shown) == [seqs["2"]]  # never on room-a
     assert gone_on(client, "room-b", shown) == []
+    pin = act_on(Console(client).open(), "pin", "x:2")["entry"]
+    assert gone_on(client, "room-a", shown) == []  # pinned: on every wall
+    act_on(Console(client).open(), "undo", pin["id"])
     act_on(Console(client).open(), "hide", "x:1", wall="room-a")
     assert gone_on(client, "room-a", shown) == shown
     assert gone_on(client, "room-b", shown) == []  # still shown there
