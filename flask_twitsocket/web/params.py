@@ -2,9 +2,10 @@
 layer reads a number a browser (or an attacker) sent.
 
 Strict parameters answer 400 with a message naming the parameter (the API's handler turns
-it into ``{"error": …}``), lists too (:func:`int_list_arg`, bounded in length so a
-request is one indexed query whatever it sends); lenient ones — a projector URL typed by hand, a header an
-``EventSource`` sends by itself — fall back to a default instead, as they always did.
+it into ``{"error": …}``), lists of them too (:func:`int_list_arg`, bounded in length so a
+request is one indexed query whatever it sends); lenient ones — a projector URL typed by
+hand, a header an ``EventSource`` sends by itself — fall back to a default instead, as
+they always did.
 """
 
 from __future__ import annotations
