@@ -140,7 +140,8 @@ def test_api_gone_names_the_shown_posts_deleted_hidden_or_unknown(app):
     seqs = {post["id"]: post["seq"] for post in api_answer(app, "")["tweets"]}
     newest = max(int(seq) for seq in seqs.values())
     store(app, {"delete": {"status": {"id_str": "2"}}})
-    Console(app.test_client()).open().act("hide", "x:3")
+    console = Console(app.test_client()).open()
+    console.act("hide", "x:3")
     shown = ",".join([seqs["4"], seqs["3"], seqs["2"], seqs["1"], str(newest + 50)])
     caught_up = api_answer(app, f"since_id={newest}&shown={shown}")
     assert caught_up["tweets"] == []
@@ -149,6 +150,11 @@ def test_api_gone_names_the_shown_posts_deleted_hidden_or_unknown(app):
     assert alone["gone"] == [seqs["2"]]
     assert [post["id"] for post in alone["tweets"]] == ["4", "1"]  # works without since_id
     assert api_answer(app, "shown=")["gone"] == []
+    console.act("unhide", "x:3")  # shown again, with a fresh seq: the old one stays gone
+    again = api_answer(app, f"since_id={newest}&shown={seqs['3']}")
+    assert again["gone"] == [seqs["3"]]
+    assert [post["id"] for post in again["tweets"]] == ["3"]
+    assert int(again["tweets"][0]["seq"]) > newest
 
 
 @pytest.mark.parametrize("shown, message", [
