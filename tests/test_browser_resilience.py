@@ -46,6 +46,53 @@ def test_a_dropped_websocket_is_noticed_and_reconnected(wall_server, publisher, 
     assert wall.ids() == ["2", "1"]
 
 
+@pytest.mark.parametrize("path", ["/", "/twitsocket/wall"], ids=["page", "projector"])
+def test_a_post_deleted_while_the_wall_was_cut_off_goes_when_it_reconnects(
+        wall_server, publisher, open_page, path):
+    publisher.publish(x_post(1, text="stays"), x_post(2, text="deleted while offline"))
+    wall = open_page(wall_server.url + path)
+    wall.wait_for_state("live", "websocket")
+    wall.wait_for_post(2)
+    wall_server.kill()  # its delete message goes to nobody
+    wall.wait_for_state("reconnecting")
+    publisher.publish({"delete": {"status": {"id_str": "2"}}})
+    wall_server.start()
+    wall.wait_for_state("live", "websocket")
+    wall.page.wait_for_selector('#tweets article[data-id="2"]', state="detached")
+    wall.wait_for_post(1)
+    assert wall.ids() == ["1"]
+    wall.assert_clean()
+
+
+def queued(wall) -> int:
+    return int(wall.page.get_attribute("[data-wall-pacer]", "data-queued"))
+
+
+QUEUE_AND_SCREEN = """n => Number(document.querySelector('[data-wall-pacer]').dataset.queued) +
+                          document.querySelectorAll('#tweets article[data-id]').length === n"""
+
+
+@pytest.mark.parametrize("wall_env", [{"TWITSOCKET_WALL_MIN_DWELL": "120"}], indirect=True)
+def test_a_queued_post_deleted_while_the_projector_was_cut_off_leaves_its_queue(
+        wall_server, publisher, open_page, wall_env):
+    """Spotlight, two minutes a post: at most one on screen, the others wait in the
+    projector's display queue, where the post deleted meanwhile must not stay."""
+    wall = open_page(wall_server.url + "/twitsocket/wall?layout=spotlight")
+    wall.wait_for_state("live", "websocket")
+    publisher.publish(*[x_post(i, text=f"post {i}") for i in (1, 2, 3)])
+    wall.page.wait_for_function(QUEUE_AND_SCREEN, arg=3)
+    waiting = queued(wall)
+    assert waiting >= 2
+    wall_server.kill()
+    wall.wait_for_state("reconnecting")
+    publisher.publish({"delete": {"status": {"id_str": "3"}}})
+    wall_server.start()
+    wall.wait_for_state("live", "websocket")
+    wall.page.wait_for_function(QUEUE_AND_SCREEN, arg=2)
+    assert queued(wall) == waiting - 1 and "3" not in wall.ids()
+    wall.assert_clean()
+
+
 @pytest.fixture
 def wall_env(request) -> dict[str, str]:
     return getattr(request, "param", {})

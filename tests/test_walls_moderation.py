@@ -90,6 +90,31 @@ def test_hiding_on_one_wall_leaves_the_post_on_the_others(app, live_server):
         each.close()
 
 
+def gone_on(client, wall, seqs):
+    query = f"wall={wall}&shown={','.join(seqs)}"
+    return client.get(f"{PREFIX}/api/tweets?{query}").get_json()["gone"]
+
+
+def test_a_post_hidden_on_one_wall_is_gone_there_only(app):
+    ingest(app, x_post(1, text="#python and #rust"), x_post(2, text="#rust only"))
+    client = app.test_client()
+    seqs = {post["id"]: post["seq"] for post in
+            client.get(f"{PREFIX}/api/tweets?wall=room-b").get_json()["tweets"]}
+    shown = [seqs["1"], seqs["2"]]
+    assert gone_on(client, "room-a", shown) == [seqs["2"]]  # never on room-a
+    assert gone_on(client, "room-b", shown) == []
+    pin = act_on(Console(client).open(), "pin", "x:2")["entry"]
+    assert gone_on(client, "room-a", shown) == []  # pinned: on every wall
+    act_on(Console(client).open(), "undo", pin["id"])
+    act_on(Console(client).open(), "hide", "x:1", wall="room-a")
+    assert gone_on(client, "room-a", shown) == shown
+    assert gone_on(client, "room-b", shown) == []  # still shown there
+    assert gone_on(client, "main", shown) == []
+    act_on(Console(client).open(), "hide", "x:2")  # every wall
+    assert gone_on(client, "room-b", shown) == [seqs["2"]]
+    assert gone_on(client, "main", shown) == [seqs["2"]]
+
+
 def test_the_moderator_check_receives_the_wall(database_url):
     asked = []
 

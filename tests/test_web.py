@@ -10,6 +10,7 @@ import re
 import pytest
 from conftest import wait_until, write_jsonl, x_post
 from flask import render_template_string
+from moderation_helpers import MODERATED, Console
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
@@ -122,6 +123,58 @@ def test_api_rejects_bad_parameters_clearly(app, query):
     response = app.test_client().get(f"/twitsocket/api/tweets?{query}")
     assert response.status_code == 400
     assert "error" in response.get_json()
+
+
+def api_answer(app, query):
+    return app.test_client().get(f"/twitsocket/api/tweets?{query}").get_json()
+
+
+def test_api_catch_up_without_shown_has_no_gone(app):
+    store(app, x_post(1))
+    assert "gone" not in api_answer(app, "since_id=0")
+
+
+@pytest.mark.parametrize("app_config", [MODERATED])
+def test_api_gone_names_the_shown_posts_deleted_hidden_or_unknown(app):
+    store(app, *[x_post(i) for i in range(1, 5)])
+    seqs = {post["id"]: post["seq"] for post in api_answer(app, "")["tweets"]}
+    newest = max(int(seq) for seq in seqs.values())
+    store(app, {"delete": {"status": {"id_str": "2"}}})
+    console = Console(app.test_client()).open()
+    console.act("hide", "x:3")
+    shown = ",".join([seqs["4"], seqs["3"], seqs["2"], seqs["1"], str(newest + 50)])
+    caught_up = api_answer(app, f"since_id={newest}&shown={shown}")
+    assert caught_up["tweets"] == []
+    assert caught_up["gone"] == [seqs["3"], seqs["2"], str(newest + 50)]  # in the given order
+    alone = api_answer(app, f"shown={seqs['1']},{seqs['2']}")
+    assert alone["gone"] == [seqs["2"]]
+    assert [post["id"] for post in alone["tweets"]] == ["4", "1"]  # works without since_id
+    assert api_answer(app, "shown=")["gone"] == []
+    console.act("unhide", "x:3")  # shown again, with a fresh seq: the old one stays gone
+    again = api_answer(app, f"since_id={newest}&shown={seqs['3']}")
+    assert again["gone"] == [seqs["3"]]
+    assert [post["id"] for post in again["tweets"]] == ["3"]
+    assert int(again["tweets"][0]["seq"]) > newest
+
+
+@pytest.mark.parametrize("shown, message", [
+    ("1,abc", "shown (item 2) must be a whole number"),
+    ("1,,2", "shown (item 2) must be a whole number"),
+    ("-1", "shown (item 1) must be a whole number"),
+    ("1.5", "shown (item 1) must be a whole number"),
+    (",".join(map(str, range(1, 202))), "shown must list at most 200 numbers, not 201"),
+])
+def test_api_refuses_a_bad_shown_list_clearly(app, shown, message):
+    response = app.test_client().get(f"/twitsocket/api/tweets?shown={shown}")
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith(message)
+
+
+def test_api_takes_200_shown_seqs(app):
+    store(app, x_post(1))
+    seq = api_answer(app, "")["tweets"][0]["seq"]
+    shown = [seq, *(str(n) for n in range(10_000, 10_199))]
+    assert api_answer(app, "shown=" + ",".join(shown))["gone"] == shown[1:]
 
 
 def test_api_limit_is_capped(app):

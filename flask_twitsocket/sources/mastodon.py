@@ -1,6 +1,7 @@
 """Mastodon: follow hashtags on one instance, streamed when we have a token, else polled.
 
-Why a plain client (requests + a 30-line SSE parser) and not Mastodon.py: a wall must not
+Why a plain client (requests + a 30-line SSE parser, in :mod:`.mastodon_wire` with the
+other readers of what an instance sends) and not Mastodon.py: a wall must not
 miss posts, and Mastodon.py's streaming neither replays what was posted while it was
 reconnecting nor turns ``status.update`` payloads into statuses; its reconnect policy is
 its own. Here every (re)connect first opens the stream, THEN reads the hashtag timeline
@@ -21,8 +22,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timezone
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -33,40 +33,14 @@ from ..config import ConfigError, require
 from ..shapes import RawEvent
 from ..walls import WallSpec, mastodon_hashtags
 from .base import PermanentFailure, Source
-
-#: HTTP statuses that no retry cures: a refused token, an instance (or hashtag API) gone.
-PERMANENT = {401: "refused the token", 403: "refused access", 404: "has no such API",
-             410: "is gone"}
-
-
-def mastodon_reason(response: requests.Response | None) -> str:
-    """The instance's own words (Mastodon answers ``{"error": "…"}``), one short line."""
-    if response is None:
-        return "no response"
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and body.get("error"):
-        words = str(body["error"])
-        if body.get("error_description"):
-            words += f": {body['error_description']}"
-    else:
-        words = " ".join((response.text or "").split())[:200] or response.reason or ""
-    return " ".join(words.split())[:300]
-
-
-def permanent_failure(base: str, error: requests.HTTPError) -> PermanentFailure | None:
-    """A :class:`PermanentFailure` saying what to do, or None when a retry may help."""
-    response = error.response
-    status = response.status_code if response is not None else 0
-    if status not in PERMANENT:
-        return None
-    fix = ("check TWITSOCKET_MASTODON_TOKEN (a user token with the read:statuses scope, "
-           "from the instance's Preferences → Development)" if status in (401, 403) else
-           "check TWITSOCKET_MASTODON_URL (the instance may have moved or shut down)")
-    return PermanentFailure(f"Mastodon instance {base} {PERMANENT[status]} (HTTP {status}: "
-                            f"{mastodon_reason(response)}); {fix}, then restart the stream.")
+from .mastodon_wire import (
+    id_key,
+    mastodon_reason,
+    permanent_failure,
+    rate_limit_wait,
+    sse_events,
+    streaming_host,
+)
 
 PAGE = 40  # the hashtag timeline's maximum page size
 MAX_CATCH_UP_PAGES = 25  # 1,000 posts: more than a wall shows after an outage
@@ -83,39 +57,6 @@ def hashtags(walls: Mapping[str, WallSpec]) -> list[str]:
         if clean and clean.lower() not in (t.lower() for t in tags):
             tags.append(clean)
     return tags
-
-
-def sse_events(chunks: Iterable[bytes]) -> Iterator[tuple[str, str]]:
-    """Server-sent events as ``(event, data)`` from raw chunks, per the WHATWG format.
-
-    Comments (``:)`` on open, ``:thump`` heartbeats) only prove the connection is alive;
-    they reset the read timeout and are otherwise ignored.
-    """
-    buffer = b""
-    event, data = "", []
-    for chunk in chunks:
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for raw in lines:
-            line = raw.rstrip(b"\r").decode("utf-8", errors="replace")
-            if not line:
-                if data:
-                    yield event or "message", "\n".join(data)
-                event, data = "", []
-            elif line.startswith(":"):
-                continue
-            else:
-                field, _, value = line.partition(":")
-                value = value[1:] if value.startswith(" ") else value
-                if field == "event":
-                    event = value
-                elif field == "data":
-                    data.append(value)
-
-
-def _id_key(status_id: str) -> tuple[int, str]:
-    """Mastodon ids are numeric strings of growing length; compare them as numbers."""
-    return (len(status_id), status_id)
 
 
 class MastodonSource(Source):
@@ -217,11 +158,7 @@ class MastodonSource(Source):
         except (requests.RequestException, ValueError, AttributeError) as error:
             self.log.warning("Could not read %s/api/v2/instance (%s); streaming from the API "
                              "host", self.base, error)
-        if isinstance(streaming, str) and streaming.startswith(("wss://", "ws://", "http")):
-            streaming = streaming.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
-            self.streaming = streaming.rstrip("/")
-        else:
-            self.streaming = self.base
+        self.streaming = streaming_host(streaming) or self.base
         self.domain = self.domain or urlsplit(self.base).hostname
 
     def _envelope(self, event: str, payload: Any) -> RawEvent:
@@ -242,7 +179,7 @@ class MastodonSource(Source):
             self._respect_rate_limit(response)
             response.raise_for_status()
             statuses = [s for s in response.json() if isinstance(s, dict) and "id" in s]
-            statuses.sort(key=lambda status: _id_key(str(status["id"])))
+            statuses.sort(key=lambda status: id_key(str(status["id"])))
             for status in statuses:
                 self._saw(tag, str(status["id"]))
                 yield self._envelope("update", status)
@@ -252,27 +189,16 @@ class MastodonSource(Source):
 
     def _saw(self, tag: str, status_id: str) -> None:
         newest = self.newest.get(tag)
-        if newest is None or _id_key(status_id) > _id_key(newest):
+        if newest is None or id_key(status_id) > id_key(newest):
             self.newest[tag] = status_id
 
     def _respect_rate_limit(self, response: requests.Response) -> None:
         """Wait for the reset when the budget is spent (or a 429 says so): a ban costs more."""
-        remaining = response.headers.get("X-RateLimit-Remaining")
-        if response.status_code != 429 and (remaining is None or not remaining.isdigit()
-                                            or int(remaining) > 1):
+        wait = rate_limit_wait(response)
+        if wait is None:
             return
-        wait = 60.0
-        reset = response.headers.get("X-RateLimit-Reset")
-        try:
-            moment = datetime.fromisoformat(str(reset).replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-            wait = (moment - datetime.now(timezone.utc)).total_seconds()
-        except ValueError:
-            pass
-        wait = min(max(wait, 1.0), 900.0)
         self.log.warning("Mastodon rate limit reached (%s left); waiting %.0f s for the reset",
-                         remaining, wait)
+                         response.headers.get("X-RateLimit-Remaining"), wait)
         self.stop.wait(wait)
 
     def _poll(self) -> Iterator[RawEvent]:

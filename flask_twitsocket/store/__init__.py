@@ -215,6 +215,21 @@ class PostStore:
         with self.engine.connect() as conn:
             return on_walls.recent(conn, wall or DEFAULT_WALL, limit, since_seq)
 
+    def gone_from(self, wall: str | None, seqs: Sequence[int]) -> list[int]:
+        """Those of ``seqs`` (the posts a wall shows, bounded by the caller) that ``wall``
+        (None: the default wall) no longer shows — deleted, hidden, hidden on that wall,
+        never on it, or unknown — in the given order: what a wall that was offline must
+        drop, since the ``delete`` messages it missed are not replayed."""
+        if not seqs:
+            return []
+        with self.engine.connect() as conn:
+            if self._everything_of(wall):
+                shown = set(conn.execute(select(POSTS.c.seq).where(
+                    POSTS.c.seq.in_(list(seqs)), POSTS.c.hidden.is_(False))).scalars())
+            else:
+                shown = on_walls.shown_of(conn, wall or DEFAULT_WALL, seqs)
+        return [seq for seq in seqs if seq not in shown]
+
     def count_on(self, wall: str | None) -> int:
         """:meth:`count` of one wall (None: the default wall)."""
         if self._everything_of(wall):

@@ -15,7 +15,7 @@ from itertools import groupby
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, func, select, union, update
 
 from ..messages import Outgoing, count_message, delete_message, tweet_message
 from ..models import PostWall
@@ -24,7 +24,7 @@ from ..shapes import Author, PostData
 from ..walls import Router
 from .fast import driver_insert
 from .journal import Journal
-from .tables import POSTS
+from .tables import PINS, POSTS
 
 POST_WALLS = PostWall.__table__
 _LINK_NAMES = ("wall", "seq", "hidden")
@@ -171,6 +171,22 @@ def recent(conn: Connection, wall: str, limit: int, since_seq: int | None = None
         query = query.where(POST_WALLS.c.seq > since_seq)
     query = query.order_by(POST_WALLS.c.seq.desc()).limit(limit)
     return [post_json(row) for row in conn.execute(query)]
+
+
+def shown_of(conn: Connection, wall: str, seqs: Sequence[int]) -> set[int]:
+    """Those of ``seqs`` that ``wall`` shows now: the post visible, and linked to the wall
+    and not hidden there, or pinned (pins are every wall's: each wall's greeting names
+    them). One statement of indexed ``IN`` look-ups; the caller bounds ``seqs``."""
+    if not seqs:
+        return set()
+    seqs = list(seqs)
+    linked = (select(POST_WALLS.c.seq).select_from(_on_wall(wall))
+              .where(_shown(), POST_WALLS.c.seq.in_(seqs)))
+    pinned = (select(POSTS.c.seq)
+              .join(PINS, and_(PINS.c.network == POSTS.c.network,
+                               PINS.c.post_id == POSTS.c.post_id))
+              .where(POSTS.c.hidden.is_(False), POSTS.c.seq.in_(seqs)))
+    return set(conn.execute(union(linked, pinned)).scalars())
 
 
 def move_links(conn: Connection, old_seq: int, new_seq: int) -> None:

@@ -1,17 +1,25 @@
 """JSON endpoints: catch-up for walls and data for any client.
 
-``GET <prefix>/api/tweets?since_id=&limit=&wall=`` returns ``{"tweets": [...], "count": N}``,
-newest first. ``since_id`` is a post's ``seq`` (the local cursor every post JSON carries):
-a wall that reconnects asks for everything after the newest post it shows.
+``GET <prefix>/api/tweets?since_id=&limit=&wall=&shown=`` returns ``{"tweets": [...],
+"count": N}``, newest first. ``since_id`` is a post's ``seq`` (the local cursor every post
+JSON carries): a wall that reconnects asks for everything after the newest post it shows.
+The ``delete`` messages it missed meanwhile are not replayed, so it also sends the seqs it
+shows (``shown=``, at most :data:`MAX_SHOWN`) and the answer adds ``"gone"``: those the
+wall no longer shows, for it to drop.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, jsonify
 
 from ..state import current_state
-from .params import int_arg
+from .params import int_arg, int_list_arg
 from .walls import requested_wall
+
+#: The most seqs ``shown=`` may list: a wall's newest posts, and one bounded ``IN`` query.
+MAX_SHOWN = 200
 
 
 def tweets() -> Response:
@@ -19,9 +27,13 @@ def tweets() -> Response:
     settings = state.settings
     limit = int_arg("limit", settings["DEFAULT_LIMIT"], 1, settings["MAX_LIMIT"], clamp=True)
     since = int_arg("since_id", None)
+    shown = int_list_arg("shown", MAX_SHOWN)
     wall = requested_wall()
     posts = state.store.recent_on(wall, limit, since_seq=since)
-    response = jsonify({"tweets": posts, "count": state.store.count_on(wall)})
+    answer: dict[str, Any] = {"tweets": posts, "count": state.store.count_on(wall)}
+    if shown is not None:
+        answer["gone"] = [str(seq) for seq in state.store.gone_from(wall, shown)]
+    response = jsonify(answer)
     response.cache_control.no_store = True
     return response
 

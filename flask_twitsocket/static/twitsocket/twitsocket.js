@@ -62,10 +62,23 @@
       seen.forEach(function (value) { if (value <= seenFloor) { seen.delete(value); } });
     }
   }
+  /* The newest posts handed out (seq -> network and id), the projector's queue included,
+     which is not in the document yet: what the catch-up tells the server the wall shows,
+     so it can name those deleted or hidden meanwhile (see dropGone). Bounded. */
+  var SHOWN_MAX = 200;   /* the most `shown=` may list */
+  var handedOut = new Map();
+  function handOut(seq, network, id) {
+    handedOut.set(seq, { network: network, id: id });
+    if (handedOut.size > SHOWN_MAX * 2) {
+      Array.from(handedOut.keys()).sort(function (a, b) { return a - b; })
+        .slice(0, handedOut.size - SHOWN_MAX).forEach(function (old) { handedOut.delete(old); });
+    }
+  }
   boxes.forEach(function (box) {
     box.querySelectorAll("article[data-seq]").forEach(function (node) {
       var seq = Number(node.getAttribute("data-seq"));
       markSeen(seq);
+      handOut(seq, node.getAttribute("data-network"), node.getAttribute("data-id"));
       newestSeq = Math.max(newestSeq, seq);
     });
   });
@@ -129,6 +142,7 @@
       refreshTimes(node);
     });
     newestSeq = Math.max(newestSeq, seq);
+    handOut(seq, String(post.network), String(post.id));
     if (containers.length) { announce(post); }
     notify("post", post);
   }
@@ -145,6 +159,29 @@
     notify("update", post);
   }
 
+  /* The seqs the wall shows (the page's posts and those handed out), newest first. */
+  function shownSeqs() {
+    var seqs = new Set(handedOut.keys());
+    document.querySelectorAll("article[data-seq][data-id]").forEach(function (node) {
+      seqs.add(Number(node.getAttribute("data-seq")));
+    });
+    return Array.from(seqs).filter(function (seq) { return seq > 0; })
+      .sort(function (a, b) { return b - a; }).slice(0, SHOWN_MAX);
+  }
+
+  /* Posts deleted or hidden while the wall was offline (the catch-up's `gone`): each is
+     removed exactly as its missed `delete` message would have removed it. */
+  function dropGone(gone) {
+    if (!Array.isArray(gone)) { return; }
+    gone.forEach(function (seqText) {
+      var seq = Number(seqText);
+      var post = handedOut.get(seq);
+      var node = post ? null : document.querySelector('article[data-seq="' + CSS.escape(String(seqText)) + '"]');
+      if (node) { post = { network: node.getAttribute("data-network"), id: node.getAttribute("data-id") }; }
+      if (post && post.id) { removePost({ type: "delete", id: post.id, network: post.network, seq: String(seq) }); }
+    });
+  }
+
   function removePost(message) {
     document.querySelectorAll("article[data-id]").forEach(function (node) {
       if (node.getAttribute("data-id") === String(message.id) &&
@@ -152,7 +189,10 @@
         node.remove();
       }
     });
-    if (message.seq) { markSeen(Number(message.seq)); }  /* never brought back by a catch-up */
+    if (message.seq) {   /* never brought back by a catch-up, nor named in `shown=` */
+      markSeen(Number(message.seq));
+      handedOut.delete(Number(message.seq));
+    }
     notify("delete", message);
   }
 
@@ -265,11 +305,14 @@
     var limit = Math.max.apply(null, boxes.map(function (box) {
       return Number(box.getAttribute("data-limit")) || 30;
     }).concat([1]));
-    fetch(apiUrl + (apiUrl.indexOf("?") < 0 ? "?" : "&") + "since_id=" + encodeURIComponent(newestSeq) + "&limit=" + limit,
+    var shown = shownSeqs();
+    fetch(apiUrl + (apiUrl.indexOf("?") < 0 ? "?" : "&") + "since_id=" + encodeURIComponent(newestSeq) + "&limit=" + limit +
+          (shown.length ? "&shown=" + shown.join(",") : ""),
           { credentials: "same-origin", cache: "no-store" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data || !Array.isArray(data.tweets)) { return; }
+        dropGone(data.gone);   /* first: a post shown again comes back with a fresh seq */
         data.tweets.slice().reverse().forEach(addPost);
         setCount(data.count);
       })
