@@ -144,6 +144,18 @@ def queue_state(wall) -> dict:
             document.querySelector('[data-wall-queue]').textContent.trim()})""")
 
 
+@pytest.mark.parametrize("layout", ["grid", "spotlight", "ticker"])
+@pytest.mark.parametrize("wall_env", [{**BASE_ENV, "TWITSOCKET_WALL_MIN_DWELL": "120"}])
+def test_a_projector_opened_on_an_empty_wall_shows_the_first_post_at_once(
+        wall_server, publisher, open_page, layout):
+    """The dwell keeps a card still before the next one takes its place; it is no wait
+    before the first card of an empty screen (a long dwell made a fresh projector blank)."""
+    wall = open_projector(open_page, wall_server, f"?layout={layout}")
+    publisher.publish(x_post(1, text="first of the day"))
+    wall.page.wait_for_selector('#tweets article[data-id="1"]', timeout=TIMEOUT_MS)
+    wall.assert_clean()
+
+
 def test_a_burst_of_fifty_waits_in_the_queue_with_a_counter_and_none_is_lost(
         wall_server, publisher, open_page):
     wall = open_projector(open_page, wall_server)

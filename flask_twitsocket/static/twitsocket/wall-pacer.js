@@ -129,7 +129,9 @@
       var nodes = Array.prototype.slice.call(box.querySelectorAll(":scope > article[data-seq]"));
       var n = grid.count();
       grid.columns = [];
-      for (var c = 0; c < n; c++) { grid.columns.push({ nodes: [], still: 0 }); }
+      /* an empty column takes its first card at once (performance.now() starts at the
+         page's navigation, not a dwell before it) */
+      for (var c = 0; c < n; c++) { grid.columns.push({ nodes: [], still: -Infinity }); }
       nodes.forEach(function (node, i) {
         grid.columns[i % n].nodes.push(node);
         grid.columns[i % n].still = now();   /* on screen from now: a whole dwell first */
@@ -212,13 +214,13 @@
   /* --- spotlight and ticker: one post at a time ---------------------------------------- */
   var strip = null;
   var single = {
-    shownAt: 0,
+    shownAt: -Infinity,
     rotation: 0,
 
     setUp: function () {
       var nodes = box.querySelectorAll(":scope > article[data-seq]");
       for (var i = 1; i < nodes.length; i++) { nodes[i].remove(); }
-      single.shownAt = nodes.length ? now() : 0;
+      single.shownAt = nodes.length ? now() : -Infinity;   /* empty: the first post at once */
       if (layout === "spotlight") {
         strip = api.el("ol", "wall-strip");
         strip.setAttribute("aria-hidden", "true");   /* a preview; the posts get their turn */
