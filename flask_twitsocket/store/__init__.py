@@ -317,14 +317,16 @@ class PostStore:
         """Journal entries after ``last_id``, oldest first: ``(id, kind, payload)``."""
         return self.journal.entries_after(last_id, limit)
 
-    def pinned_posts(self) -> list[dict[str, Any]]:
-        """The pinned posts (visible ones), oldest pin first: what a wall is told on connect.
+    def pinned_posts(self, wall: str | None = None) -> list[dict[str, Any]]:
+        """The pinned posts (visible ones), oldest pin first: what a wall is told on connect;
+        with ``wall`` (a site with several), the pins of every wall and that wall's own.
 
         Empty (and logged) when the table is missing — a worker restarted before
         ``upgrade-db`` ran must still serve its walls."""
+        query = visibility.pinned_query(wall if self.router is not None else None)
         try:
             with self.engine.connect() as conn:
-                return [post_json(row) for row in conn.execute(visibility.pinned_query())]
+                return [post_json(row) for row in conn.execute(query)]
         except SQLAlchemyError as error:
             log.warning("Could not read the pinned posts (run upgrade-db?): %s", error)
             return []

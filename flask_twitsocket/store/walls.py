@@ -82,6 +82,14 @@ def walls_of(conn: Connection, seqs: Iterable[int]) -> set[str]:
     return {row.wall for row in conn.execute(query)}
 
 
+def shown_on(conn: Connection, wall: str, key: tuple[str, str]) -> bool:
+    """Whether the post ``key`` is up on ``wall`` (linked there, hidden neither there nor
+    on every wall)."""
+    query = (select(POSTS.c.seq).select_from(_on_wall(wall))
+             .where(POSTS.c.network == key[0], POSTS.c.post_id == key[1], _shown()))
+    return conn.execute(query).first() is not None
+
+
 def counts(conn: Connection, walls: Iterable[str]) -> dict[str, int]:
     """Visible posts per wall (the post visible, and not hidden on that wall)."""
     walls = list(walls)
