@@ -24,7 +24,7 @@ from ..integers import parse_whole
 from ..messages import Outgoing, log_message
 from ..models import ModerationAction, ModerationRule
 from ..serialise import dumps, loads
-from ..store import PostStore, visibility
+from ..store import PostStore, held_links, visibility
 from ..store import walls as on_walls
 from ..store.tables import Key, insert_ignore
 from .auto import enabled_rules
@@ -44,6 +44,7 @@ from .pending import (
 )
 from .rules import BanList, Rules, clean_ban, clean_phrase
 from .wall_actions import WALL_ACTIONS, Work, clean_target, parse_key, pin_work, wall_work
+from .wall_holds import held_items
 
 log = logging.getLogger("flask_twitsocket.moderation")
 
@@ -281,8 +282,11 @@ class Moderation:
 
         def work(conn: Connection) -> tuple[list[Outgoing], int, dict[str, Any]]:
             held = find_held(conn, key)
-            if not held:
-                raise ModerationError(404, f"{target} is not in the queue")
+            if not held:  # up on some walls, held back on others: shown on them all
+                messages = held_links.show_everywhere(conn, key)
+                if not messages:
+                    raise ModerationError(404, f"{target} is not in the queue")
+                return messages, 1, {}
             unset_vetoed(conn, [row.id for row in held])
             messages, stored = release_held(conn, held)
             return messages, len(stored), {}
@@ -316,9 +320,12 @@ class Moderation:
             pins = visibility.pin_keys(conn)
             midnight = now().replace(hour=0, minute=0, second=0, microsecond=0)
             counts = rule_counts(conn, midnight)
-        if self.store.router is not None:  # several walls: where each held post would go
+        router = self.store.router
+        if router is not None:  # several walls: where each held post would go
             for item in queue:
-                item["walls"] = list(on_walls.walls_for(self.store.router, item["tweet"]))
+                item["walls"] = list(on_walls.walls_for(router, item["tweet"]))
+            with self.store.engine.connect() as conn:  # and those up elsewhere already
+                queue += held_items(conn, limit)
         return {
             "auto_rules": list(enabled_rules(self.settings)), "rule_counts": counts,
             "mode": self.mode, "delay": self.settings["MODERATION_DELAY"],
@@ -330,8 +337,7 @@ class Moderation:
             "log": log_entries, "count": self.store.count(),
             # several walls: the console's switcher (what acts on one wall, its queue)
             "walls": [{"slug": slug, "title": wall.title or slug}
-                      for slug, wall in self.store.router.walls.items()
-                      ] if self.store.router is not None else [],
+                      for slug, wall in router.walls.items()] if router is not None else [],
         }
 
 

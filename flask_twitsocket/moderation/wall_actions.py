@@ -19,12 +19,13 @@ from ..store import PostStore, visibility
 from ..store import walls as on_walls
 from ..store.tables import Key
 from .errors import ModerationError
+from .wall_holds import approve_on_wall, veto_on_wall
 from .wall_rules import FIELDS as WALL_RULE_FIELDS
 from .wall_rules import change_rule as change_wall_rule
 from .wall_rules import clean_target as clean_wall_target
 
 #: What a moderator may do on one wall of several (the rest acts on every wall).
-WALL_ACTIONS = ("hide", "unhide", "pin", "unpin", *WALL_RULE_FIELDS)
+WALL_ACTIONS = ("hide", "unhide", "pin", "unpin", "approve", "veto", *WALL_RULE_FIELDS)
 
 #: ``work(conn) -> (messages, visible posts delta, detail for the log)``
 Work = Callable[[Connection], tuple[list[Outgoing], int, dict[str, Any]]]
@@ -57,6 +58,9 @@ def wall_work(store: PostStore, action: str, wall: str, target: str) -> Work:
     if action in ("pin", "unpin"):
         return pin_work(action, target, wall)
     key = parse_key(target)
+    if action in ("approve", "veto"):  # the wall's own trust mode: see .wall_holds
+        decide = approve_on_wall if action == "approve" else veto_on_wall
+        return lambda conn: decide(conn, store.router, wall, key, target)
 
     def work(conn: Connection) -> tuple[list[Outgoing], int, dict[str, Any]]:
         message = on_walls.hide_on_wall(conn, wall, key, hidden=action == "hide")
