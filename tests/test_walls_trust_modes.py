@@ -152,3 +152,32 @@ def _raw(event):
     from flask_twitsocket.pipeline import RawEvent
 
     return RawEvent("x", json.dumps(event))
+
+
+def test_a_wall_that_moderates_opens_the_console_of_a_site_that_does_not(database_url):
+    walls = {"room-a": {"track_keywords": ["#python"], "moderation": "pre"}}
+    app = make_app(database_url, **MODERATED, TWITSOCKET_MODERATION="off",
+                   TWITSOCKET_WALLS=walls)
+    state = app.extensions["twitsocket"]
+    if not database_url.startswith("sqlite"):
+        metadata.drop_all(state.engine)
+    state.create_tables()
+    ingest(app, x_post(1, text="#python"))
+    client = app.test_client()
+    assert wall_ids(client, "main") == (["1"], 1)  # the site's own mode: off
+    assert wall_ids(client, "room-a") == ([], 0)
+    console = Console(client).open()  # else room-a's posts would wait for ever
+    act_on(console, "approve", "x:1", wall="room-a")
+    assert wall_ids(client, "room-a") == (["1"], 1)
+    state.hub.stop()
+    state.engine.dispose()
+
+
+def test_a_trusted_author_skips_a_pre_wall_but_not_a_delay_wall(app):
+    console = Console(app.test_client()).open()
+    act_on(console, "trust", "carol")
+    ingest(app, x_post(1, text="#python and #go", username="carol", user_id="7"))
+    client = app.test_client()
+    assert wall_ids(client, "room-a") == (["1"], 1)
+    assert wall_ids(client, "room-c") == ([], 0)
+    assert waiting_for(console) == {"1": ["room-c"]}

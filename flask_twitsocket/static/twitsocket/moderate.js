@@ -328,9 +328,10 @@
     if (typeof count === "number") { $("[data-count]").textContent = String(count); }
   }
 
-  /* several walls: hide/unhide, pins, bans and blocked words name the chosen wall (its own) */
-  var WALL_ACTIONS = { hide: true, unhide: true, pin: true, unpin: true, ban: true, unban: true,
-                       block: true, unblock: true };
+  /* several walls: hide/unhide, pins, approvals, bans and blocked words name the chosen
+     wall (its own) */
+  var WALL_ACTIONS = { hide: true, unhide: true, pin: true, unpin: true, approve: true, veto: true,
+                       ban: true, unban: true, block: true, unblock: true };
   function renderWalls() {
     var select = $("[data-wall-select]");
     var walls = Array.isArray(state.walls) ? state.walls : [];
