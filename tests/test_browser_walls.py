@@ -243,6 +243,9 @@ def test_the_console_approves_and_pins_on_the_wall_it_switched_to(
     publisher.publish(x_post(2, text="#rust after the pin"))
     right.page.wait_for_function(f"() => ({SHOWN})().endsWith('2')", timeout=TIMEOUT_MS)
     assert right.page.evaluate(PINNED) == ""  # room-b got 2 after the pin, not the pin
+    page.select_option("[data-wall-select]", "")  # unpin names the pin's own wall
+    page.click('[data-posts] li[data-key="x:1"] button[data-action="unpin"]')
+    left.page.wait_for_function(f"() => ({PINNED})() === ''", timeout=TIMEOUT_MS)
     for each in (left, right, console):
         each.assert_clean()
     publisher.state.engine.dispose()

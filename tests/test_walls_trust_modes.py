@@ -6,12 +6,14 @@ the console's queue says which walls each post waits for."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from conftest import make_app, wait_until, x_post
+from conftest import fresh_app, wait_until, x_post
 from moderation_helpers import MODERATED, PREFIX, Console, Listener, ingest
 from test_walls_moderation import act_on, new, wall_ids
 
-from flask_twitsocket.models import metadata
+from flask_twitsocket.pipeline import RawEvent
 from flask_twitsocket.state import build_ingestor
 
 #: main follows #devconf only (it is no catch-all here): each room's posts are its own.
@@ -130,11 +132,8 @@ def test_a_post_queued_for_all_its_walls_can_be_approved_for_one(app):
 
 
 def test_a_site_with_one_wall_keeps_its_trust_mode(database_url):
-    app = make_app(database_url, **MODERATED, TWITSOCKET_MODERATION="pre")
+    app = fresh_app(database_url, **MODERATED, TWITSOCKET_MODERATION="pre")
     state = app.extensions["twitsocket"]
-    if not database_url.startswith("sqlite"):
-        metadata.drop_all(state.engine)
-    state.create_tables()
     console = Console(app.test_client()).open()
     ingest(app, x_post(1, text="#python"))
     assert wall_ids(app.test_client(), "main") == ([], 0)
@@ -146,22 +145,15 @@ def test_a_site_with_one_wall_keeps_its_trust_mode(database_url):
     state.engine.dispose()
 
 
-def _raw(event):
-    import json
-
-    from flask_twitsocket.pipeline import RawEvent
-
+def _raw(event: dict) -> RawEvent:
     return RawEvent("x", json.dumps(event))
 
 
 def test_a_wall_that_moderates_opens_the_console_of_a_site_that_does_not(database_url):
     walls = {"room-a": {"track_keywords": ["#python"], "moderation": "pre"}}
-    app = make_app(database_url, **MODERATED, TWITSOCKET_MODERATION="off",
-                   TWITSOCKET_WALLS=walls)
+    app = fresh_app(database_url, **MODERATED, TWITSOCKET_MODERATION="off",
+                    TWITSOCKET_WALLS=walls)
     state = app.extensions["twitsocket"]
-    if not database_url.startswith("sqlite"):
-        metadata.drop_all(state.engine)
-    state.create_tables()
     ingest(app, x_post(1, text="#python"))
     client = app.test_client()
     assert wall_ids(client, "main") == (["1"], 1)  # the site's own mode: off
