@@ -60,6 +60,12 @@ def link_released(conn: Connection, router: Router, stored: Sequence[dict[str, A
 
 def _link(conn: Connection, stored: Sequence[dict[str, Any]],
           routes: list[tuple[str, ...]], holds: Holds) -> list[tuple[str, ...]]:
+    if not holds:  # the usual batch: every link shown (three columns, the rest default)
+        rows = [(wall, int(post["seq"]), False)
+                for post, walls in zip(stored, routes, strict=True) for wall in walls]
+        if rows:
+            driver_insert(conn, POST_WALLS, _LINK_NAMES[:3], rows)
+        return routes
     rows, shown = [], []
     for post, walls in zip(stored, routes, strict=True):
         held = holds.get((post["network"], post["id"]), {})
