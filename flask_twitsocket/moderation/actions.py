@@ -320,10 +320,10 @@ class Moderation:
             pins = visibility.pin_keys(conn)
             midnight = now().replace(hour=0, minute=0, second=0, microsecond=0)
             counts = rule_counts(conn, midnight)
-        router = self.store.router
-        if router is not None:  # several walls: where each held post would go
+        if self.store.router is not None:  # several walls: where each held post would go
             for item in queue:
-                item["walls"] = list(on_walls.walls_for(router, item["tweet"]))
+                item["walls"] = list(on_walls.walls_for(self.store.router, item["tweet"]))
+
             with self.store.engine.connect() as conn:  # and those up elsewhere already
                 queue += held_items(conn, limit)
         return {
@@ -337,7 +337,8 @@ class Moderation:
             "log": log_entries, "count": self.store.count(),
             # several walls: the console's switcher (what acts on one wall, its queue)
             "walls": [{"slug": slug, "title": wall.title or slug}
-                      for slug, wall in router.walls.items()] if router is not None else [],
+                      for slug, wall in self.store.router.walls.items()
+                      ] if self.store.router is not None else [],
         }
 
 
