@@ -323,7 +323,6 @@ class Moderation:
         if self.store.router is not None:  # several walls: where each held post would go
             for item in queue:
                 item["walls"] = list(on_walls.walls_for(self.store.router, item["tweet"]))
-
             with self.store.engine.connect() as conn:  # and those up elsewhere already
                 queue += held_items(conn, limit)
         return {
