@@ -173,3 +173,22 @@ def test_a_trusted_author_skips_a_pre_wall_but_not_a_delay_wall(app):
     assert wall_ids(client, "room-a") == (["1"], 1)
     assert wall_ids(client, "room-c") == ([], 0)
     assert waiting_for(console) == {"1": ["room-c"]}
+
+
+def test_a_post_hidden_or_vetoed_on_a_delay_wall_is_not_released_there(app):
+    console = Console(app.test_client()).open()
+    client = app.test_client()
+    ingestor = build_ingestor(app.extensions["twitsocket"])
+    ingestor.ingest([_raw(x_post(i, text=f"#rust {i}")) for i in (1, 2, 3)])
+    assert waiting_for(console) == {"1": ["room-c"], "2": ["room-c"], "3": ["room-c"]}
+    act_on(console, "hide", "x:1")  # on every wall
+    act_on(console, "veto", "x:2", wall="room-c")  # on room-c, still up on room-b
+    assert waiting_for(console) == {"3": ["room-c"]}
+
+    def released() -> bool:
+        ingestor.tick()
+        return wall_ids(client, "room-c")[1] > 0
+
+    wait_until(released, timeout=DELAY * 6, message="x:3 to go up on room-c")
+    assert wall_ids(client, "room-c") == (["3"], 1)
+    assert wall_ids(client, "room-b") == (["3", "2"], 2)
