@@ -40,6 +40,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -180,7 +181,7 @@ class ModerationRule(Base):
 
 
 class Pin(Base):
-    """A post pinned to the top of every wall."""
+    """A post pinned to the top of every wall, or of one wall of several (``wall``)."""
 
     __tablename__ = "twitsocket_pins"
 
@@ -188,6 +189,9 @@ class Pin(Base):
     post_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     pinned_by: Mapped[str] = mapped_column(String(255), default="")
     pinned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The one wall it is pinned on, on a site with several; NULL: every wall. A post is
+    #: pinned on one wall or on every wall (one row per post).
+    wall: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class ModerationAction(Base):
@@ -325,10 +329,16 @@ class PostWall(Base):
     own ``hidden``). Written only on sites with several walls."""
 
     __tablename__ = "twitsocket_post_walls"
-    __table_args__ = (Index("ix_twitsocket_post_walls_seq", "seq"),)
+    __table_args__ = (Index("ix_twitsocket_post_walls_seq", "seq"),
+                      Index("ix_twitsocket_post_walls_release_at", "release_at"))
 
     wall: Mapped[str] = mapped_column(String(40), primary_key=True)
     seq: Mapped[int] = mapped_column(
         BigId, ForeignKey("twitsocket_posts.seq", ondelete="CASCADE", onupdate="CASCADE"),
         primary_key=True)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Held back on this wall by its trust mode (``pre``, ``delay``) while the post is
+    #: up on another wall: ``hidden`` too, until approved for this wall or, with
+    #: ``release_at``, until the delay passes.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    release_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

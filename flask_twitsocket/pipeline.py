@@ -153,7 +153,7 @@ class Ingestor:
         if not items and holding is None:
             return stats
         # the held posts are queued in the transaction that stores the rest: one commit
-        result = self.store.apply(items, holding)
+        result = self.store.apply(items, holding, self.gate.holds)
         self._count(stats, result)
         if result.journal_id is not None:
             self.bus.notify(result.journal_id)

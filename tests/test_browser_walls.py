@@ -198,3 +198,54 @@ def test_a_ban_made_with_a_wall_chosen_is_that_walls_own(
     for each in (left, right, console):
         each.assert_clean()
     publisher.state.engine.dispose()
+
+
+#: The site (and so main) pre-moderates; room B shows posts at once.
+PRE_A = {**WALLS, "room-b": {**WALLS["room-b"], "moderation": "post"}}
+PINNED = "() => [...document.querySelectorAll('[data-wall-pinned] article[data-id]')]" \
+         ".map(n => n.dataset.id).join(',')"
+
+
+@pytest.mark.parametrize("wall_env", [{"TWITSOCKET_WALLS": json.dumps(PRE_A),
+                                       "TWITSOCKET_MODERATION": "pre",
+                                       "TWITSOCKET_WALL_MIN_DWELL": "1"}])
+def test_the_console_approves_and_pins_on_the_wall_it_switched_to(
+        wall_server, database_url, open_page, monkeypatch):
+    """Room A (and main) pre-moderate: a post for both rooms is up on room B at once and
+    on room A once approved there (main still waits); a pin made with room A chosen is on
+    room A's projector only."""
+    monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(PRE_A))
+    monkeypatch.setenv("TWITSOCKET_MODERATION", "pre")  # the publisher holds them too
+    publisher = Publisher(database_url)
+    left = open_page(f"{wall_server.url}/twitsocket/w/room-a/wall", viewport=HALF_HD)
+    right = open_page(f"{wall_server.url}/twitsocket/w/room-b/wall", viewport=HALF_HD)
+    for wall in (left, right):
+        wall.wait_for_state("live")
+    publisher.publish(x_post(1, text="#python or #rust?"))
+    right.page.wait_for_function(f"() => ({SHOWN})() === '1'", timeout=TIMEOUT_MS)
+    console = open_page(f"{wall_server.url}/twitsocket/moderate")
+    page = console.page
+    page.fill("input[name=password]", "demo")
+    page.click("form button[type=submit]")
+    page.wait_for_selector('[data-status][data-state="live"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector('[data-queue] li[data-key="x:1"] [data-walls="main room-a"]',
+                           timeout=TIMEOUT_MS)
+    assert left.page.evaluate(SHOWN) == ""
+    page.select_option("[data-wall-select]", "room-a")
+    page.click('[data-queue] li[data-key="x:1"] button[data-action="approve"]')
+    left.page.wait_for_function(f"() => ({SHOWN})() === '1'", timeout=TIMEOUT_MS)
+    page.select_option("[data-wall-select]", "")  # every wall's queue: main still waits
+    page.wait_for_selector('[data-queue] li[data-key="x:1"] [data-walls="main"]',
+                           timeout=TIMEOUT_MS)
+    page.select_option("[data-wall-select]", "room-a")
+    page.click('[data-posts] li[data-key="x:1"] button[data-action="pin"]')
+    left.page.wait_for_function(f"() => ({PINNED})() === '1'", timeout=TIMEOUT_MS)
+    publisher.publish(x_post(2, text="#rust after the pin"))
+    right.page.wait_for_function(f"() => ({SHOWN})().endsWith('2')", timeout=TIMEOUT_MS)
+    assert right.page.evaluate(PINNED) == ""  # room-b got 2 after the pin, not the pin
+    page.select_option("[data-wall-select]", "")  # unpin names the pin's own wall
+    page.click('[data-posts] li[data-key="x:1"] button[data-action="unpin"]')
+    left.page.wait_for_function(f"() => ({PINNED})() === ''", timeout=TIMEOUT_MS)
+    for each in (left, right, console):
+        each.assert_clean()
+    publisher.state.engine.dispose()

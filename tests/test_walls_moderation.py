@@ -66,7 +66,7 @@ def test_hiding_on_one_wall_leaves_the_post_on_the_others(app, live_server):
     assert wall_ids(client, "room-a") == (["1"], 1)
 
     act_on(console, "hide", "x:2", wall="room-a", status=404)  # not on that wall
-    act_on(console, "pin", "x:1", wall="room-a", status=400)  # pins are global here
+    act_on(console, "trust", "alice", wall="room-a", status=400)  # trust is site-wide
     act_on(console, "hide", "x:1", wall="nowhere", status=404)
 
     act_on(console, "hide", "x:2")  # every wall

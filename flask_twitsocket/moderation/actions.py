@@ -24,7 +24,7 @@ from ..integers import parse_whole
 from ..messages import Outgoing, log_message
 from ..models import ModerationAction, ModerationRule
 from ..serialise import dumps, loads
-from ..store import PostStore, visibility
+from ..store import PostStore, held_links, visibility
 from ..store import walls as on_walls
 from ..store.tables import Key, insert_ignore
 from .auto import enabled_rules
@@ -44,9 +44,8 @@ from .pending import (
     veto_matching,
 )
 from .rules import BanList, Rules, clean_ban, clean_phrase
-from .wall_rules import FIELDS as WALL_RULE_FIELDS
-from .wall_rules import change_rule as change_wall_rule
-from .wall_rules import clean_target as clean_wall_target
+from .wall_actions import WALL_ACTIONS, Work, clean_target, parse_key, pin_work, wall_work
+from .wall_holds import held_items
 
 log = logging.getLogger("flask_twitsocket.moderation")
 
@@ -58,18 +57,8 @@ CLEANERS: dict[str, Callable[[str], str]] = {
     "ban": clean_ban, "unban": clean_ban, "trust": clean_ban, "untrust": clean_ban,
     "block": clean_phrase, "unblock": clean_phrase}
 
-#: What a moderator may do on one wall of several (the rest acts on every wall).
-WALL_ACTIONS = ("hide", "unhide", *WALL_RULE_FIELDS)
-
-#: ``work(conn) -> (messages, visible posts delta, detail for the log)``
-Work = Callable[[Connection], tuple[list[Outgoing], int, dict[str, Any]]]
-
-
-def parse_key(target: str) -> Key:
-    network, sep, post_id = target.partition(":")
-    if not sep or not network or not post_id:
-        raise ModerationError(400, "a post is named network:post_id, e.g. x:1234")
-    return network, post_id
+__all__ = ["WALL_ACTIONS", "Moderation", "ModerationError", "Work", "hide_config_banned",
+           "parse_key"]
 
 
 def _no_notify(journal_id: int) -> None:
@@ -120,29 +109,9 @@ class Moderation:
             raise ModerationError(404, f"no wall {wall!r}")
         if action not in WALL_ACTIONS:
             raise ModerationError(400, f"{action} acts on every wall (no wall=)")
-        if action in WALL_RULE_FIELDS:
-            target = clean_wall_target(action, target)
-            if not target:
-                raise ModerationError(400, "a target is required")
-        return self._record(who, action, target, self._on_wall(action, wall, target),
-                            wall=wall)
-
-    def _on_wall(self, action: str, wall: str, target: str) -> Work:
-        if action in WALL_RULE_FIELDS:  # a wall's own ban or blocked word
-            router = self.store.router
-            if router is None or wall not in router.walls:
-                raise ModerationError(404, f"no live wall {wall!r}")
-            spec = router.walls[wall]
-            return lambda conn: change_wall_rule(conn, action, spec, target)
-        key = parse_key(target)
-
-        def work(conn: Connection) -> tuple[list[Outgoing], int, dict[str, Any]]:
-            message = on_walls.hide_on_wall(conn, wall, key, hidden=action == "hide")
-            if message is None:
-                raise ModerationError(404, f"no post {target} to {action} on {wall}")
-            return [message], -1 if action == "hide" else 1, {"posts": [list(key)]}
-
-        return work
+        target = clean_target(action, target)
+        return self._record(who, action, target,
+                            wall_work(self.store, action, wall, target), wall=wall)
 
     def _record(self, who: str, action: str, target: str, work: Work,
                 undoes: int | None = None, wall: str | None = None) -> dict[str, Any]:
@@ -189,7 +158,7 @@ class Moderation:
                                        "wall instead")
         if done.wall is not None:
             return self._record(who, inverse, done.target,
-                                self._on_wall(inverse, done.wall, done.target),
+                                wall_work(self.store, inverse, done.wall, done.target),
                                 undoes=done.id, wall=done.wall)
         work = getattr(self, f"_{inverse}")(done.target)
         return self._record(who, inverse, done.target, work, undoes=done.id)
@@ -219,26 +188,10 @@ class Moderation:
         return work
 
     def _pin(self, target: str) -> Work:
-        key = parse_key(target)
-
-        def work(conn: Connection) -> tuple[list[Outgoing], int, dict[str, Any]]:
-            messages = visibility.pin(conn, key)
-            if messages is None:
-                raise ModerationError(404, f"no visible post {target}")
-            return messages, 0, {}
-
-        return work
+        return pin_work("pin", target, None)
 
     def _unpin(self, target: str) -> Work:
-        key = parse_key(target)
-
-        def work(conn: Connection) -> tuple[list[Outgoing], int, dict[str, Any]]:
-            messages = visibility.unpin(conn, key)
-            if messages is None:
-                raise ModerationError(404, f"{target} is not pinned")
-            return messages, 0, {}
-
-        return work
+        return pin_work("unpin", target, None)
 
     def _reveal(self, target: str) -> Work:
         return self._revealed(target, True)
@@ -330,8 +283,11 @@ class Moderation:
 
         def work(conn: Connection) -> tuple[list[Outgoing], int, dict[str, Any]]:
             held = find_held(conn, key)
-            if not held:
-                raise ModerationError(404, f"{target} is not in the queue")
+            if not held:  # up on some walls, held back on others: shown on them all
+                messages = held_links.show_everywhere(conn, key)
+                if not messages:
+                    raise ModerationError(404, f"{target} is not in the queue")
+                return messages, 1, {}
             unset_vetoed(conn, [row.id for row in held])
             messages, stored = release_held(conn, held)
             return messages, len(stored), {}
@@ -367,10 +323,14 @@ class Moderation:
         if self.store.router is not None:  # several walls: where each held post would go
             for item in queue:
                 item["walls"] = list(on_walls.walls_for(self.store.router, item["tweet"]))
+            with self.store.engine.connect() as conn:  # and those up elsewhere already
+                queue += held_items(conn, limit)
         return {
             "auto_rules": list(enabled_rules(self.settings)), "rule_counts": counts,
             "mode": self.mode, "delay": self.settings["MODERATION_DELAY"],
-            "posts": posts, "queue": queue, "rules": rules, "pins": pins,
+            "posts": posts, "queue": queue, "rules": rules, "pins": list(pins),
+            # each pin's wall (null: every wall)
+            "pinned_on": pins,
             "config": {"banned": list(self.settings["BANNED_USERS"]),
                        "trusted": list(self.settings["TRUSTED_USERS"])},
             "log": log_entries, "count": self.store.count(),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -29,6 +29,7 @@ from ..models import ModerationAction, ModerationRule
 from ..serialise import loads
 from ..shapes import Edit, PostData
 from ..store import Change, PostStore, post_row
+from ..store.tables import Key
 from ..store.visibility import recent_posts
 from .actions import Moderation, ModerationError
 from .auto import AutoRules, Verdict, blocked_word_verdict, post_texts
@@ -44,6 +45,7 @@ from .pending import (
 )
 from .raids import WINDOW_POSTS
 from .rules import Facts, Rules
+from .wall_holds import HOLDING, waits, wall_modes
 
 log = logging.getLogger("flask_twitsocket.moderation")
 
@@ -86,6 +88,12 @@ class Gate:
         self._rules_version: int | None = -1
         self._next_check = 0.0
         self._waiting = True  # unknown until the first check: look once
+        self._links_waiting = False
+        #: The last screened batch's posts that go up on some walls and wait on others
+        #: (several walls, modes that differ): for the store, with the batch.
+        self.holds: dict[Key, dict[str, datetime | None]] = {}
+        #: The last batch's queued posts held by walls' own (same) mode, by key.
+        self._held_modes: dict[Key, str] = {}
 
     @property
     def rules(self) -> Rules:
@@ -107,7 +115,9 @@ class Gate:
         rules = self.rules
         if not self._recalled:
             self._recall()
-        holding = self.mode in ("delay", "pre")
+        self.holds, self._held_modes = {}, {}
+        modes = wall_modes(self.store.router, self.mode)
+        holding = any(mode in HOLDING for mode in (self.mode, *modes.values()))
         if not holding and not rules.screening and not self.auto and not self.hold_sensitive:
             return list(posts), [], {}  # nothing to look at per post
         direct: list[PostData] = []
@@ -135,12 +145,30 @@ class Gate:
                          verdict.reason)  # no handle: they asked not to be shown
             elif verdict is not None:
                 held.append((post, verdict))
-            elif holding and not (self.mode == "pre" and trusted) \
-                    or self.hold_sensitive and _sensitive(post):
+            elif self.hold_sensitive and _sensitive(post) or \
+                    holding and self._trust_holds(post, trusted, modes):
                 held.append((post, None))
             else:
                 direct.append(post)
         return direct, held, rejected
+
+    def _trust_holds(self, post: PostData, trusted: bool, modes: dict[str, str]) -> bool:
+        """Whether the trust mode queues ``post`` (for every wall it goes to). With walls
+        of several modes (:mod:`.wall_holds`) a post up on some walls is stored, and the
+        walls it waits on are noted in :attr:`holds`."""
+        routes, waiting = waits(self.store.router, modes, post, trusted) if modes else ((), {})
+        if not routes:  # a single-wall site, or a post for no wall: the site's mode
+            return self.mode in HOLDING and not (self.mode == "pre" and trusted)
+        if not waiting:
+            return False
+        key = (post.network, post.post_id)
+        if len(waiting) == len(routes) and len(set(waiting.values())) == 1:
+            self._held_modes[key] = next(iter(waiting.values()))
+            return True
+        later = now() + timedelta(seconds=self.delay)
+        self.holds[key] = {slug: later if mode == "delay" else None
+                           for slug, mode in waiting.items()}
+        return False
 
     def _recall(self) -> None:
         """Before the first batch: the flood and raid rules remember the posts that went
@@ -200,31 +228,44 @@ class Gate:
         if not posts and not drops:
             return None
         stamp = now()
-        release_at = stamp + timedelta(seconds=self.delay) if self.mode == "delay" else None
-        waits = self.hold_sensitive and release_at is not None  # sensitive: never on a timer
-        rows = {(post.network, post.post_id): post_row(post) for post, _ in posts
-                if not (waits and _sensitive(post))}
-        sensitive = {(post.network, post.post_id): post_row(post) for post, _ in posts
-                     if waits and _sensitive(post)}
+        later = stamp + timedelta(seconds=self.delay)
+        timed: dict[Key, dict[str, Any]] = {}  # on the delay's timer
+        untimed: dict[Key, dict[str, Any]] = {}  # sensitive: never on a timer
+        for post, _ in posts:
+            key = (post.network, post.post_id)
+            delayed = self._held_modes.get(key, self.mode) == "delay" and not (
+                self.hold_sensitive and _sensitive(post))
+            (timed if delayed else untimed)[key] = post_row(post)
         why = {(post.network, post.post_id): (verdict.rule, verdict.reason)
                for post, verdict in posts if verdict is not None}
-        self._waiting = self._waiting or release_at is not None
+        self._waiting = self._waiting or bool(timed)
 
         def work(conn: Connection) -> tuple[list[Outgoing], int]:
             messages = count_drops(conn, drops, stamp)
-            if rows:
-                messages += hold_rows(conn, rows, stamp, release_at, why)
-            if sensitive:
-                messages += hold_rows(conn, sensitive, stamp, None, why)
+            if timed:
+                messages += hold_rows(conn, timed, stamp, later, why)
+            if untimed:
+                messages += hold_rows(conn, untimed, stamp, None, why)
             return messages, 0
 
         return work
 
+    def _delaying(self) -> bool:
+        """Whether the site or one of its walls is in the ``delay`` trust mode."""
+        return "delay" in (self.mode, *wall_modes(self.store.router, self.mode).values())
+
     def release_due(self) -> int | None:
-        """Release delayed posts whose time has come (at most every 0.25 s); journal id."""
-        if self.mode != "delay" or time.monotonic() < self._next_check:
+        """Release delayed posts whose time has come (at most every 0.25 s): those queued
+        for every wall, and those up on some walls whose delay on another has passed
+        (:meth:`PostStore.release_held_links`); the newest journal id."""
+        if time.monotonic() < self._next_check or not self._delaying():
             return None
         self._next_check = time.monotonic() + RELEASE_CHECK_SECONDS
+        linked, self._links_waiting = self.store.release_held_links()
+        queued = self._release_queued()
+        return max(linked or 0, queued or 0) or None
+
+    def _release_queued(self) -> int | None:
         rules = self.rules
 
         def work(conn: Connection) -> tuple[list[Outgoing], int]:
@@ -246,7 +287,7 @@ class Gate:
 
     def waiting(self) -> bool:
         """Whether delayed posts still wait: the stream keeps running to release them."""
-        return self.mode == "delay" and self._waiting
+        return self._delaying() and (self._waiting or self._links_waiting)
 
 
 def _sensitive(post: PostData) -> bool:

@@ -28,11 +28,11 @@ from ..messages import Outgoing, count_message, tweet_message
 from ..serialise import post_json
 from ..shapes import Deletion, Edit, Normalised, PostData
 from ..walls import DEFAULT_WALL, Router, StoredWall, WallSpec
-from . import top, visibility, wall_table
+from . import held_links, top, visibility, wall_table
 from . import walls as on_walls
 from .journal import Journal
 from .posts import delete_post, edit, insert_posts, insert_rows
-from .tables import POSTS, is_connection_error, post_row
+from .tables import POSTS, is_connection_error, now, post_row
 
 __all__ = ["ApplyResult", "Change", "PostStore", "is_connection_error", "post_row"]
 
@@ -90,13 +90,15 @@ class PostStore:
     # --- writing ------------------------------------------------------------------------
 
     def apply(self, items: Sequence[Normalised], also: Change | None = None,
-              ) -> ApplyResult:
+              holds: on_walls.Holds | None = None) -> ApplyResult:
         """Store a batch of normalised events atomically and journal what changed.
 
         ``also``: a change as :meth:`change` runs it, made first in the same transaction
         and journaled with the batch — the posts moderation holds back from this batch
         (the queue and the action log): one commit per batch, not two. A raid holds most
-        of every batch, and a commit is a disk flush (and a round trip on PostgreSQL)."""
+        of every batch, and a commit is a disk flush (and a round trip on PostgreSQL).
+        ``holds``: on a site with several walls, the walls whose trust mode holds a new
+        post back while it goes up on its others (see :mod:`.held_links`)."""
         result = ApplyResult()
         posts = [item for item in items if isinstance(item, PostData)]
         if not self.keep_raw:
@@ -127,7 +129,7 @@ class PostStore:
                        if changed or change_delta else None]
                 if messages:
                     ids.append(on_walls.write_routed(conn, self.journal, self.router, posts,
-                                                     result.stored, messages))
+                                                     result.stored, messages, holds))
                 result.journal_id = max(filter(None, ids), default=None)
             elif messages or changed or change_delta:
                 if messages or change_delta:
@@ -171,6 +173,26 @@ class PostStore:
             counts = on_walls.count_messages(conn, [wall]) if delta else []
             return on_walls.write_groups(conn, self.journal,
                                          [(wall, messages), *counts]) or None
+
+    def release_held_links(self) -> tuple[int | None, bool]:
+        """Release the posts whose delay on a wall has passed (see :mod:`.held_links`),
+        each a ``tweet`` for that wall only, with its count: the newest journal id (or
+        None), and whether other posts still wait for their delay. A read when none is
+        due: the stream process asks every quarter of a second."""
+        if self.router is None:
+            return None, False
+        moment = now()
+        with self.engine.connect() as conn:
+            ready, waiting = held_links.due(conn, moment)
+        if not ready:
+            return None, waiting
+        walls = list(self.router.walls)
+        with self.engine.begin() as conn:
+            self.journal.lock(conn)
+            groups, changed = held_links.release_due(conn, moment, walls)
+            journal_id = on_walls.write_groups(
+                conn, self.journal, [*groups, *on_walls.count_messages(conn, changed)])
+        return journal_id or None, True
 
     def record_walls(self, walls: Mapping[str, WallSpec]) -> list[str]:
         """Write the config's walls to the walls table (the stream does at start): see
@@ -332,14 +354,16 @@ class PostStore:
         """Journal entries after ``last_id``, oldest first: ``(id, kind, payload)``."""
         return self.journal.entries_after(last_id, limit)
 
-    def pinned_posts(self) -> list[dict[str, Any]]:
-        """The pinned posts (visible ones), oldest pin first: what a wall is told on connect.
+    def pinned_posts(self, wall: str | None = None) -> list[dict[str, Any]]:
+        """The pinned posts (visible ones), oldest pin first: what a wall is told on connect;
+        with ``wall`` (a site with several), the pins of every wall and that wall's own.
 
         Empty (and logged) when the table is missing — a worker restarted before
         ``upgrade-db`` ran must still serve its walls."""
+        query = visibility.pinned_query(wall if self.router is not None else None)
         try:
             with self.engine.connect() as conn:
-                return [post_json(row) for row in conn.execute(visibility.pinned_query())]
+                return [post_json(row) for row in conn.execute(query)]
         except SQLAlchemyError as error:
             log.warning("Could not read the pinned posts (run upgrade-db?): %s", error)
             return []

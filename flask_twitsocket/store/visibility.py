@@ -28,7 +28,7 @@ from ..serialise import dumps, loads, post_json
 from .fast import keys_in
 from .posts import insert_rows
 from .tables import PINS, POSTS, TOMBSTONES, TOP_POSTS, Key, insert_ignore, key_clause, now
-from .walls import move_links
+from .walls import POST_WALLS, move_links
 
 
 def hide(conn: Connection, keys: Sequence[Key]) -> tuple[list[Outgoing], list[list[str]]]:
@@ -138,8 +138,10 @@ def known_tombstones(conn: Connection, keys: Sequence[Key]) -> set[Key]:
             key_clause(TOMBSTONES, keys)))}
 
 
-def pin(conn: Connection, key: Key) -> list[Outgoing] | None:
-    """Pin a visible post (again is harmless); the ``pin`` message, None if not visible."""
+def pin(conn: Connection, key: Key, wall: str | None = None) -> list[Outgoing] | None:
+    """Pin a visible post on every wall, or on ``wall`` (again is harmless); the ``pin``
+    message, None if not visible. The caller checks :func:`pinned_on` first: a post is
+    pinned on one wall or on every wall."""
     network, post_id = key
     row = conn.execute(select(POSTS).where(
         POSTS.c.network == network, POSTS.c.post_id == post_id,
@@ -147,15 +149,24 @@ def pin(conn: Connection, key: Key) -> list[Outgoing] | None:
     if row is None:
         return None
     conn.execute(insert_ignore(conn, PINS).values(
-        network=network, post_id=post_id, pinned_by="", pinned_at=now()))
+        network=network, post_id=post_id, pinned_by="", pinned_at=now(), wall=wall))
     return [("pin", pin_message(post_json(row)))]
 
 
-def unpin(conn: Connection, key: Key) -> list[Outgoing] | None:
-    """Unpin; the ``unpin`` message, None if it was not pinned."""
+def pinned_on(conn: Connection, key: Key) -> tuple[bool, str | None]:
+    """Whether ``key`` is pinned, and on which wall (None: every wall)."""
+    row = conn.execute(select(PINS.c.wall).where(key_clause(PINS, [key]))).first()
+    return (row is not None, row.wall if row is not None else None)
+
+
+def unpin(conn: Connection, key: Key, wall: str | None = None) -> list[Outgoing] | None:
+    """Unpin (with ``wall``: only a pin on that wall); the ``unpin`` message, None if it
+    was not pinned (there)."""
     network, post_id = key
-    gone = conn.execute(delete(PINS).where(
-        PINS.c.network == network, PINS.c.post_id == post_id)).rowcount
+    where = [PINS.c.network == network, PINS.c.post_id == post_id]
+    if wall is not None:
+        where.append(PINS.c.wall == wall)
+    gone = conn.execute(delete(PINS).where(*where)).rowcount
     return [("unpin", unpin_message(network, post_id))] if gone else None
 
 
@@ -220,11 +231,18 @@ def as_utc(stamp: datetime) -> datetime:
     return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=timezone.utc)
 
 
-def pinned_query() -> Any:
-    """The pinned posts (visible ones), oldest pin first."""
-    return (select(POSTS).join(PINS, and_(PINS.c.network == POSTS.c.network,
-                                          PINS.c.post_id == POSTS.c.post_id))
-            .where(POSTS.c.hidden.is_(False)).order_by(PINS.c.pinned_at))
+def pinned_query(wall: str | None = None) -> Any:
+    """The pinned posts (visible ones), oldest pin first; with ``wall``, the pins of
+    every wall plus that wall's own, less the posts hidden (or held) on that wall."""
+    query = (select(POSTS).join(PINS, and_(PINS.c.network == POSTS.c.network,
+                                           PINS.c.post_id == POSTS.c.post_id))
+             .where(POSTS.c.hidden.is_(False)).order_by(PINS.c.pinned_at))
+    if wall is None:
+        return query
+    hidden_here = select(POST_WALLS.c.seq).where(
+        POST_WALLS.c.seq == POSTS.c.seq, POST_WALLS.c.wall == wall,
+        POST_WALLS.c.hidden.is_(True)).exists()
+    return query.where(or_(PINS.c.wall.is_(None), PINS.c.wall == wall), ~hidden_here)
 
 
 def console_posts(conn: Connection, limit: int) -> list[dict[str, Any]]:
@@ -237,5 +255,6 @@ def console_posts(conn: Connection, limit: int) -> list[dict[str, Any]]:
     return posts
 
 
-def pin_keys(conn: Connection) -> list[str]:
-    return [f"{row.network}:{row.post_id}" for row in conn.execute(select(PINS))]
+def pin_keys(conn: Connection) -> dict[str, str | None]:
+    """Every pin, ``network:post_id`` → its wall (None: every wall)."""
+    return {f"{row.network}:{row.post_id}": row.wall for row in conn.execute(select(PINS))}

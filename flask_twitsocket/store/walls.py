@@ -10,14 +10,15 @@ subscribers and never to another wall's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from itertools import groupby
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, union, update
 
-from ..messages import Outgoing, count_message, delete_message, tweet_message
+from ..messages import Outgoing, count_message, delete_message, queue_message, tweet_message
 from ..models import PostWall
 from ..serialise import loads, post_json
 from ..shapes import Author, PostData
@@ -27,7 +28,11 @@ from .journal import Journal
 from .tables import PINS, POSTS
 
 POST_WALLS = PostWall.__table__
-_LINK_NAMES = ("wall", "seq", "hidden")
+_LINK_NAMES = ("wall", "seq", "hidden", "held", "release_at")
+#: Per post ``(network, post_id)``: the walls whose trust mode holds it back while it
+#: goes up on its other walls, each with its release time (None: until a moderator
+#: approves it there). Decided by the moderation gate, written with the links.
+Holds = Mapping[tuple[str, str], Mapping[str, "datetime | None"]]
 
 
 def walls_key(walls: Iterable[str]) -> str:
@@ -36,27 +41,40 @@ def walls_key(walls: Iterable[str]) -> str:
 
 
 def link_stored(conn: Connection, router: Router, posts: Sequence[PostData],
-                stored: Sequence[dict[str, Any]]) -> list[tuple[str, ...]]:
-    """Link each newly stored post to its walls; the walls of each, in ``stored`` order."""
+                stored: Sequence[dict[str, Any]], holds: Holds | None = None,
+                ) -> list[tuple[str, ...]]:
+    """Link each newly stored post to its walls (held back on those ``holds`` names); the
+    walls showing each now, in ``stored`` order."""
     by_key = {(post.network, post.post_id): post for post in posts}
-    return _link(conn, stored, [router.route(by_key[(post["network"], post["id"])])
-                                for post in stored])
+    routes = [router.route(by_key[(post["network"], post["id"])]) for post in stored]
+    return _link(conn, stored, routes, holds or {})
 
 
 def link_released(conn: Connection, router: Router, stored: Sequence[dict[str, Any]],
-                  ) -> list[tuple[str, ...]]:
+                  holds: Holds | None = None) -> list[tuple[str, ...]]:
     """:func:`link_stored` for posts stored from prepared rows (held posts released),
     routed from their post JSON (text and author are all the router reads)."""
-    return _link(conn, stored, [router.route(_as_post_data(post)) for post in stored])
+    return _link(conn, stored, [router.route(_as_post_data(post)) for post in stored],
+                 holds or {})
 
 
 def _link(conn: Connection, stored: Sequence[dict[str, Any]],
-          routes: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    rows = [(wall, int(post["seq"]), False)
-            for post, walls in zip(stored, routes, strict=True) for wall in walls]
+          routes: list[tuple[str, ...]], holds: Holds) -> list[tuple[str, ...]]:
+    if not holds:  # the usual batch: every link shown (three columns, the rest default)
+        rows = [(wall, int(post["seq"]), False)
+                for post, walls in zip(stored, routes, strict=True) for wall in walls]
+        if rows:
+            driver_insert(conn, POST_WALLS, _LINK_NAMES[:3], rows)
+        return routes
+    rows, shown = [], []
+    for post, walls in zip(stored, routes, strict=True):
+        held = holds.get((post["network"], post["id"]), {})
+        rows += [(wall, int(post["seq"]), wall in held, wall in held, held.get(wall))
+                 for wall in walls]
+        shown.append(tuple(wall for wall in walls if wall not in held))
     if rows:
         driver_insert(conn, POST_WALLS, _LINK_NAMES, rows)
-    return routes
+    return shown
 
 
 def walls_for(router: Router, post: dict[str, Any]) -> tuple[str, ...]:
@@ -82,6 +100,14 @@ def walls_of(conn: Connection, seqs: Iterable[int]) -> set[str]:
     return {row.wall for row in conn.execute(query)}
 
 
+def shown_on(conn: Connection, wall: str, key: tuple[str, str]) -> bool:
+    """Whether the post ``key`` is up on ``wall`` (linked there, hidden neither there nor
+    on every wall)."""
+    query = (select(POSTS.c.seq).select_from(_on_wall(wall))
+             .where(POSTS.c.network == key[0], POSTS.c.post_id == key[1], _shown()))
+    return conn.execute(query).first() is not None
+
+
 def counts(conn: Connection, walls: Iterable[str]) -> dict[str, int]:
     """Visible posts per wall (the post visible, and not hidden on that wall)."""
     walls = list(walls)
@@ -105,12 +131,12 @@ def count_messages(conn: Connection, walls: Iterable[str]) -> list[tuple[str, li
 
 def write_routed(conn: Connection, journal: Journal, router: Router,
                  posts: Sequence[PostData], stored: Sequence[dict[str, Any]],
-                 messages: Sequence[Outgoing]) -> int:
+                 messages: Sequence[Outgoing], holds: Holds | None = None) -> int:
     """Journal a batch by wall: ``messages`` are the batch's (its ``tweet`` messages
-    first, one per ``stored`` post). New posts go to their walls, edits to the walls
-    showing the post, deletions to every wall (the links are gone with the post); then a
-    count for each wall that changed."""
-    routes = link_stored(conn, router, posts, stored)
+    first, one per ``stored`` post). New posts go to their walls (not to those holding
+    them back: ``holds``), edits to the walls showing the post, deletions to every wall
+    (the links are gone with the post); then a count for each wall that changed."""
+    routes = link_stored(conn, router, posts, stored, holds)
     routed: list[tuple[str | None, Outgoing]] = [
         (walls_key(walls), message)
         for walls, message in zip(routes, messages[:len(stored)], strict=True) if walls]
@@ -124,6 +150,8 @@ def write_routed(conn: Connection, journal: Journal, router: Router,
             changed.update(router.walls)
     groups = [(key, [message for _, message in run])
               for key, run in groupby(routed, key=lambda item: item[0])]
+    if holds and any((post["network"], post["id"]) in holds for post in stored):
+        groups.append((None, [queue_message("held", None)]))  # consoles: re-read the queue
     return write_groups(conn, journal, [*groups, *count_messages(
         conn, [slug for slug in router.walls if slug in changed])])
 
@@ -205,7 +233,7 @@ def hide_on_wall(conn: Connection, wall: str, key: tuple[str, str], hidden: bool
     if row is None or not conn.execute(
             update(POST_WALLS).where(POST_WALLS.c.wall == wall, POST_WALLS.c.seq == row.seq,
                                      POST_WALLS.c.hidden.is_(not hidden))
-            .values(hidden=hidden)).rowcount:
+            .values(hidden=hidden, held=False, release_at=None)).rowcount:
         return None
     if hidden:
         return "delete", delete_message(row.network, row.post_id, row.seq)

@@ -126,10 +126,19 @@ def secure(response: Response) -> Response:
     return response
 
 
+def _console_open(state: Any) -> bool:
+    """Moderation is on for the site, or for one of its walls (a wall's own trust mode
+    under a site's ``off``: its held posts need a console)."""
+    return state.settings["MODERATION"] != "off" or any(
+        (wall.moderation or "off") != "off" for wall in state.walls.values())
+
+
 def _page(template: str, status: int, **context: Any) -> Response:
     state = current_state()
+    mode = state.settings["MODERATION"]
     response = make_response(render_template(
-        template, csrf_token=csrf_token(), mode=state.settings["MODERATION"],
+        template, csrf_token=csrf_token(),
+        mode="per wall" if mode == "off" and _console_open(state) else mode,
         has_password=bool(state.settings["MODERATOR_PASSWORD"]), **context), status)
     return secure(response)
 
@@ -236,7 +245,7 @@ def register(blueprint: Blueprint) -> None:
         if not endpoint.startswith("twitsocket.moderate"):
             return None
         state = current_state()
-        if state.settings["MODERATION"] == "off":
+        if not _console_open(state):
             abort(404)
         if not origin_allowed(()):  # this site only: ALLOWED_ORIGINS is for walls
             return refuse(403, "cross-site request refused")

@@ -90,7 +90,8 @@ def text_frames(messages: tuple[str, ...]) -> bytes:
 def opening_messages(state, wall: str | None = None) -> list[str]:
     """What every new wall gets first, on any transport: the count and the current pins
     (shared by the walls that connect between two broadcasts: see ``Hub.snapshot``);
-    with ``wall``, that wall's count on a site with several."""
+    with ``wall``, that wall's count and pins (every wall's and its own) on a site with
+    several."""
     store = state.store
     if wall is None or store.router is None:
         return state.hub.snapshot(lambda: [
@@ -98,7 +99,7 @@ def opening_messages(state, wall: str | None = None) -> list[str]:
             *(pin_message(post) for post in store.pinned_posts())])
     return state.hub.snapshot(lambda: [
         count_message(store.count_on(wall)),
-        *(pin_message(post) for post in store.pinned_posts())], wall)
+        *(pin_message(post) for post in store.pinned_posts(wall))], wall)
 
 
 def feed(ws, moderator: bool = False,

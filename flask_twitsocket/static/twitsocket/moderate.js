@@ -328,8 +328,10 @@
     if (typeof count === "number") { $("[data-count]").textContent = String(count); }
   }
 
-  /* several walls: hide/unhide, bans and blocked words name the chosen wall (its own) */
-  var WALL_ACTIONS = { hide: true, unhide: true, ban: true, unban: true, block: true, unblock: true };
+  /* several walls: hide/unhide, pins, approvals, bans and blocked words name the chosen
+     wall (its own) */
+  var WALL_ACTIONS = { hide: true, unhide: true, pin: true, unpin: true, approve: true, veto: true,
+                       ban: true, unban: true, block: true, unblock: true };
   function renderWalls() {
     var select = $("[data-wall-select]");
     var walls = Array.isArray(state.walls) ? state.walls : [];
@@ -347,8 +349,9 @@
     $("[data-wall-switcher]").hidden = !walls.length;
   }
 
-  function chosenWall(action) {
+  function chosenWall(action, target) {
     var select = $("[data-wall-select]");
+    if (action === "unpin") { return (state.pinned_on || {})[target] || null; }  /* where it is pinned */
     return select && select.value && WALL_ACTIONS[action] ? select.value : null;
   }
 
@@ -461,8 +464,8 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(chosenWall(action) ? { target: target, wall: chosenWall(action) }
-                                              : { target: target })
+      body: JSON.stringify(chosenWall(action, target) ? { target: target, wall: chosenWall(action, target) }
+                                                      : { target: target })
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (!response.ok) {
