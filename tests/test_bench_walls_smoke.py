@@ -9,12 +9,14 @@ from benchmarks import bench_walls, common
 def test_the_walls_benchmark_delivers_each_post_to_its_walls_clients(tmp_path, monkeypatch):
     monkeypatch.setattr(common, "RESULTS", tmp_path)
     result = bench_walls.main(["--clients", "20", "--walls", "4", "--rate", "2",
-                               "--seconds", "1"])
-    for mode in result.values():
+                               "--seconds", "1", "--rounds", "2"])
+    assert len(result["modes"]) == 2  # a bus hint per post, and polling
+    for mode in result["modes"].values():
         one, many = mode["one_wall"], mode["many_walls"]
         # a tweet and a count per post, to each of its wall's clients
         assert one["deliveries"] == one["posts"] * 20 * 2
         assert many["deliveries"] == many["posts"] * (20 // 4) * 2
         assert many["posts"] == 4 * one["posts"]
-        assert mode["ratio_per_delivery"] > 0
+        assert mode["ratio_per_delivery"] > 0 and mode["cpu_ratio_per_delivery"] > 0
+        assert many["rounds"] == one["rounds"] == 2
     assert (tmp_path / "walls.json").exists()
