@@ -23,11 +23,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from functools import lru_cache
 
 from .bus import Bus
 from .messages import Delivery, deliveries, is_count, is_moderator_kind, journal_messages
 from .store import PostStore
+from .store.journal import JournalRead
 from .walls import DEFAULT_WALL
 
 log = logging.getLogger("flask_twitsocket.hub")
@@ -39,11 +41,10 @@ READ_ENTRIES = 100
 BATCH_BYTES = 128 * 1024
 
 
+#: Journal entries' messages, each with its walls (None: every wall), in order.
+Run = list[tuple[tuple[str, ...] | None, list[str]]]
 #: The audience of every subscriber, whatever its wall (see :meth:`Hub._audience`).
 EVERYONE = object()
-#: ``read(last_id, limit)``: journal entries ``(id, kind, payload, walls)`` after
-#: ``last_id``, oldest first (a :class:`~flask_twitsocket.store.journal.JournalReader`).
-JournalRead = Callable[[int, int], list[tuple[int, str, str, str | None]]]
 
 
 @lru_cache(maxsize=1024)
@@ -329,9 +330,8 @@ class Hub:
     def _run(self) -> None:
         store = self._store_factory()
         self.bus = self._bus_factory()
-        read = store.journal_reader()
         failures = 0
-        try:
+        with closing(store.journal_reader()) as read:
             while not self._stop.is_set():
                 try:
                     if self.last_id is None:  # start from now: the page rendered the past
@@ -344,8 +344,6 @@ class Hub:
                     delay = min(30.0, 0.5 * 2 ** min(failures, 6))
                     log.exception("Could not read the journal; retrying in %.1f s", delay)
                     self._stop.wait(delay)
-        finally:
-            read.close()
 
     def _deliver_new(self, read: JournalRead) -> None:
         """Send everything after ``last_id``, read with ``read`` (the store's
@@ -355,7 +353,7 @@ class Hub:
         memory a burst takes (an entry holds up to 64 messages)."""
         while True:
             entries = read(self.last_id, READ_ENTRIES)
-            run: list[tuple[tuple[str, ...] | None, list[str]]] = []
+            run: Run = []
             run_bytes = 0
             run_for_moderators = False
             run_by_wall = False
@@ -377,8 +375,7 @@ class Hub:
             if len(entries) < READ_ENTRIES:
                 return
 
-    def _deliver(self, run: list[tuple[tuple[str, ...] | None, list[str]]],
-                 moderator_only: bool, up_to: int) -> None:
+    def _deliver(self, run: Run, moderator_only: bool, up_to: int) -> None:
         """Broadcast a run, then count its entries (up to ``up_to``) as delivered: the
         health probe must see a hub stuck in a broadcast as behind, not done."""
         if run[0][0] is None:
@@ -388,17 +385,15 @@ class Hub:
             self._deliver_by_wall(run)
         self.last_id = up_to
 
-    def _deliver_by_wall(self, run: list[tuple[tuple[str, ...] | None, list[str]]]) -> None:
+    def _deliver_by_wall(self, run: Run) -> None:
         """A run of entries for some walls only (a site with several) goes out as ONE
         batch per wall — that wall's messages, in order — so each subscriber still gets
-        one write per pass however many walls the pass concerned; subscribers of every
-        wall (consoles) get the whole run once.
+        one write per pass; subscribers of every wall (consoles) get the whole run once.
 
-        Why not :meth:`broadcast_many` per wall: with 10 walls a pass concerns one or two
-        of them, and its fixed costs (the lock, copying the audience, batches for walls
-        nobody watches) were paid per pass for a tenth of the deliveries
-        (``benchmarks/bench_walls.py``). Here a pass takes the lock once, builds batches
-        only for the walls with subscribers, and hands over the audiences' frozen tuples."""
+        Why not :meth:`broadcast_many` per wall: a pass mostly concerns one or two of 10
+        walls, and its fixed costs (the lock, copying sets, batches for walls nobody
+        watches) were paid for a tenth of the deliveries (``benchmarks/bench_walls.py``).
+        Here a pass takes the lock once and builds batches for watched walls only."""
         per_wall: dict[str, list[str]] = {}
         with self._lock:
             self._generation += 1  # before anyone gets them: see snapshot()

@@ -8,6 +8,7 @@ if it was stored: the bus can drop a wake-up hint, but never a post. The entries
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text
@@ -87,6 +88,9 @@ class Journal:
             return [(row.id, row.kind, row.payload, row.walls) for row in conn.execute(query)]
 
 
+#: ``read(last_id, limit)``: journal entries ``(id, kind, payload, walls)`` after
+#: ``last_id``, oldest first (what a :class:`JournalReader` is).
+JournalRead = Callable[[int, int], list[tuple[int, str, str, str | None]]]
 _READ_SQL = (f"SELECT id, kind, payload, walls FROM {JOURNAL.name} "
              "WHERE id > {mark} ORDER BY id LIMIT {mark}")
 #: The drivers whose own connections :class:`JournalReader` reads through, and the
