@@ -97,6 +97,7 @@ def run(clients: int, walls: int, rate: int, seconds: int, database_url: str,
             "hub_cpu_seconds": round(passes.cpu_seconds, 4),
             "cpu_us_per_delivery": per_delivery(passes.cpu_seconds, deliveries),
             "us_per_pass": round(passes.seconds / passes.count * 1e6, 2),
+            "cpu_us_per_pass": round(passes.cpu_seconds / passes.count * 1e6, 2),
             "bytes_sent": sum(bytes_sent for bytes_sent, in sent)}
 
 
@@ -121,7 +122,7 @@ def best(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     least), with its spread."""
     chosen = dict(rounds[0])
     for key in ("hub_seconds", "us_per_pass", "us_per_delivery", "hub_cpu_seconds",
-                "cpu_us_per_delivery"):
+                "cpu_us_per_pass", "cpu_us_per_delivery"):
         values = [row[key] for row in rounds]
         chosen[key] = min(values)
         chosen[f"{key}_spread"] = [min(values), max(values)]
@@ -139,10 +140,24 @@ def compare(args: argparse.Namespace, folder: Path, interval: float) -> dict[str
             runs[walls].append(run(args.clients, walls, args.rate, args.seconds, url,
                                    interval))
     one, many = best(runs[1]), best(runs[args.walls])
-    return {"one_wall": one, "many_walls": many,
+    return {"one_wall": one, "many_walls": many, **split_costs(one, many),
             "ratio_per_delivery": ratio(many["us_per_delivery"], one["us_per_delivery"]),
             "cpu_ratio_per_delivery": ratio(many["cpu_us_per_delivery"],
                                             one["cpu_us_per_delivery"])}
+
+
+def split_costs(one: dict[str, Any], many: dict[str, Any]) -> dict[str, float | None]:
+    """CPU per pass = a fixed part F (read the journal, parse, choose, build the frames)
+    + c per client handed a batch. With one post per pass in both configurations,
+    F + clients·c and F + (clients/walls)·c give both: per delivery, several walls cost
+    walls·(F + c·clients/walls) / (F + c·clients) times one wall, above 1 whenever F > 0."""
+    served_one, served_many = one["clients"], one["clients"] // max(1, many["walls"])
+    if one["passes"] != one["posts"] + 1 or many["passes"] != many["posts"] + 1 \
+            or served_one == served_many:
+        return {"fixed_cpu_us_per_pass": None, "cpu_us_per_client_batch": None}
+    per_client = (one["cpu_us_per_pass"] - many["cpu_us_per_pass"]) / (served_one - served_many)
+    return {"fixed_cpu_us_per_pass": round(many["cpu_us_per_pass"] - served_many * per_client, 2),
+            "cpu_us_per_client_batch": round(per_client, 4)}
 
 
 def ratio(many: float | None, one: float | None) -> float | None:
@@ -176,8 +191,46 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     f"{row['us_per_pass']} µs/pass")
             say(f"[{mode}] per delivery, {args.walls} walls / 1 wall: "
                 f"{entry['ratio_per_delivery']} (CPU: {entry['cpu_ratio_per_delivery']})")
+            if entry["fixed_cpu_us_per_pass"] is not None:
+                say(f"[{mode}] CPU per pass = {entry['fixed_cpu_us_per_pass']} µs fixed + "
+                    f"{entry['cpu_us_per_client_batch']} µs per client handed a batch")
     write_result("walls", result)
     return result
+
+
+def section(data: dict[str, Any]) -> list[str]:
+    """This benchmark's part of docs/performance.md (:mod:`benchmarks.report`)."""
+    lines = [
+        "## 6. Walls: one wall against several, per delivery (issue #17)", "",
+        f"{data['clients']:,} clients on one wall, then spread over {data['walls']} walls, "
+        f"{data['rate_per_wall']} posts/s per wall for {data['seconds']} s of traffic "
+        "(`benchmarks.bench_walls`; machine load average at the start: "
+        f"{data['machine']['loadavg_at_start'][0]}). The hub's whole reading pass is "
+        "timed — the journal read, parsing, choosing each entry's walls' subscribers, "
+        "handing the batches to the sinks, building the frames — in wall-clock and in this "
+        f"thread's CPU time, least of {data['rounds']} alternating rounds (spread in "
+        "brackets). *bus*: a pass per post, as a bus hint per commit wakes the hub; "
+        "*polling*: a pass per 0.25 s of traffic.", "",
+        "| mode | walls | passes | deliveries | µs/delivery | CPU µs/delivery | "
+        "CPU µs/pass | walls / 1 wall, CPU (wall clock) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    notes = []
+    for mode, entry in data["modes"].items():
+        for key in ("one_wall", "many_walls"):
+            row = entry[key]
+            spread = row["cpu_us_per_delivery_spread"]
+            ratios = (f"{entry['cpu_ratio_per_delivery']} ({entry['ratio_per_delivery']})"
+                      if key == "many_walls" else "")
+            lines.append(
+                f"| {mode} | {row['walls']} | {row['passes']:,} | {row['deliveries']:,} | "
+                f"{row['us_per_delivery']} | {row['cpu_us_per_delivery']} "
+                f"[{spread[0]}–{spread[1]}] | {row['cpu_us_per_pass']} | {ratios} |")
+        if entry.get("fixed_cpu_us_per_pass") is not None:
+            notes.append(
+                f"*{mode}*: CPU per pass ≈ {entry['fixed_cpu_us_per_pass']} µs fixed + "
+                f"{entry['cpu_us_per_client_batch']} µs per client handed the post.")
+    return lines + [""] + notes + [""]
 
 
 if __name__ == "__main__":

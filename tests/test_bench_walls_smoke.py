@@ -3,11 +3,13 @@ post reaches exactly its wall's clients, on one wall and on several."""
 
 from __future__ import annotations
 
-from benchmarks import bench_walls, common
+from benchmarks import bench_walls, common, report
 
 
 def test_the_walls_benchmark_delivers_each_post_to_its_walls_clients(tmp_path, monkeypatch):
     monkeypatch.setattr(common, "RESULTS", tmp_path)
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    monkeypatch.setattr(report, "DOC", tmp_path / "performance.md")
     result = bench_walls.main(["--clients", "20", "--walls", "4", "--rate", "2",
                                "--seconds", "1", "--rounds", "2"])
     assert len(result["modes"]) == 2  # a bus hint per post, and polling
@@ -20,3 +22,6 @@ def test_the_walls_benchmark_delivers_each_post_to_its_walls_clients(tmp_path, m
         assert mode["ratio_per_delivery"] > 0 and mode["cpu_ratio_per_delivery"] > 0
         assert many["rounds"] == one["rounds"] == 2
     assert (tmp_path / "walls.json").exists()
+    summary = report.main().read_text(encoding="utf-8")
+    assert "## 6. Walls: one wall against several" in summary
+    assert "µs fixed +" in summary  # the bus mode's split of a pass's cost
