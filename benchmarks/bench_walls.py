@@ -198,31 +198,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return result
 
 
+#: What section 6 of docs/performance.md says it measures (``{}``: from the result).
+ABOUT = (
+    "{clients:,} clients on one wall, then spread over {walls} walls, {rate_per_wall} "
+    "posts/s per wall for {seconds} s of traffic (`benchmarks.bench_walls`; machine load "
+    "average at the start: {load}). The hub's whole reading pass is timed — the journal "
+    "read, parsing, choosing each entry's walls' subscribers, handing the batches to the "
+    "sinks, building the frames — in wall-clock and in this thread's CPU time, least of "
+    "{rounds} alternating rounds (the CPU spread in brackets). *bus*: a pass per post, as "
+    "a bus hint per commit wakes the hub; *polling*: a pass per 0.25 s of traffic.")
+TABLE = ("| mode | walls | passes | deliveries | µs/delivery | CPU µs/delivery | CPU µs/pass "
+         "| walls / 1 wall, CPU (wall clock) |\n|---|---:|---:|---:|---:|---:|---:|---:|")
+
+
 def section(data: dict[str, Any]) -> list[str]:
     """This benchmark's part of docs/performance.md (:mod:`benchmarks.report`)."""
-    lines = [
-        "## 6. Walls: one wall against several, per delivery (issue #17)", "",
-        f"{data['clients']:,} clients on one wall, then spread over {data['walls']} walls, "
-        f"{data['rate_per_wall']} posts/s per wall for {data['seconds']} s of traffic "
-        "(`benchmarks.bench_walls`; machine load average at the start: "
-        f"{data['machine']['loadavg_at_start'][0]}). The hub's whole reading pass is "
-        "timed — the journal read, parsing, choosing each entry's walls' subscribers, "
-        "handing the batches to the sinks, building the frames — in wall-clock and in this "
-        f"thread's CPU time, least of {data['rounds']} alternating rounds (spread in "
-        "brackets). *bus*: a pass per post, as a bus hint per commit wakes the hub; "
-        "*polling*: a pass per 0.25 s of traffic.", "",
-        "| mode | walls | passes | deliveries | µs/delivery | CPU µs/delivery | "
-        "CPU µs/pass | walls / 1 wall, CPU (wall clock) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    notes = []
+    rows, notes = [], []
     for mode, entry in data["modes"].items():
         for key in ("one_wall", "many_walls"):
             row = entry[key]
             spread = row["cpu_us_per_delivery_spread"]
             ratios = (f"{entry['cpu_ratio_per_delivery']} ({entry['ratio_per_delivery']})"
                       if key == "many_walls" else "")
-            lines.append(
+            rows.append(
                 f"| {mode} | {row['walls']} | {row['passes']:,} | {row['deliveries']:,} | "
                 f"{row['us_per_delivery']} | {row['cpu_us_per_delivery']} "
                 f"[{spread[0]}–{spread[1]}] | {row['cpu_us_per_pass']} | {ratios} |")
@@ -230,7 +228,9 @@ def section(data: dict[str, Any]) -> list[str]:
             notes.append(
                 f"*{mode}*: CPU per pass ≈ {entry['fixed_cpu_us_per_pass']} µs fixed + "
                 f"{entry['cpu_us_per_client_batch']} µs per client handed the post.")
-    return lines + [""] + notes + [""]
+    about = ABOUT.format(**data, load=data["machine"]["loadavg_at_start"][0])
+    return ["## 6. Walls: one wall against several, per delivery (issue #17)", "", about, "",
+            TABLE, *rows, "", *notes, ""]
 
 
 if __name__ == "__main__":
