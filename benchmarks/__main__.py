@@ -18,6 +18,7 @@ from benchmarks import (
     bench_page,
     bench_projector,
     bench_walls,
+    bench_walls_e2e,
     report,
 )
 from benchmarks.common import raise_fd_limit, say
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         say("== 7. one wall against several ==")
         bench_walls.main(["--clients", "100", "--seconds", "4", "--rounds", "2"]
                          if args.quick else [])
+        bench_walls_e2e.main(["--clients", "100", "--seconds", "4"] if args.quick else [])
     path = report.main()
     say(f"Summary written to {path}")
     return 0

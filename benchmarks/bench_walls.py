@@ -164,12 +164,18 @@ def ratio(many: float | None, one: float | None) -> float | None:
     return round(many / one, 2) if many and one else None
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__)
+def traffic_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The options both walls benchmarks take: issue #17's traffic by default."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--walls", type=int, default=10)
     parser.add_argument("--rate", type=int, default=5, help="posts/s per wall")
     parser.add_argument("--seconds", type=int, default=20)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = traffic_arguments(__doc__)
     parser.add_argument("--rounds", type=int, default=5, help="runs of each configuration")
     args = parser.parse_args(argv)
     modes: dict[str, Any] = {}

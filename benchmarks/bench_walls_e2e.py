@@ -16,7 +16,6 @@ The two configurations run one after the other in the same run; their ratio is w
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import tempfile
@@ -33,6 +32,7 @@ from benchmarks.bench_fanout import (
     marked_events,
     merge,
 )
+from benchmarks.bench_walls import traffic_arguments
 from benchmarks.common import make_app, raise_fd_limit, say, write_result
 
 
@@ -103,12 +103,7 @@ def run(clients: int, walls: int, rate: int, seconds: int, folder: Path) -> dict
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=1000)
-    parser.add_argument("--walls", type=int, default=10)
-    parser.add_argument("--rate", type=int, default=5, help="posts/s per wall")
-    parser.add_argument("--seconds", type=int, default=20)
-    args = parser.parse_args(argv)
+    args = traffic_arguments(__doc__).parse_args(argv)
     raise_fd_limit()
     ensure_loadgen()
     result: dict[str, Any] = {"worker": "gunicorn gevent, 1 worker", "database": "SQLite",
@@ -129,6 +124,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{result['cpu_ratio_per_delivery']}")
     write_result("walls_e2e", result)
     return result
+
+
+def section(data: dict[str, Any]) -> list[str]:
+    """This benchmark's part of docs/performance.md (:mod:`benchmarks.report`)."""
+    one, many = data["one_wall"], data["many_walls"]
+    rows = [f"| {row['walls']} | {row['connected']:,} | {row['posts']:,} | "
+            f"{row['received']:,} / {row['expected_deliveries']:,} | "
+            f"{'yes' if row['only_its_walls_posts'] else 'NO'} | {row['worker_cpu_seconds']} | "
+            f"{row['cpu_us_per_delivery']} | {row['p50_ms']} | {row['p99_ms']} |"
+            for row in (one, many)]
+    return ["### 6b. The same, end to end", "",
+            f"{data['worker']}, {data['database']}, {data['bus']} bus; Node clients "
+            "(`benchmarks.bench_walls_e2e`, machine load average at the start: "
+            f"{data['machine']['loadavg_at_start'][0]}). Worker CPU from `/proc/<pid>/stat` "
+            "between the first publish and the last delivery. Ratio of worker CPU per "
+            f"delivery, {many['walls']} walls / 1 wall: **{data['cpu_ratio_per_delivery']}**.",
+            "", "| walls | clients | posts | tweets delivered | only its wall's | worker CPU s "
+            "| CPU µs/delivery | p50 ms | p99 ms |",
+            "|---:|---:|---:|---:|---|---:|---:|---:|---:|", *rows, ""]
 
 
 if __name__ == "__main__":

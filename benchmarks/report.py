@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_media, bench_walls
+from benchmarks import bench_media, bench_walls, bench_walls_e2e
 from benchmarks.common import RESULTS, ROOT
 
 DOC = ROOT / "docs" / "performance.md"
@@ -426,7 +426,7 @@ def main() -> Path:
             ("fanout_postgres", lambda data: fanout_section(
                 data, "### 2c. Fan-out on the default bus, PostgreSQL (no broker)")),
             ("e2e", e2e_section), ("page", page_section), ("media", bench_media.section),
-            ("walls", bench_walls.section)):
+            ("walls", bench_walls.section), ("walls_e2e", bench_walls_e2e.section)):
         data = load(name)
         if data:
             parts.append("\n".join(section(data)))

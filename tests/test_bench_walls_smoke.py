@@ -46,3 +46,6 @@ def test_the_end_to_end_walls_benchmark_gives_each_client_exactly_its_walls_post
         assert row["p99_ms"] is not None
     assert "cpu_ratio_per_delivery" in result
     assert (tmp_path / "walls_e2e.json").exists()
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    monkeypatch.setattr(report, "DOC", tmp_path / "performance.md")
+    assert "### 6b. The same, end to end" in report.main().read_text(encoding="utf-8")
