@@ -136,6 +136,8 @@ class JournalReader:
             raise
 
     def _connection(self) -> Any:
+        """The kept driver connection, taken from the pool on first use (and again after
+        a failed read gave it back)."""
         if self._pooled is None:
             self._pooled = self.journal.engine.raw_connection()
             if self.journal.engine.dialect.name == "postgresql":
@@ -143,6 +145,8 @@ class JournalReader:
         return self._pooled.driver_connection
 
     def close(self) -> None:
+        """Give the connection back to the pool, out of autocommit as the pool's other
+        users (transactions through SQLAlchemy) expect it; harmless twice."""
         pooled, self._pooled = self._pooled, None
         if pooled is None:
             return
