@@ -1,4 +1,4 @@
-"""``python -m benchmarks`` (``make bench``): run all six benchmarks, then write the summary.
+"""``python -m benchmarks`` (``make bench``): run all seven benchmarks, then write the summary.
 
 Each benchmark writes ``benchmarks/results/<name>.json``; :mod:`benchmarks.report` turns
 those files into ``docs/performance.md``. ``--quick`` runs everything at a small size (a
@@ -17,6 +17,8 @@ from benchmarks import (
     bench_media,
     bench_page,
     bench_projector,
+    bench_walls,
+    bench_walls_e2e,
     report,
 )
 from benchmarks.common import raise_fd_limit, say
@@ -25,7 +27,7 @@ from benchmarks.common import raise_fd_limit, say
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, to check it runs")
-    parser.add_argument("--only", default="ingest,fanout,e2e,page,projector,media",
+    parser.add_argument("--only", default="ingest,fanout,e2e,page,projector,media,walls",
                         help="comma list of benchmarks to run (the summary uses every "
                              "result file present)")
     args = parser.parse_args(argv)
@@ -51,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     if "media" in wanted:
         say("== 6. media from cache ==")
         bench_media.main(["--phones", "200", "--rounds", "1"] if args.quick else [])
+    if "walls" in wanted:
+        say("== 7. one wall against several ==")
+        bench_walls.main(["--clients", "100", "--seconds", "4", "--rounds", "2"]
+                         if args.quick else [])
+        bench_walls_e2e.main(["--clients", "100", "--seconds", "4"] if args.quick else [])
     path = report.main()
     say(f"Summary written to {path}")
     return 0

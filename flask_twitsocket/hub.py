@@ -23,10 +23,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
+from functools import lru_cache
 
 from .bus import Bus
 from .messages import Delivery, deliveries, is_count, is_moderator_kind, journal_messages
 from .store import PostStore
+from .store.journal import JournalRead
 from .walls import DEFAULT_WALL
 
 log = logging.getLogger("flask_twitsocket.hub")
@@ -36,6 +39,19 @@ READ_ENTRIES = 100
 #: About this much text goes to each wall in one write; a burst beyond it goes in several,
 #: so one write stays well within a wall's outbox (``TWITSOCKET_WALL_BUFFER_BYTES``).
 BATCH_BYTES = 128 * 1024
+
+
+#: Journal entries' messages, each with its walls (None: every wall), in order.
+Run = list[tuple[tuple[str, ...] | None, list[str]]]
+#: The audience of every subscriber, whatever its wall (see :meth:`Hub._audience`).
+EVERYONE = object()
+
+
+@lru_cache(maxsize=1024)
+def wall_slugs(walls: str) -> tuple[str, ...]:
+    """The slugs of a journal entry's ``walls`` column, split once per distinct value
+    rather than once per entry."""
+    return tuple(walls.split())
 
 
 class Refused(Exception):
@@ -97,6 +113,8 @@ class Hub:
         #: The subscribers of each wall (one set per wall, so a message for a wall is
         #: handed to its subscribers only); those of every wall are under None.
         self._by_wall: dict[str | None, set[Subscription]] = {}
+        #: Each audience as a tuple (see :meth:`_audience`), until someone joins or leaves.
+        self._frozen: dict[object, tuple[Subscription, ...]] = {}
         self._per_address: Counter[str] = Counter()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
@@ -144,6 +162,7 @@ class Hub:
                 raise Refused(ADDRESS_FULL_REASON)
             self._subscribers.add(subscription)
             self._by_wall.setdefault(wall, set()).add(subscription)
+            self._thaw(wall)
             if address is not None:
                 self._per_address[address] += 1
         return subscription
@@ -154,10 +173,16 @@ class Hub:
                 return  # twice is harmless (an SSE stream's finally and its on-close)
             self._subscribers.discard(subscription)
             self._by_wall.get(subscription.wall, set()).discard(subscription)
+            self._thaw(subscription.wall)
             if subscription.address is not None:
                 self._per_address[subscription.address] -= 1
                 if not self._per_address[subscription.address]:
                     del self._per_address[subscription.address]
+
+    def _thaw(self, wall: str | None) -> None:
+        """Forget the audiences a subscriber of ``wall`` joined or left (lock held)."""
+        self._frozen.pop(wall, None)
+        self._frozen.pop(EVERYONE, None)
 
     def clients_from(self, address: str) -> int:
         return self._per_address.get(address, 0)
@@ -181,19 +206,35 @@ class Hub:
         with self._lock:
             self._generation += 1  # before anyone gets them: see snapshot()
             if walls is None:
-                subscribers = list(self._subscribers)
+                audience = self._audience(EVERYONE)
             else:
-                subscribers = [*(self._by_wall.get(None, ()) if everywhere else ()),
-                               *(each for wall in walls for each in self._by_wall.get(wall, ()))]
+                audience = tuple(each for wall in (*((None,) if everywhere else ()), *walls)
+                                 for each in self._audience(wall))
         if moderator_only:
-            subscribers = [each for each in subscribers if each.moderator]
+            audience = tuple(each for each in audience if each.moderator)
+        self._hand(audience, messages)
+
+    def _audience(self, wall: object) -> tuple[Subscription, ...]:
+        """The subscribers of ``wall`` (None: of every wall; :data:`EVERYONE`: all of
+        them), as a tuple kept until one joins or leaves: a pass hands it over without
+        copying a set per message. Call with the lock held."""
+        audience = self._frozen.get(wall)
+        if audience is None:
+            members = self._subscribers if wall is EVERYONE else self._by_wall.get(wall, ())
+            audience = self._frozen[wall] = tuple(members)
+        return audience
+
+    def _hand(self, audience: tuple[Subscription, ...], messages: tuple[str, ...]) -> None:
+        """Give ``messages`` to each of ``audience``: a sink gets them all in one call; a
+        queue, each with its seq."""
         queued: tuple[Delivery, ...] | None = None  # read once, for every queued client
-        for subscription in subscribers:
-            if subscription.queue is None:  # it has a sink
+        for subscription in audience:
+            sink = subscription.sink
+            if sink is not None:
                 # One thread writing to every socket beats waking a thread per client:
                 # measured at 1,000 walls, ~5 µs per delivery instead of ~250 µs.
                 try:
-                    subscription.sink(messages)
+                    sink(messages)
                 except OSError as error:  # fell too far behind (outbox full), or gone
                     self._drop(subscription, f"could not be sent to ({error})")
                 continue
@@ -204,7 +245,7 @@ class Hub:
                     subscription.queue.put_nowait(delivery)
             except queue.Full:
                 self._drop(subscription, f"fell {self.queue_size} messages behind")
-        self.delivered += len(subscribers) * len(messages)
+        self.delivered += len(audience) * len(messages)
 
     def snapshot(self, compute: Callable[[], list[str]], wall: str | None = None,
                  ) -> list[str]:
@@ -290,27 +331,29 @@ class Hub:
         store = self._store_factory()
         self.bus = self._bus_factory()
         failures = 0
-        while not self._stop.is_set():
-            try:
-                if self.last_id is None:  # start from now: the page rendered the past
-                    self.last_id = store.journal_head()
-                self._deliver_new(store)
-                failures = 0
-                self.bus.wait()
-            except Exception:  # the database may be restarting: keep trying, say so
-                failures += 1
-                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
-                log.exception("Could not read the journal; retrying in %.1f s", delay)
-                self._stop.wait(delay)
+        with closing(store.journal_reader()) as read:
+            while not self._stop.is_set():
+                try:
+                    if self.last_id is None:  # start from now: the page rendered the past
+                        self.last_id = store.journal_head()
+                    self._deliver_new(read)
+                    failures = 0
+                    self.bus.wait()
+                except Exception:  # the database may be restarting: keep trying, say so
+                    failures += 1
+                    delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                    log.exception("Could not read the journal; retrying in %.1f s", delay)
+                    self._stop.wait(delay)
 
-    def _deliver_new(self, store: PostStore) -> None:
-        """Send everything after ``last_id``: each run of entries for the same audience
-        goes out in batches (see :meth:`broadcast_many`) of up to ``BATCH_BYTES``, in
-        journal order. Reading ``READ_ENTRIES`` at a time bounds the memory a burst takes
-        (an entry holds up to 64 messages)."""
+    def _deliver_new(self, read: JournalRead) -> None:
+        """Send everything after ``last_id``, read with ``read`` (the store's
+        :meth:`~flask_twitsocket.store.PostStore.journal_reader`): each run of entries for
+        the same audience goes out in batches (see :meth:`broadcast_many`) of up to
+        ``BATCH_BYTES``, in journal order. Reading ``READ_ENTRIES`` at a time bounds the
+        memory a burst takes (an entry holds up to 64 messages)."""
         while True:
-            entries = store.journal_entries_with_walls_after(self.last_id, READ_ENTRIES)
-            run: list[tuple[str | None, list[str]]] = []
+            entries = read(self.last_id, READ_ENTRIES)
+            run: Run = []
             run_bytes = 0
             run_for_moderators = False
             run_by_wall = False
@@ -323,7 +366,8 @@ class Hub:
                     self._deliver(run, run_for_moderators, up_to)
                     run, run_bytes = [], 0
                 run_for_moderators, run_by_wall = moderator_only, by_wall
-                run.append((walls if by_wall else None, journal_messages(payload)))
+                run.append((wall_slugs(walls) if by_wall else None,
+                            journal_messages(payload)))
                 run_bytes += len(payload)
                 up_to = entry_id
             if entries:
@@ -331,27 +375,38 @@ class Hub:
             if len(entries) < READ_ENTRIES:
                 return
 
-    def _deliver(self, run: list[tuple[str | None, list[str]]], moderator_only: bool,
-                 up_to: int) -> None:
+    def _deliver(self, run: Run, moderator_only: bool, up_to: int) -> None:
         """Broadcast a run, then count its entries (up to ``up_to``) as delivered: the
-        health probe must see a hub stuck in a broadcast as behind, not done.
-
-        A run of entries for some walls only (``walls`` set: a site with several) goes
-        out as ONE batch per wall — that wall's messages, in order — so each subscriber
-        still gets one write per pass however many walls the pass concerned; subscribers
-        of every wall (consoles) get the whole run once."""
+        health probe must see a hub stuck in a broadcast as behind, not done."""
         if run[0][0] is None:
             self.broadcast_many(tuple(text for _, texts in run for text in texts),
                                 moderator_only)
         else:
-            per_wall: dict[str, list[str]] = {}
-            for walls, texts in run:
-                for wall in (walls or "").split():
-                    per_wall.setdefault(wall, []).extend(texts)
-            for wall, texts in per_wall.items():
-                self.broadcast_many(tuple(texts), walls=(wall,), everywhere=False)
-            # consoles follow every wall's posts, but the default wall's count only
-            self.broadcast_many(tuple(
-                text for walls, texts in run for text in texts
-                if DEFAULT_WALL in (walls or "").split() or not is_count(text)), walls=())
+            self._deliver_by_wall(run)
         self.last_id = up_to
+
+    def _deliver_by_wall(self, run: Run) -> None:
+        """A run of entries for some walls only (a site with several) goes out as ONE
+        batch per wall — that wall's messages, in order — so each subscriber still gets
+        one write per pass; subscribers of every wall (consoles) get the whole run once.
+
+        Why not :meth:`broadcast_many` per wall: a pass mostly concerns one or two of 10
+        walls, and its fixed costs (the lock, copying sets, batches for walls nobody
+        watches) were paid for a tenth of the deliveries (``benchmarks/bench_walls.py``).
+        Here a pass takes the lock once and builds batches for watched walls only."""
+        per_wall: dict[str, list[str]] = {}
+        with self._lock:
+            self._generation += 1  # before anyone gets them: see snapshot()
+            watched = self._by_wall
+            for walls, texts in run:
+                for wall in walls or ():
+                    if watched.get(wall):
+                        per_wall.setdefault(wall, []).extend(texts)
+            batches = [(self._audience(wall), tuple(texts)) for wall, texts in per_wall.items()]
+            consoles = self._audience(None)
+        if consoles:  # every wall's posts, but the default wall's count only
+            batches.append((consoles, tuple(
+                text for walls, texts in run for text in texts
+                if DEFAULT_WALL in (walls or ()) or not is_count(text))))
+        for audience, messages in batches:
+            self._hand(audience, messages)

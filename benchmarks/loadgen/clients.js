@@ -13,7 +13,11 @@ const WebSocket = require("ws");
 const { performance } = require("perf_hooks");
 const readline = require("readline");
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=")));
+// split at the first "=" only: a URL's query (?wall=slug) has its own
+const args = Object.fromEntries(process.argv.slice(2).map((a) => {
+  const i = a.indexOf("=");
+  return [a.slice(0, i).replace(/^--/, ""), a.slice(i + 1)];
+}));
 const url = args.url;
 const total = parseInt(args.clients, 10);
 const deflate = args.deflate !== "0"; // browsers offer permessage-deflate; so do we by default

@@ -30,7 +30,7 @@ from ..shapes import Deletion, Edit, Normalised, PostData
 from ..walls import DEFAULT_WALL, Router, StoredWall, WallSpec
 from . import held_links, top, visibility, wall_table
 from . import walls as on_walls
-from .journal import Journal
+from .journal import Journal, JournalReader
 from .posts import delete_post, edit, insert_posts, insert_rows
 from .tables import POSTS, is_connection_error, now, post_row
 
@@ -294,6 +294,12 @@ class PostStore:
                                          ) -> list[tuple[int, str, str, str | None]]:
         """:meth:`journal_entries_after` with each entry's walls (None: every wall)."""
         return self.journal.entries_with_walls_after(last_id, limit)
+
+    def journal_reader(self) -> JournalReader:
+        """A reader of the journal for one thread (the hub's): the same entries as
+        :meth:`journal_entries_with_walls_after`, through a connection it keeps; close it
+        when done (see :class:`~.journal.JournalReader`)."""
+        return JournalReader(self.journal)
 
     # --- reading ------------------------------------------------------------------------
 

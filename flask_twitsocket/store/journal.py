@@ -8,6 +8,9 @@ if it was stored: the bus can drop a wake-up hint, but never a post. The entries
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 
 from ..messages import Outgoing, journal_entries
@@ -73,7 +76,8 @@ class Journal:
 
     def entries_with_walls_after(self, last_id: int, limit: int = 100,
                                  ) -> list[tuple[int, str, str, str | None]]:
-        """:meth:`entries_after` with each entry's walls (None: every wall)."""
+        """:meth:`entries_after` with each entry's walls (None: every wall). The hub reads
+        through a :class:`JournalReader` instead."""
         query = (
             select(JOURNAL.c.id, JOURNAL.c.kind, JOURNAL.c.payload, JOURNAL.c.walls)
             .where(JOURNAL.c.id > last_id)
@@ -82,3 +86,72 @@ class Journal:
         )
         with self.engine.connect() as conn:
             return [(row.id, row.kind, row.payload, row.walls) for row in conn.execute(query)]
+
+
+#: ``read(last_id, limit)``: journal entries ``(id, kind, payload, walls)`` after
+#: ``last_id``, oldest first (what a :class:`JournalReader` is).
+JournalRead = Callable[[int, int], list[tuple[int, str, str, str | None]]]
+_READ_SQL = (f"SELECT id, kind, payload, walls FROM {JOURNAL.name} "
+             "WHERE id > {mark} ORDER BY id LIMIT {mark}")
+#: The drivers whose own connections :class:`JournalReader` reads through, and the
+#: parameter mark of each.
+_DRIVER_MARKS = {"sqlite": "?", "postgresql": "%s"}
+
+
+class JournalReader:
+    """The hub thread's way to read the journal: ``reader(last_id, limit)`` is
+    :meth:`Journal.entries_with_walls_after`, through one DB-API connection the reader
+    keeps, with a plain query the driver sends (psycopg prepares it after a few calls).
+
+    Why: a hub reads the journal once per post at a live pace (a bus hint per commit), and
+    building, compiling and executing a SQLAlchemy ``select`` on a fresh pooled connection
+    each time cost ~80 µs per pass (profile of ``benchmarks/bench_walls.py``) — with 10
+    walls, more than handing the post to its hundred subscribers; the driver's own query on
+    a kept connection takes ~3 µs on SQLite. On PostgreSQL the kept connection is in
+    autocommit, so it never sits idle in a transaction between passes. Only one thread may
+    use a reader; :meth:`close` gives the connection back to the pool.
+    """
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        mark = _DRIVER_MARKS.get(journal.engine.dialect.name)
+        self._sql = None if mark is None else _READ_SQL.format(mark=mark)
+        self._pooled: Any = None  # the pool's proxy, given back on close()
+
+    def __call__(self, last_id: int, limit: int = 100,
+                 ) -> list[tuple[int, str, str, str | None]]:
+        if self._sql is None:  # another database: SQLAlchemy's own query
+            return self.journal.entries_with_walls_after(last_id, limit)
+        try:
+            cursor = self._connection().cursor()
+            try:
+                cursor.execute(self._sql, (last_id, limit))
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+        except Exception:
+            # Given back to the pool, whose reset throws a lost connection away; the hub's
+            # next pass, after its back-off, reads through a new one.
+            self.close()
+            raise
+
+    def _connection(self) -> Any:
+        """The kept driver connection, taken from the pool on first use (and again after
+        a failed read gave it back)."""
+        if self._pooled is None:
+            self._pooled = self.journal.engine.raw_connection()
+            if self.journal.engine.dialect.name == "postgresql":
+                self._pooled.driver_connection.autocommit = True
+        return self._pooled.driver_connection
+
+    def close(self) -> None:
+        """Give the connection back to the pool, out of autocommit as the pool's other
+        users (transactions through SQLAlchemy) expect it; harmless twice."""
+        pooled, self._pooled = self._pooled, None
+        if pooled is None:
+            return
+        try:
+            if self.journal.engine.dialect.name == "postgresql":
+                pooled.driver_connection.autocommit = False  # as the pool's other users expect
+        finally:
+            pooled.close()
