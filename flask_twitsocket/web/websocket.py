@@ -254,7 +254,7 @@ def register(blueprint: Blueprint) -> None:
         if request.endpoint in ("twitsocket.ws", "twitsocket.moderate_ws"):
             decline_compression(request.environ)
 
-    _sock.route("/ws", bp=blueprint, endpoint="ws")(feed)
+    # The route itself: web/wall_socket.py (this feed is its fallback).
 
 
 def decline_compression(environ: dict) -> None:
