@@ -88,23 +88,15 @@ def serve(fallback: Callable[[], Any]) -> Any:
     accept = _check_upgrade(environ)
     if isinstance(accept, Response):
         return accept
+    handshake = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 b"Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n" % accept)
     sock = _take_socket(environ, server)
-    try:
-        sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                     b"Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n" % accept)
-        with contextlib.suppress(OSError):  # a post must not wait for the previous one's ACK
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError as error:
-        log.info("Connection to %s broke during the handshake: %s", client_address(), error)
-        shut(sock)
-        sock.close()
-        return _done(server)
     ended = threading.Event() if server == "werkzeug" else None
     try:
-        handed = _connect(sock, options, ended)
-    except Exception:  # after the 101 no HTTP error can be sent: close the websocket
+        handed = _connect(sock, handshake, options, ended)
+    except Exception:  # before the handshake was sent (_connect guards what follows it)
         log.exception("Could not open a wall for %s", client_address())
-        _refuse(sock, INTERNAL_ERROR, "server error; try again shortly")
+        _refuse(sock, handshake + close_frame(INTERNAL_ERROR, "server error; try again"))
         handed = False
     if handed and ended is not None:
         ended.wait()
@@ -127,7 +119,7 @@ def _check_upgrade(environ: dict) -> bytes | Response:
 
 
 def _take_socket(environ: dict, server: str) -> socket.socket:
-    """Our own socket object for the connection, blocking until the handshake is sent.
+    """Our own socket object for the connection (non-blocking, no Nagle delay).
 
     gunicorn's is detached (its object closes nothing, so gthread's graceful close cannot
     shut our connection down); the dev server's is duplicated (its thread still uses it
@@ -137,13 +129,17 @@ def _take_socket(environ: dict, server: str) -> socket.socket:
     else:
         theirs = environ["gunicorn.socket"]
         sock = socket.socket(theirs.family, theirs.type, theirs.proto, fileno=theirs.detach())
-    sock.settimeout(None)
+    sock.settimeout(0)
+    with contextlib.suppress(OSError):  # a post must not wait for the previous one's ACK
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
 
 
-def _connect(sock: socket.socket, options: dict, ended: threading.Event | None) -> bool:
+def _connect(sock: socket.socket, handshake: bytes, options: dict,
+             ended: threading.Event | None) -> bool:
     """Subscribe the wall and hand it to the reader (True; ``ended`` is set when the wall
-    ends), or refuse it (1013) when full."""
+    ends), or refuse it (1013) when full. The handshake and the opening messages go in one
+    write: a system call per wall fewer while thousands reconnect at once."""
     state = current_state()
     settings = state.settings
     hub = state.hub
@@ -161,28 +157,33 @@ def _connect(sock: socket.socket, options: dict, ended: threading.Event | None) 
     except Refused as refusal:
         log.warning("Refused a client from %s (%s; %d connected)", peer, refusal,
                     hub.client_count)
-        _refuse(sock, TRY_AGAIN, str(refusal))
+        _refuse(sock, handshake + close_frame(TRY_AGAIN, str(refusal)))
         return False
     log.info("New client from %s (%d connected)", peer, hub.client_count)
     wall.subscription.on_drop = lambda: loop.drop(wall)
     if ended is not None:
         wall.on_end = ended.set
     loop.add(wall)
+    failed = False
     try:
-        outbox.release(b"".join(map(text_frame, opening_messages(state, slug))))
-    except OSError as error:
-        log.info("Connection to %s broke: %s", peer, error)
-        loop.call_soon(lambda: loop.close(wall))
+        opening = b"".join(map(text_frame, opening_messages(state, slug)))
     except Exception:  # the database, say: the browser retries (1011)
         log.exception("Could not send the opening messages to %s", peer)
-        loop.call_soon(lambda: loop.close(wall, INTERNAL_ERROR, "server error"))
+        opening, failed = close_frame(INTERNAL_ERROR, "server error; try again"), True
+    try:
+        outbox.release(handshake + opening)
+    except OSError as error:
+        log.info("Connection to %s broke: %s", peer, error)
+        failed = True
+    if failed:
+        loop.call_soon(lambda: loop.close(wall))
     return True
 
 
-def _refuse(sock: socket.socket, code: int, reason: str) -> None:
-    """Close a wall the reader never saw: a close frame, then the connection."""
+def _refuse(sock: socket.socket, farewell: bytes) -> None:
+    """Answer a wall the reader never saw (the handshake and a close frame), hang up."""
     with contextlib.suppress(OSError):  # a few bytes: a fresh socket takes them at once
-        sock.send(close_frame(code, reason))
+        sock.send(farewell)
     shut(sock)
     sock.close()
 
