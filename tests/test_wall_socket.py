@@ -8,6 +8,7 @@ serves more walls than it has threads.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import socket
 from typing import Any
@@ -42,17 +43,17 @@ def frame(opcode: int, payload: bytes = b"", final: bool = True, masked: bool = 
 class RawWall:
     """A client that completes the handshake, then sends and reads frames by hand."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, headers: str = "") -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        key = base64.b64encode(os.urandom(16)).decode()
+        self.key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET /twitsocket/ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                           "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-                           ).encode())
+                           "Upgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+                           f"Sec-WebSocket-Key: {self.key}\r\nSec-WebSocket-Version: 13\r\n"
+                           f"{headers}\r\n").encode())
         self.buffer = b""
-        head = self._until(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 101"), head
+        self.head = self._until(b"\r\n\r\n").decode()
+        assert self.head.startswith("HTTP/1.1 101"), self.head
 
     def _until(self, marker: bytes) -> bytes:
         while marker not in self.buffer:
@@ -121,6 +122,27 @@ def wall(live_server):
     wait_until(lambda: clients(live_server) == 1, message="the wall to be subscribed")
     yield client
     client.close()
+
+
+def test_the_handshake_accepts_the_key_and_declines_compression(live_server):
+    wall = RawWall(live_server.port, "Sec-WebSocket-Extensions: permessage-deflate; "
+                                     "client_max_window_bits\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in wall.head.split("\r\n")[1:])
+    digest = hashlib.sha1((wall.key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode())
+    assert headers["sec-websocket-accept"] == base64.b64encode(digest.digest()).decode().lower()
+    assert headers["upgrade"] == "websocket"
+    assert "sec-websocket-extensions" not in headers  # every frame goes uncompressed
+    assert wall.read()[0] == TEXT  # the opening count, a plain text frame
+    wall.close()
+
+
+@pytest.mark.parametrize("version", ["8", ""])
+def test_another_protocol_version_is_refused_426(live_server, version):
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as sock:
+        sock.sendall((f"GET /twitsocket/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      f"Sec-WebSocket-Version: {version}\r\n\r\n").encode())
+        assert sock.recv(4096).startswith(b"HTTP/1.1 426")
 
 
 def test_a_ping_gets_its_pong(wall):

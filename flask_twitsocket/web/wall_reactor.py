@@ -32,7 +32,6 @@ from collections.abc import Callable
 
 from ..hub import Hub, Subscription
 from .frames import (
-    CLOSE,
     NORMAL,
     PING,
     POLICY_VIOLATION,
