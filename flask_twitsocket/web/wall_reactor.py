@@ -232,7 +232,7 @@ class Reactor:
             return
         for opcode, payload in wall.frames.feed(data):
             if opcode == PING:
-                wall.outbox.write(control_frame(PONG, payload))
+                self._send(wall, control_frame(PONG, payload))
             elif opcode == PONG:
                 if payload == wall.expected:  # an unsolicited pong proves nothing
                     wall.answered = True
@@ -258,14 +258,21 @@ class Reactor:
             return
         wall.answered = False
         wall.expected = os.urandom(8)
-        wall.outbox.write(control_frame(PING, wall.expected))
+        self._send(wall, control_frame(PING, wall.expected))
         self._schedule_ping(wall)
+
+    def _send(self, wall: Wall, frame: bytes) -> None:
+        """Our own frame, behind the hub's; what the socket did not take is drained later."""
+        if wall.outbox.write(frame):
+            self._watch_writable(wall)
 
     def close(self, wall: Wall, code: int | None = None, reason: str = "") -> None:
         """End ``wall`` (a close frame first if ``code``), forget it, unsubscribe it."""
         if wall.closed:
             return
         wall.closed = True
+        if wall.subscription is not None:  # first: the hub stops writing to it
+            wall.hub.unsubscribe(wall.subscription)
         if code is not None:
             with contextlib.suppress(OSError):
                 wall.outbox.write(close_frame(code, reason))
@@ -278,8 +285,6 @@ class Reactor:
         shut(wall.sock)
         with contextlib.suppress(OSError):
             wall.sock.close()
-        if wall.subscription is not None:
-            wall.hub.unsubscribe(wall.subscription)
         log.info("Client from %s left (%d connected)", wall.peer, wall.hub.client_count)
         if wall.on_end is not None:
             wall.on_end()
