@@ -114,7 +114,7 @@ def fanout_section(data: dict[str, Any], title: str = "## 2. Fan-out") -> list[s
     ]
     memory = ["", "| clients | server | connected (failed) in s | RSS before → after (MiB) | "
               "KiB per idle connection | highest rate with p99 < 250 ms | ours/baseline "
-              "memory, connect time |",
+              "memory, connect time (server CPU while connecting) |",
               "|---:|---|---:|---|---:|---:|---|"]
     for size in data["sizes"]:
         ratios = size.get("ratios", {})
@@ -140,7 +140,10 @@ def fanout_section(data: dict[str, Any], title: str = "## 2. Fan-out") -> list[s
                 f"{entry['rss_before_mib']} → {entry['rss_after_mib']} | "
                 f"{entry['kib_per_connection']} | {fmt(entry.get('highest_rate_p99_ok'))} | "
                 + (f"{fmt(ratios.get('memory_per_connection'))}×, "
-                   f"{fmt(ratios.get('connect_seconds'))}× |" if kind == "ours" else "– |"))
+                   f"{fmt(ratios.get('connect_seconds'))}×"
+                   + (f" (server CPU {fmt(ratios['connect_cpu'])}×)"
+                      if ratios.get("connect_cpu") else "") + " |"
+                   if kind == "ours" else "– |"))
     return lines + memory + [""]
 
 
