@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import socket
 from typing import Any
 
 import pytest
-from conftest import wait_until
+from conftest import wait_until, x_post
 from scaleout import WebServer, prepare_database
 from websockets.sync.client import connect
+
+from flask_twitsocket.pipeline import RawEvent
+from flask_twitsocket.state import build_ingestor
 
 TEXT, CONTINUATION, CLOSE, PING, PONG = 0x1, 0x0, 0x8, 0x9, 0xA
 
@@ -234,3 +238,17 @@ def test_a_wall_holds_no_thread_of_the_gthread_worker(cli_env: dict[str, Any], d
         for each in walls:
             each.close()
         server.stop()
+
+
+@pytest.mark.parametrize("app_config", [
+    {},  # our own upgrade and reader
+    {"SOCK_SERVER_OPTIONS": {"ping_interval": None}},  # a host's pings off: Flask-Sock's feed
+], ids=["reader", "flask-sock-fallback"])
+def test_a_post_reaches_the_wall_on_either_path(live_server, app):
+    ingestor = build_ingestor(app.extensions["twitsocket"])
+    with connect(f"{live_server.ws_url}/twitsocket/ws", open_timeout=10) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "count"
+        ingestor.ingest([RawEvent("x", json.dumps(x_post(7)))])
+        while (message := json.loads(ws.recv(timeout=10)))["type"] != "tweet":
+            pass
+        assert message["tweet"]["id"] == "7"
