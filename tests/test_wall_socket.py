@@ -15,7 +15,7 @@ import socket
 from typing import Any
 
 import pytest
-from conftest import wait_until, x_post
+from conftest import make_app, wait_until, x_post
 from scaleout import WebServer, prepare_database
 from websockets.sync.client import connect
 
@@ -222,7 +222,9 @@ def test_a_pong_with_the_wrong_payload_does_not_count(live_server):
 
 
 def test_a_wall_holds_no_thread_of_the_gthread_worker(cli_env: dict[str, Any], database_url):
-    """Two threads, eight walls: each gets its opening message and the worker still answers."""
+    """Two threads, eight walls: each gets its opening message, the worker still answers,
+    and every wall gets a post stored afterwards (gunicorn closing its side of a finished
+    request does not end the connection)."""
     prepare_database(database_url)
     server = WebServer({**cli_env, "DATABASE_URL": database_url}, threads=2)
     walls = []
@@ -232,6 +234,12 @@ def test_a_wall_holds_no_thread_of_the_gthread_worker(cli_env: dict[str, Any], d
             walls.append(connect(server.ws_url, open_timeout=10))
             assert '"type":"count"' in walls[-1].recv(timeout=10)
         assert server.wait_healthy()["clients"] == 8
+        ingestor = build_ingestor(make_app(database_url).extensions["twitsocket"])
+        ingestor.ingest([RawEvent("x", json.dumps(x_post(9)))])
+        for each in walls:
+            while (message := json.loads(each.recv(timeout=15)))["type"] != "tweet":
+                pass
+            assert message["tweet"]["id"] == "9"
         walls.pop().close()
         wait_until(lambda: server.health()[1]["clients"] == 7, message="a wall to leave")
     finally:
