@@ -114,7 +114,7 @@ def fanout_section(data: dict[str, Any], title: str = "## 2. Fan-out") -> list[s
     ]
     memory = ["", "| clients | server | connected (failed) in s | RSS before → after (MiB) | "
               "KiB per idle connection | highest rate with p99 < 250 ms | ours/baseline "
-              "memory, connect time |",
+              "memory, connect time (server CPU while connecting) |",
               "|---:|---|---:|---|---:|---:|---|"]
     for size in data["sizes"]:
         ratios = size.get("ratios", {})
@@ -140,7 +140,10 @@ def fanout_section(data: dict[str, Any], title: str = "## 2. Fan-out") -> list[s
                 f"{entry['rss_before_mib']} → {entry['rss_after_mib']} | "
                 f"{entry['kib_per_connection']} | {fmt(entry.get('highest_rate_p99_ok'))} | "
                 + (f"{fmt(ratios.get('memory_per_connection'))}×, "
-                   f"{fmt(ratios.get('connect_seconds'))}× |" if kind == "ours" else "– |"))
+                   f"{fmt(ratios.get('connect_seconds'))}×"
+                   + (f" (server CPU {fmt(ratios['connect_cpu'])}×)"
+                      if ratios.get("connect_cpu") else "") + " |"
+                   if kind == "ours" else "– |"))
     return lines + memory + [""]
 
 
@@ -281,7 +284,9 @@ only matters for replays and catch-up.
 
 **Issue #18 — where users feel it** (1 Dec, a machine shared with four other engineers:
 load average 5–9 on 2 cores during the runs, so only the ratios to the baseline measured
-in the same run mean anything; sections 2b and 2c are that run):
+in the same run mean anything; section 2c is that run, and so was 2b until it was run
+again for items 8–9 — 1,000 and 5,000 walls at 5 posts/s, load average 1.1–1.3 — whose
+table replaced the one item 7 quotes):
 
 7. **A live default without Redis** (`bus/sqlite.py`, `bus/__init__.py` `create_bus`).
    With no broker the hub used to poll the journal every 0.25 s: end to end (Chromium)
@@ -298,29 +303,48 @@ in the same run mean anything; sections 2b and 2c are that run):
    run the same evening: 328 against 845 ms), Redis 300 walls 2.25×; every post
    delivered everywhere. End to end in Chromium on the SQLite default: median 150 → 17 ms.
 8. **Memory per idle wall** (`python -m benchmarks.profile_walls`: the deployed gevent
-   worker with a tracemalloc probe; 1,000 walls): 45 KiB of RSS per wall, of which ~36
-   KiB is the Python heap. By line: the handler greenlet's frames while it waits
+   worker with a tracemalloc probe; 1,000 walls). *Before*: 45 KiB of RSS per wall, of
+   which ~36 KiB is the Python heap. By line: the handler greenlet's frames while it waits
    (`web/websocket.py`, the `ws.event.wait`) 5.2 KiB; simple-websocket's reader greenlet
    (spawn 2.4 KiB, its frames in the selector wait 3.7 KiB); the hub's unused
    `queue.Queue` per websocket wall 2.5 KiB; wsproto/h11 state 1.5 KiB; gunicorn's
    request objects ~2 KiB; the outbox 0.7 KiB; the rest (sockets, watchers, Flask's
-   request context) small items. Removed the unused queue (walls with a sink have none):
-   45 → 42–43.5 KiB. A `poll`-per-wait selector for the reader was tried and measured no
-   saving (the bytes are the waiting greenlet's frames, not the selector), so it was
-   left out. **Not met: ≤ 20 KiB** needs the per-wall greenlets gone — one reader for
-   every wall of a worker (pings, pongs and closes read by a single poller) and no
-   handler greenlet held for the connection's life, i.e. replacing Flask-Sock /
-   simple-websocket on the wall socket with our own upgrade and frame reader. That is
-   the next step; it was not started in this round.
-9. **5,000-wall connect time** (py-spy while 3,000 walls connect, gevent): 59% in the
-   websocket route, of which simple-websocket's `Server.__init__` 48% — the handshake
-   31% (the `send` of the 101 response alone 21%, a system call the baseline pays too),
-   starting its reader greenlet 14%, wsproto parsing the request again through h11 7%;
-   our `feed` 10.5%; Flask's request context 5% (opening a session cookie for a
-   websocket 4%). Measured ratio ours / baseline: 1.52× at 5,000 walls (30.2 s against
-   19.9 s in the loaded run), 1.54× at 1,000, 2.3× at 300. Borderline, not reliably
-   ≤ 1.5×; the same change as for memory (no reader greenlet, no second parse) is what
-   would move it.
+   request context) small items. Removing the unused queue gave 45 → 42–43.5 KiB; a
+   `poll`-per-wait selector for the reader saved nothing (the bytes are the waiting
+   greenlet's frames). *Now* (1 Dec): the wall route does its own upgrade and returns at
+   once (`web/wall_socket.py`: the 101 written by us, gunicorn's socket detached, the
+   request ended with gunicorn's `StopIteration`; the werkzeug dev server's request
+   thread waits instead, as it must not answer on the socket), and **one reader per
+   worker** (`web/wall_reactor.py`, a `selectors` loop in one thread — a greenlet under
+   gevent) reads every wall's socket: pings with a random payload, pongs, closes,
+   frame checks (`web/frames.py`), slow sockets' outboxes. No greenlet, no wsproto, no
+   gunicorn request object stays per wall; the outbox got slots and a list for its queue
+   (an empty deque is 632 bytes). Same session, main's code then ours:
+   **42.5–42.6 → 2.9–3.5 KiB of RSS per wall**, Python heap per wall (with tracemalloc's
+   own bookkeeping, ~5.9 KiB of it) 38.9 → 8.4–9.1 KiB. In the fan-out benchmark's table
+   (section 2b, gevent, 5,000 walls): 43.6 → 3.1–3.7 KiB per idle connection, against the
+   `websockets` baseline's 14.9–16.2 KiB (0.21–0.25×). **Met: ≤ 20 KiB.** The moderator
+   console's socket keeps Flask-Sock (it must notice a logout), as do servers without a
+   raw socket and hosts that turn the pings off.
+9. **5,000-wall connect time** (py-spy while 3,000 walls connect, gevent). *Before*: 59%
+   in the websocket route, of which simple-websocket's `Server.__init__` 48% — the
+   handshake 31% (the `send` of the 101 response alone 21%, a system call the baseline
+   pays too), starting its reader greenlet 14%, wsproto parsing the request again
+   through h11 7%; our `feed` 10.5%; Flask's request context 5%. Ratio ours / baseline:
+   1.52× at 5,000 walls (30.2 s against 19.9 s in a loaded run), 1.54× at 1,000, 2.3× at
+   300; main's code in this session: 1.67× at 5,000 (8.2 s against 4.9 s), 1.5× at 1,000.
+   *Now*: no reader greenlet and no second parse; the 101 and the opening messages go out
+   in one write. At 5,000 walls ours connects in 2.4–3.5 s (main's code: 8.2 s); ours /
+   baseline in five runs: 1.26×, 1.26×, 0.78×, 1.82×, 1.88× (the last two while a
+   neighbour loaded the machine: the baseline's own time ranged 1.6–3.2 s). The worker's
+   CPU time while the walls connect (`bench_fanout` now reports it; a neighbour's load
+   moves it far less): 0.38–0.39 ms per wall against the baseline's 0.21–0.26 ms,
+   **1.48–1.49×** at 5,000 in the two quiet runs (1.86–2.0× in the loaded ones). At
+   1,000 walls the times are under a second (0.4–1.0 s) and the ratio (0.75–2.5×) is
+   mostly rounding and noise. What remains per wall is gunicorn's request parsing and
+   Flask's request (context, before/after-request hooks, the response object it ends
+   with) — about as much as our upgrade itself; going below would mean answering the
+   upgrade before Flask, skipping the host's own request hooks, which was not done.
 10. **Ingest** (30,000 posts, same run): SQLite 1,873 posts/s against the bare
    `executemany`'s 7,787 (24%), PostgreSQL 1,512 against 4,478 (34%). The parsing
    process is declined again: the figures above (round three) show parsing, safe HTML

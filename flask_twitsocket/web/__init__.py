@@ -21,6 +21,7 @@ from . import (
     templating,
     wall,
     wall_admin,
+    wall_socket,
     walls,
     websocket,
 )
@@ -41,6 +42,7 @@ def create_blueprint() -> Blueprint:
     metrics.register(blueprint)
     media.register(blueprint)
     websocket.register(blueprint)
+    wall_socket.register(blueprint)
     moderation.register(blueprint)
     wall_admin.register(blueprint)
     events.register(blueprint)

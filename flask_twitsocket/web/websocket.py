@@ -1,6 +1,12 @@
-"""The websocket route, ``<prefix>/ws``: a wall's live feed.
+"""The Flask-Sock feed: the moderator console's socket, and the walls' fallback.
 
-The route holds its connection (a thread under gunicorn's gthread worker, a greenlet under
+A wall's ``<prefix>/ws`` is served by :mod:`.wall_socket` (no handler held per wall);
+this feed serves it only where that cannot (a server giving no raw socket, a host that
+turned the pings off), and always serves the console (``moderate_ws``, which must notice
+a logout). The checks that run before any upgrade (Origin, unknown wall, no compression)
+and what every wall gets first (:func:`opening_messages`, :func:`text_frames`) are here.
+
+The feed holds its connection (a thread under gunicorn's gthread worker, a greenlet under
 gevent). The hub thread writes every wall's posts itself, through the wall's non-blocking
 :class:`~flask_twitsocket.web.outbox.Outbox`; this handler only drains what a slow socket
 left queued, notices the end of the connection, and discards what the browser sends
@@ -255,7 +261,7 @@ def register(blueprint: Blueprint) -> None:
         if request.endpoint in ("twitsocket.ws", "twitsocket.moderate_ws"):
             decline_compression(request.environ)
 
-    _sock.route("/ws", bp=blueprint, endpoint="ws")(feed)
+    # The route itself: web/wall_socket.py (this feed is its fallback).
 
 
 def decline_compression(environ: dict) -> None:
