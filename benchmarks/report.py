@@ -302,6 +302,9 @@ table replaced the one item 7 quotes):
    1.55×, 1,000 walls 5.1× in the loaded run (505 ms against 99 ms; 0.39× in a quieter
    run the same evening: 328 against 845 ms), Redis 300 walls 2.25×; every post
    delivered everywhere. End to end in Chromium on the SQLite default: median 150 → 17 ms.
+   Again on 1 Dec after the wall socket of item 8, on a quiet machine (the tables of
+   sections 2–2c): SQLite 300 / 1,000 / 5,000 walls 1.44× / 1.39× / 0.93×, PostgreSQL
+   300 / 1,000 walls 1.52× / 1.34×, Redis 1.29× / 0.93× — within the issue's 2×.
 8. **Memory per idle wall** (`python -m benchmarks.profile_walls`: the deployed gevent
    worker with a tracemalloc probe; 1,000 walls). *Before*: 45 KiB of RSS per wall, of
    which ~36 KiB is the Python heap. By line: the handler greenlet's frames while it waits

@@ -18,6 +18,7 @@ import pytest
 from conftest import make_app, wait_until, x_post
 from scaleout import WebServer, prepare_database
 from websockets.sync.client import connect
+from ws_client import open_wall
 
 from flask_twitsocket.pipeline import RawEvent
 from flask_twitsocket.state import build_ingestor
@@ -201,7 +202,7 @@ def test_a_client_that_vanishes_is_cleaned_up(wall, live_server):
 
 @pytest.mark.parametrize("app_config", [{"TWITSOCKET_PING_INTERVAL": 0.3}])
 def test_a_pong_with_the_wrong_payload_does_not_count(live_server):
-    honest = connect(f"{live_server.ws_url}/twitsocket/ws", open_timeout=10)  # answers
+    honest = open_wall(f"{live_server.ws_url}/twitsocket/ws")  # answers
     honest.recv(timeout=5)  # the opening count
     liar = RawWall(live_server.port)
     wait_until(lambda: clients(live_server) == 2, message="both walls subscribed")
@@ -231,7 +232,7 @@ def test_a_wall_holds_no_thread_of_the_gthread_worker(cli_env: dict[str, Any], d
     try:
         server.wait_healthy()
         for _ in range(8):
-            walls.append(connect(server.ws_url, open_timeout=10))
+            walls.append(open_wall(server.ws_url))
             assert '"type":"count"' in walls[-1].recv(timeout=10)
         assert server.wait_healthy()["clients"] == 8
         ingestor = build_ingestor(make_app(database_url).extensions["twitsocket"])
