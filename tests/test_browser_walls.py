@@ -87,6 +87,29 @@ def test_the_console_hides_a_post_on_the_wall_it_switched_to(
     publisher.state.engine.dispose()
 
 
+def test_a_post_shown_again_on_a_wall_while_its_projector_was_cut_off_comes_back(
+        wall_server, database_url, open_page, monkeypatch):
+    """Shown again on room-a only, post 1 keeps the seq room-b shows it under; room-a's
+    projector, away at that moment, gets it from its catch-up (`missed`)."""
+    monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))
+    publisher = Publisher(database_url)
+    publisher.publish(x_post(1, text="#python one"), x_post(2, text="#python two"))
+    publisher.state.moderation.act("test", "hide", "x:1", wall="room-a")
+    wall = open_page(f"{wall_server.url}/twitsocket/w/room-a/wall", viewport=HALF_HD)
+    wall.wait_for_state("live", "websocket")
+    wall.page.wait_for_function(f"() => ({SHOWN})() === '2'", timeout=TIMEOUT_MS)
+    wall_server.kill()  # the message showing post 1 again goes to nobody
+    wall.wait_for_state("reconnecting")
+    publisher.state.moderation.act("test", "unhide", "x:1", wall="room-a")
+    wall_server.start()
+    wall.wait_for_state("live", "websocket")
+    # as a post of its own, not re-shown by the shuffle of earlier posts after a silence
+    wall.page.wait_for_selector('#tweets > article[data-id="1"]:not(.earlier)',
+                                timeout=TIMEOUT_MS)
+    wall.assert_clean()
+    publisher.state.engine.dispose()
+
+
 def test_the_console_creates_edits_and_archives_a_wall(
         wall_server, database_url, open_page, monkeypatch):
     monkeypatch.setenv("TWITSOCKET_WALLS", json.dumps(WALLS))

@@ -115,6 +115,32 @@ def test_a_post_hidden_on_one_wall_is_gone_there_only(app):
     assert gone_on(client, "main", shown) == [seqs["2"]]
 
 
+def test_a_post_shown_again_on_one_wall_while_it_was_offline_comes_with_the_catch_up(app):
+    """Shown again on one wall only, a post keeps its seq (its other walls show it under
+    that seq): a wall that was away when it came back asks since its newest seq, and the
+    answer's `missed` brings it."""
+    ingest(app, x_post(1, text="#python first"), x_post(2, text="#python second"))
+    client = app.test_client()
+    console = Console(client).open()
+    seqs = {post["id"]: post["seq"] for post in
+            client.get(f"{PREFIX}/api/tweets?wall=room-a").get_json()["tweets"]}
+    act_on(console, "hide", "x:1", wall="room-a")
+    newest = seqs["2"]  # what room-a's projector shows when its connection drops
+
+    def catch_up(wall: str, shown: list[str]) -> dict:
+        return client.get(f"{PREFIX}/api/tweets?wall={wall}&since_id={newest}"
+                          f"&shown={','.join(shown)}").get_json()
+
+    assert catch_up("room-a", [newest]) == {
+        "tweets": [], "count": 1, "gone": [], "missed": []}
+    act_on(console, "unhide", "x:1", wall="room-a")  # while it is away
+    answer = catch_up("room-a", [newest])
+    assert [post["id"] for post in answer["missed"]] == ["1"]
+    assert answer["missed"][0]["seq"] == seqs["1"] and answer["tweets"] == []
+    assert catch_up("room-a", [newest, seqs["1"]])["missed"] == []  # shown: nothing to add
+    assert catch_up("main", [newest, seqs["1"]])["missed"] == []
+
+
 def test_the_moderator_check_receives_the_wall(database_url):
     asked = []
 

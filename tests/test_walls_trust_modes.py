@@ -72,6 +72,23 @@ def test_a_post_is_live_on_its_post_wall_at_once_and_on_its_pre_wall_once_approv
         each.close()
 
 
+def test_a_post_approved_for_a_wall_while_its_projector_was_away_comes_with_the_catch_up(
+        app):
+    """Approved for room-a after room-a's newest post, a post keeps the seq room-b already
+    shows it under: room-a's catch-up (since its newest seq) lists it in `missed`."""
+    console = Console(app.test_client()).open()
+    client = app.test_client()
+    ingest(app, x_post(1, text="#python at #devconf"), x_post(2, text="#django only"))
+    act_on(console, "approve", "x:2", wall="room-a")
+    [shown] = [post["seq"] for post in
+               client.get(f"{PREFIX}/api/tweets?wall=room-a").get_json()["tweets"]]
+    act_on(console, "approve", "x:1", wall="room-a")  # room-a's projector is away
+    answer = client.get(f"{PREFIX}/api/tweets?wall=room-a&since_id={shown}"
+                        f"&shown={shown}").get_json()
+    assert answer["tweets"] == [] and answer["gone"] == []
+    assert [post["id"] for post in answer["missed"]] == ["1"] and answer["count"] == 2
+
+
 def test_a_veto_for_one_wall_keeps_the_post_off_it_only(app):
     console = Console(app.test_client()).open()
     client = app.test_client()

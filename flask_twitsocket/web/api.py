@@ -33,9 +33,22 @@ def tweets() -> Response:
     answer: dict[str, Any] = {"tweets": posts, "count": state.store.count_on(wall)}
     if shown is not None:
         answer["gone"] = [str(seq) for seq in state.store.gone_from(wall, shown)]
+        if since is not None:
+            answer["missed"] = missed(state.store.recent_on(wall, limit), since, shown)
     response = jsonify(answer)
     response.cache_control.no_store = True
     return response
+
+
+def missed(newest: list[dict[str, Any]], since: int, shown: list[int],
+           ) -> list[dict[str, Any]]:
+    """Of a wall's newest posts, those from before ``since`` that the client does not list
+    as shown: posts that went up on this wall without a new ``seq`` while it was offline
+    (approved or shown again on that wall only: its other walls already show the post
+    under that seq), which ``since_id`` alone cannot bring."""
+    listed = set(shown)
+    return [post for post in newest
+            if int(post["seq"]) <= since and int(post["seq"]) not in listed]
 
 
 def top() -> Response:

@@ -314,6 +314,7 @@
         if (!data || !Array.isArray(data.tweets)) { return; }
         dropGone(data.gone);   /* first: a post shown again comes back with a fresh seq */
         data.tweets.slice().reverse().forEach(addPost);
+        (data.missed || []).slice().reverse().forEach(addPost);   /* up on this wall meanwhile */
         setCount(data.count);
       })
       .catch(function () { /* the next reconnect tries again */ })
