@@ -24,12 +24,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import closing
-from functools import lru_cache
 
 from .bus import Bus
 from .messages import Delivery, deliveries, is_count, is_moderator_kind, journal_messages
 from .store import PostStore
 from .store.journal import JournalRead
+from .store.walls import split_walls_key
 from .walls import DEFAULT_WALL
 
 log = logging.getLogger("flask_twitsocket.hub")
@@ -45,13 +45,6 @@ BATCH_BYTES = 128 * 1024
 Run = list[tuple[tuple[str, ...] | None, list[str]]]
 #: The audience of every subscriber, whatever its wall (see :meth:`Hub._audience`).
 EVERYONE = object()
-
-
-@lru_cache(maxsize=1024)
-def wall_slugs(walls: str) -> tuple[str, ...]:
-    """The slugs of a journal entry's ``walls`` column, split once per distinct value
-    rather than once per entry."""
-    return tuple(walls.split())
 
 
 class Refused(Exception):
@@ -192,11 +185,9 @@ class Hub:
         return len(self._subscribers)
 
     def broadcast_many(self, messages: tuple[str, ...], moderator_only: bool = False,
-                       walls: tuple[str, ...] | None = None, everywhere: bool = True,
                        ) -> None:
-        """Hand ``messages``, in order, to every subscriber (moderators only, if so; only
-        the subscribers of ``walls`` if given, and those of every wall unless not
-        ``everywhere``).
+        """Hand ``messages``, in order, to every subscriber (moderators only, if so; a
+        run for some walls only goes out by :meth:`_deliver_by_wall`).
 
         A sink gets them all in one call, i.e. one socket write per client however many
         posts came at once: when the hub falls behind, it reads several entries per pass
@@ -205,11 +196,7 @@ class Hub:
             return
         with self._lock:
             self._generation += 1  # before anyone gets them: see snapshot()
-            if walls is None:
-                audience = self._audience(EVERYONE)
-            else:
-                audience = tuple(each for wall in (*((None,) if everywhere else ()), *walls)
-                                 for each in self._audience(wall))
+            audience = self._audience(EVERYONE)
         if moderator_only:
             audience = tuple(each for each in audience if each.moderator)
         self._hand(audience, messages)
@@ -366,7 +353,7 @@ class Hub:
                     self._deliver(run, run_for_moderators, up_to)
                     run, run_bytes = [], 0
                 run_for_moderators, run_by_wall = moderator_only, by_wall
-                run.append((wall_slugs(walls) if by_wall else None,
+                run.append((split_walls_key(walls) if by_wall else None,
                             journal_messages(payload)))
                 run_bytes += len(payload)
                 up_to = entry_id

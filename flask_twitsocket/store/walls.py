@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from itertools import groupby
 from types import SimpleNamespace
 from typing import Any
@@ -38,6 +39,13 @@ Holds = Mapping[tuple[str, str], Mapping[str, "datetime | None"]]
 def walls_key(walls: Iterable[str]) -> str:
     """The journal's ``walls`` column for a set of walls (space-separated slugs)."""
     return " ".join(walls)
+
+
+@lru_cache(maxsize=1024)
+def split_walls_key(key: str) -> tuple[str, ...]:
+    """The slugs of a journal ``walls`` column (:func:`walls_key`'s inverse), split once
+    per distinct value rather than once per entry: the hub reads one per entry."""
+    return tuple(key.split())
 
 
 def link_stored(conn: Connection, router: Router, posts: Sequence[PostData],
